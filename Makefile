@@ -1,0 +1,27 @@
+# `make demo` and `make test` create (or reuse) $(VENV), install the pinned set
+# and mmcatkd in editable mode, then run. Reinstalling is skipped while the
+# requirement files and setup.py are unchanged.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmcatkd-installed
+PYTEST_ARGS ?=
+
+.PHONY: install test demo clean-venv
+
+install: $(STAMP)
+
+$(STAMP): requirements/pinned.txt requirements/runtime.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/pinned.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+demo: install
+	$(PY) tools/demo.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,14 @@
+"""mmcatkd: Class Attention Transfer knowledge distillation for OpenMMLab.
+
+Importing the package applies the compatibility workarounds of
+:mod:`mmcatkd.compat` (before anything imports MMRazor) and registers every
+component in the MMPretrain / MMRazor registries that configs look in.
+"""
+from . import compat
+
+compat.apply()
+
+from .version import __version__  # noqa: E402
+from . import models  # noqa: E402,F401
+
+__all__ = ['__version__', 'compat']

@@ -1,0 +1,3 @@
+from .cam_distiller import CAMDistiller
+
+__all__ = ['CAMDistiller']

@@ -1,0 +1,146 @@
+"""CAT loss: "Class Attention Transfer Based Knowledge Distillation".
+
+Guo, Yan, Li, Lin. CVPR 2023, https://arxiv.org/abs/2304.12777, Eq. 5.
+"""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmrazor.registry import MODELS
+
+
+def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
+    """Raise ``ValueError`` unless every (.., H, W) shape can be pooled to r×r."""
+    if not isinstance(resolution, int) or resolution < 1:
+        raise ValueError(
+            f'CAM resolution must be an integer >= 1, got {resolution!r}.')
+    for shape in cam_shapes:
+        if resolution > min(shape[-2:]):
+            raise ValueError(
+                f'CAM resolution {resolution} is larger than a CAM map of '
+                f'shape {tuple(shape)}: choose a resolution no larger than '
+                'the smallest H and W of student and teacher.')
+
+
+def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
+    """1 where a CAM exceeds the mean of its absolute values over H×W, else 0.
+
+    Args:
+        cams (Tensor): (N, K, H, W).
+
+    Returns:
+        Tensor: binary maps of the same shape and dtype.
+    """
+    threshold = cams.abs().mean(dim=(2, 3), keepdim=True)
+    return (cams > threshold).to(cams.dtype)
+
+
+@MODELS.register_module()
+class CATLoss(nn.Module):
+    """Class Attention Transfer loss, CAT-KD (CVPR 2023), Eq. 5.
+
+    "Class Attention Transfer Based Knowledge Distillation", Guo et al.,
+    CVPR 2023. https://arxiv.org/abs/2304.12777
+    https://github.com/GzyAftermath/CAT-KD
+
+    Student and teacher class activation maps (N, K, H, W) (their sizes may
+    differ) are average-pooled to (r, r), optionally l2-normalised over the
+    r*r positions of each (sample, class) map, and compared by the mean
+    squared difference over the N*K*r*r elements (N*n*r*r with
+    ``num_selected=n``).
+
+    Args:
+        loss_weight (float): the paper's beta. Defaults to 1.0.
+        resolution (int): r, the side of the pooled maps. Defaults to 2.
+        normalize (bool): l2-normalise each pooled map (eps 1e-12).
+            Defaults to True.
+        binarize (bool): replace each teacher map, before pooling, by 1 where
+            it exceeds the mean of its absolute values over H×W and 0 elsewhere
+            (paper Sec. 4.1). Defaults to False.
+        num_selected (int, optional): transfer only the CAMs of exactly this
+            many classes per sample, ranked by teacher score (the spatial mean
+            of the teacher CAM). The authors' code keeps n-1 / n+1 classes
+            through a strict comparison and assumes 100 classes; this loss
+            keeps exactly n of any K. Defaults to None (all classes).
+        selection (str): 'top' keeps the n classes with the highest teacher
+            score, 'bottom' the n lowest. Defaults to 'top'.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 resolution: int = 2,
+                 normalize: bool = True,
+                 binarize: bool = False,
+                 num_selected: Optional[int] = None,
+                 selection: str = 'top') -> None:
+        super().__init__()
+        check_cam_resolution(resolution)
+        if selection not in ('top', 'bottom'):
+            raise ValueError(
+                f"selection must be 'top' or 'bottom', got {selection!r}.")
+        if num_selected is not None and (not isinstance(num_selected, int)
+                                         or num_selected < 1):
+            raise ValueError('num_selected must be None or an integer >= 1, '
+                             f'got {num_selected!r}.')
+        self.loss_weight = loss_weight
+        self.resolution = resolution
+        self.normalize = normalize
+        self.binarize = binarize
+        self.num_selected = num_selected
+        self.selection = selection
+
+    def forward(self, cams_S: torch.Tensor,
+                cams_T: torch.Tensor) -> torch.Tensor:
+        """The CAT loss, a scalar.
+
+        Args:
+            cams_S (Tensor): student CAMs, (N, K, Hs, Ws).
+            cams_T (Tensor): teacher CAMs, (N, K, Ht, Wt); detached here.
+        """
+        self._check_shapes(cams_S, cams_T)
+        cams_T = cams_T.detach()
+        if self.num_selected is not None:
+            cams_S, cams_T = self._select_classes(cams_S, cams_T)
+        if self.binarize:
+            cams_T = binarize_cams(cams_T)
+        pooled_S = self._pool(cams_S)
+        pooled_T = self._pool(cams_T)
+        loss = F.mse_loss(pooled_S, pooled_T.to(pooled_S.dtype))
+        return self.loss_weight * loss
+
+    def _pool(self, cams: torch.Tensor) -> torch.Tensor:
+        pooled = F.adaptive_avg_pool2d(cams, self.resolution)
+        if self.normalize:
+            pooled = F.normalize(pooled, p=2, dim=(2, 3), eps=1e-12)
+        return pooled
+
+    def _select_classes(self, cams_S: torch.Tensor, cams_T: torch.Tensor):
+        """Keep the CAMs of ``num_selected`` classes per sample, (N, n, H, W)."""
+        num_classes = cams_T.shape[1]
+        if self.num_selected > num_classes:
+            raise ValueError(
+                f'num_selected={self.num_selected} exceeds the {num_classes} '
+                'classes of the CAMs.')
+        teacher_scores = cams_T.mean(dim=(2, 3))
+        selected = teacher_scores.topk(
+            self.num_selected, dim=1,
+            largest=self.selection == 'top').indices
+
+        def gather(cams):
+            index = selected[:, :, None, None].expand(-1, -1, *cams.shape[2:])
+            return cams.gather(1, index)
+
+        return gather(cams_S), gather(cams_T)
+
+    def _check_shapes(self, cams_S: torch.Tensor,
+                      cams_T: torch.Tensor) -> None:
+        if cams_S.dim() != 4 or cams_T.dim() != 4:
+            raise ValueError(
+                'CATLoss expects CAMs of shape (N, K, H, W), got student '
+                f'{tuple(cams_S.shape)} and teacher {tuple(cams_T.shape)}.')
+        if cams_S.shape[:2] != cams_T.shape[:2]:
+            raise ValueError(
+                'student and teacher CAMs must agree in N and K, got student '
+                f'{tuple(cams_S.shape)} and teacher {tuple(cams_T.shape)}.')
+        check_cam_resolution(self.resolution, cams_S.shape, cams_T.shape)
