@@ -145,10 +145,36 @@ def _numpy_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
     return allowed
 
 
+# Registered by HistoryBuffer on its first instance, so listed here as well.
+_HISTORY_BUFFER_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def _history_buffer_statistic(owner, name: str):
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    A pickled ``HistoryBuffer`` stores its statistics methods, which pickle
+    writes as ``getattr(HistoryBuffer, 'mean')``. Allowing the real
+    ``getattr`` would let a pickle reach any attribute of any allowed object;
+    this stand-in is bound to the name ``builtins.getattr`` instead.
+    """
+    from mmengine.logging import HistoryBuffer
+    if ((owner is HistoryBuffer or isinstance(owner, HistoryBuffer))
+            and name in _HISTORY_BUFFER_STATISTICS.union(
+                HistoryBuffer._statistics_methods)):
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({owner!r:.40}, {name!r}): a checkpoint may only '
+        'look up HistoryBuffer statistics methods')
+
+
 def mmengine_checkpoint_globals() -> list:
     """The globals MMEngine training checkpoints contain beyond tensors."""
     from mmengine.logging import HistoryBuffer
-    return [HistoryBuffer] + _numpy_checkpoint_globals()
+    return [
+        HistoryBuffer,
+        (_history_buffer_statistic, 'builtins.getattr'),
+        (_history_buffer_statistic, '__builtin__.getattr'),
+    ] + _numpy_checkpoint_globals()
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
