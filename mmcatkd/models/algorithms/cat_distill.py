@@ -11,6 +11,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from ..recorders import classifier_of, find_module
+from .model_cfg import resolve_cfg_path
 
 LossResults = Dict[str, torch.Tensor]
 
@@ -71,13 +72,16 @@ class CATDistill(SingleTeacherDistill):
 
     Args:
         distiller (dict): a ``CAMDistiller`` config.
-        teacher (dict | BaseModel): the teacher classifier.
+        teacher (dict | BaseModel): the teacher classifier: a model config,
+            a built model, or ``dict(cfg_path=...)`` naming a config file
+            (local or ``'mmpretrain::...'``), see :func:`resolve_cfg_path`.
         teacher_ckpt (str, optional): teacher checkpoint. Defaults to None.
         teacher_ckpt_strict (bool): fail on missing/unexpected keys.
             Defaults to True.
         calculate_student_loss (bool): add the student's own loss (CE).
             Defaults to True.
-        **kwargs: ``architecture`` (the student), ``data_preprocessor``,
+        **kwargs: ``architecture`` (the student; same forms as
+            ``teacher``), ``data_preprocessor``,
             ``init_cfg``, ``teacher_module_inplace``.
     """
 
@@ -94,9 +98,17 @@ class CATDistill(SingleTeacherDistill):
         if not kwargs.pop('student_trainable', True):
             raise ValueError('CATDistill always trains the student: '
                              'student_trainable=False is not supported.')
+        preprocessor = kwargs.get('data_preprocessor')
+        if isinstance(preprocessor, dict) and 'type' not in preprocessor:
+            # As MMPretrain's ImageClassifier does for a bare top-level
+            # `data_preprocessor`, which MMEngine's Runner passes here.
+            kwargs['data_preprocessor'] = dict(
+                preprocessor, type='mmpretrain.ClsDataPreprocessor')
+        if 'architecture' in kwargs:
+            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
         super().__init__(
             distiller=distiller,
-            teacher=teacher,
+            teacher=resolve_cfg_path(teacher),
             teacher_ckpt=None,
             teacher_trainable=False,
             calculate_student_loss=calculate_student_loss,

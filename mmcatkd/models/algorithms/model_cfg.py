@@ -1,0 +1,40 @@
+"""Student and teacher models given as a path to their own config file."""
+import os.path as osp
+from typing import Any
+
+from mmengine.config import Config
+
+
+def resolve_cfg_path(model: Any) -> Any:
+    """Expand ``dict(cfg_path='path/to/model_config.py', **overrides)``.
+
+    MMRazor resolves ``cfg_path`` only for installed packages
+    (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'``). This also accepts a
+    local config file that defines ``model`` (and optionally
+    ``data_preprocessor``), such as ``configs/_base_/models/cifar100/*.py``,
+    so an experiment config can name a teacher and a student by their files
+    (``'{{fileDirname}}/_base_/models/cifar100/resnet32x4.py'``). Other keys
+    are merged into the loaded model config. Anything else is returned as is.
+    """
+    if (not isinstance(model, dict) or 'cfg_path' not in model
+            or model.get('type') or '::' in model['cfg_path']):
+        return model
+    overrides = dict(model)
+    path = overrides.pop('cfg_path')
+    if overrides.pop('pretrained', False):
+        raise ValueError(
+            f'pretrained=True is not supported for a local cfg_path ({path}): '
+            'give the checkpoint as teacher_ckpt or load_from instead.')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'model config {path} does not exist.')
+    cfg = Config.fromfile(path)
+    if 'model' not in cfg:
+        raise KeyError(f'{path} defines no `model`.')
+    model_cfg = cfg.model.to_dict()
+    if 'data_preprocessor' in cfg:
+        model_cfg.setdefault('data_preprocessor',
+                             cfg.data_preprocessor.to_dict())
+    model_cfg.setdefault('_scope_', cfg.get('default_scope', 'mmpretrain'))
+    merged = Config(dict(model=model_cfg))
+    merged.merge_from_dict(dict(model=overrides))
+    return merged.model.to_dict()

@@ -1,0 +1,62 @@
+"""Write the student of a distillation checkpoint as a plain MMPretrain one.
+
+    python tools/export_student.py work_dirs/catkd/epoch_240.pth student.pth
+
+The output holds only the student's weights (keys without ``architecture.``;
+no teacher, no optimizer state), loadable by ``tools/test.py`` with the
+student's own config and by a plain MMPretrain ``ImageClassifier``.
+"""
+import argparse
+import os
+import os.path as osp
+from collections import OrderedDict
+
+import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
+import torch
+from mmengine.runner.checkpoint import _load_checkpoint
+
+STUDENT_PREFIX = 'architecture.'
+# meta entries describing the data or the run, still true of the student alone
+KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
+             'mmengine_version', 'time')
+
+
+def student_checkpoint(checkpoint: dict) -> dict:
+    """``{'state_dict', 'meta'}`` of the student in a distillation checkpoint.
+
+    Raises:
+        KeyError: the checkpoint holds no ``architecture.*`` weights (it is
+            not a MMRazor distillation checkpoint).
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    student_state = OrderedDict(
+        (key[len(STUDENT_PREFIX):], value) for key, value in state.items()
+        if key.startswith(STUDENT_PREFIX))
+    if not student_state:
+        raise KeyError(
+            'no student weights (keys starting with "architecture.") in the '
+            'checkpoint: is it a distillation checkpoint?')
+    meta = {
+        key: value
+        for key, value in checkpoint.get('meta', {}).items()
+        if key in KEPT_META
+    }
+    return dict(state_dict=student_state, meta=meta)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('checkpoint', help='distillation checkpoint')
+    parser.add_argument('out', help='where to write the student checkpoint')
+    args = parser.parse_args(argv)
+    exported = student_checkpoint(
+        _load_checkpoint(args.checkpoint, map_location='cpu'))
+    if osp.dirname(args.out):
+        os.makedirs(osp.dirname(args.out), exist_ok=True)
+    torch.save(exported, args.out)
+    print(f'wrote {len(exported["state_dict"])} student tensors to '
+          f'{args.out}')
+
+
+if __name__ == '__main__':
+    main()
