@@ -1,0 +1,3 @@
+from .sklearn_digits import DIGIT_CLASSES, SklearnDigits
+
+__all__ = ['DIGIT_CLASSES', 'SklearnDigits']
