@@ -1,0 +1,22 @@
+# WRN-40-2 (CRD / MDistiller `wrn_40_2`) on CIFAR-100: 2,255,156 parameters
+# with the 100-way classifier. No neck: CAMClsHead pools the backbone's last
+# output itself, the map CAT-KD takes the CAMs from (128 x 8 x 8 after the
+# final BN + ReLU, at 32 px).
+model = dict(
+    _scope_='mmpretrain',
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=100,
+        # MMPretrain's CIFAR-100 statistics; CIFAR images are loaded as RGB
+        mean=[129.304, 124.070, 112.434],
+        std=[68.170, 65.392, 70.418],
+        to_rgb=False),
+    backbone=dict(type='CIFARWideResNet', arch='wrn_40_2'),
+    neck=None,
+    head=dict(
+        type='CAMClsHead',
+        num_classes=100,
+        in_channels=128,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

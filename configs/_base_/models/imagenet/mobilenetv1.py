@@ -1,0 +1,22 @@
+# MobileNetV1 (the ReviewKD / DKD student, MDistiller `MobileNetV1`) on
+# ImageNet: 4,231,976 parameters with the 1000-way classifier. No neck:
+# CAMClsHead pools the backbone's last output itself, the map CAT-KD takes the
+# CAMs from (1024 x 7 x 7 after the last layer, at 224 px).
+model = dict(
+    _scope_='mmpretrain',
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=1000,
+        # ImageNet statistics in RGB order; image files are decoded as BGR
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(type='MobileNetV1', arch='1.0x'),
+    neck=None,
+    head=dict(
+        type='CAMClsHead',
+        num_classes=1000,
+        in_channels=1024,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

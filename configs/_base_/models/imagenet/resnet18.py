@@ -1,0 +1,27 @@
+# ResNet-18 (MMPretrain's `ResNet`, the layout of torchvision's `resnet18`) on
+# ImageNet: 11,689,512 parameters with the 1000-way classifier. No neck:
+# CAMClsHead pools the backbone's last output itself, the map CAT-KD takes the
+# CAMs from (512 x 7 x 7 after the last stage, at 224 px).
+model = dict(
+    _scope_='mmpretrain',
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=1000,
+        # ImageNet statistics in RGB order; image files are decoded as BGR
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        num_stages=4,
+        out_indices=(3, ),
+        style='pytorch'),
+    neck=None,
+    head=dict(
+        type='CAMClsHead',
+        num_classes=1000,
+        in_channels=512,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))
