@@ -16,12 +16,15 @@ each has a test in ``tests/test_compat.py`` that fails without it.
 3. setuptools >= 81 ships no ``pkg_resources``, which MMEngine 0.10.7 uses to
    find installed packages for ``mmpretrain::`` config paths
    (:func:`replace_pkg_resources_lookups`).
+4. MMEngine 0.10.7's ``pytorch`` launcher assumes CUDA; on a machine without
+   it, distributed training runs on gloo (:func:`enable_cpu_distributed_training`).
 """
 import importlib.util
 import os.path as osp
 import pickle
 import sys
 import types
+import warnings
 import zipfile
 from importlib import metadata
 from typing import Callable, List, Tuple, Union
@@ -51,6 +54,9 @@ def check_mmcv_version() -> None:
 
     MMRazor 1.0 would otherwise stop the import with a bare ``AssertionError``.
     """
+    # mmcv-lite warns at import that its compiled ops are missing; KD uses none.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     import mmcv
     from mmengine.utils import digit_version
 
@@ -278,7 +284,10 @@ def _get_installed_path(package: str) -> str:
 
 def pkg_resources_missing() -> bool:
     """Whether ``pkg_resources`` (setuptools < 81) cannot be imported."""
-    return importlib.util.find_spec('pkg_resources') is None
+    try:
+        return importlib.util.find_spec('pkg_resources') is None
+    except ValueError:  # sys.modules['pkg_resources'] is None: import blocked
+        return True
 
 
 def replace_pkg_resources_lookups() -> bool:
@@ -315,9 +324,48 @@ def replace_pkg_resources_lookups() -> bool:
     return True
 
 
+def enable_cpu_distributed_training() -> bool:
+    """Let MMEngine's ``pytorch`` launcher run on machines without CUDA.
+
+    Workaround for MMEngine 0.10.7 assuming CUDA under ``--launcher pytorch``:
+    ``init_dist`` calls ``torch.cuda.set_device`` and the Runner wraps the
+    model in DDP with ``device_ids=[LOCAL_RANK]``, both of which fail on CPU.
+    Without CUDA, the process group is started on gloo (NCCL needs CUDA) and
+    DDP gets ``device_ids=None``, as PyTorch requires for CPU modules.
+
+    Returns:
+        bool: whether the CPU path was installed (no CUDA device).
+    """
+    if torch.cuda.is_available():
+        return False
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+
+    def init_dist_pytorch_cpu(backend, init_backend='torch', **kwargs):
+        if init_backend != 'torch':
+            raise ValueError(f'init_backend={init_backend!r} needs CUDA.')
+        torch_dist.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch_cpu
+
+    ddp_init = MMDistributedDataParallel.__init__
+    if not getattr(ddp_init, '_mmcatkd_cpu', False):
+
+        def ddp_init_cpu(self, module, *args, **kwargs):
+            kwargs['device_ids'] = None
+            ddp_init(self, module, *args, **kwargs)
+
+        ddp_init_cpu._mmcatkd_cpu = True
+        MMDistributedDataParallel.__init__ = ddp_init_cpu
+    return True
+
+
 def apply() -> None:
     """Apply every workaround this environment needs (idempotent)."""
     check_mmcv_version()
     disable_mmrazor_quantization_backends()
     install_safe_checkpoint_loader()
     replace_pkg_resources_lookups()
+    enable_cpu_distributed_training()

@@ -29,24 +29,30 @@ def teacher_state_dict(path: str) -> Dict[str, torch.Tensor]:
 def load_teacher_checkpoint(teacher: torch.nn.Module,
                             path: str,
                             strict: bool = True) -> None:
-    """Load ``path`` into ``teacher``; with ``strict`` any key mismatch fails.
+    """Load ``path`` into ``teacher``; with ``strict`` any mismatch fails.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        KeyError: missing or unexpected keys (a few of each are listed).
+        ValueError: missing, unexpected or differently shaped tensors (a few
+            of each are listed).
     """
     state = teacher_state_dict(path)
-    expected = set(teacher.state_dict())
-    missing = sorted(expected - set(state))
-    unexpected = sorted(set(state) - expected)
-    if strict and (missing or unexpected):
-        raise KeyError(
+    expected = teacher.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(
+        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
+        for key in set(state) & set(expected)
+        if state[key].shape != expected[key].shape)
+    if reshaped or (strict and (missing or unexpected)):
+        raise ValueError(
             f'teacher_ckpt {path} does not match the teacher model: '
             f'{len(missing)} missing keys {missing[:5]}, {len(unexpected)} '
-            f'unexpected keys {unexpected[:5]}. Check that the teacher config '
+            f'unexpected keys {unexpected[:5]}, {len(reshaped)} shape '
+            f'mismatches {reshaped[:5]}. Check that the teacher config '
             'matches the checkpoint (tools/convert_teacher.py converts '
-            'MDistiller and torchvision checkpoints), or set '
-            'teacher_ckpt_strict=False.')
+            'MDistiller and torchvision checkpoints); teacher_ckpt_strict='
+            'False tolerates missing and unexpected keys only.')
     teacher.load_state_dict(state, strict=strict)
 
 

@@ -1,0 +1,211 @@
+"""Each workaround of mmcatkd.compat, shown to be needed and to work."""
+import os
+import os.path as osp
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmcatkd import compat
+from tests.conftest import run_python
+
+
+def test_mmrazor_distillation_imports_on_this_torch():
+    """With mmcatkd imported first, MMRazor's models, engine, losses,
+    distillers, recorders and SingleTeacherDistillValLoop import (MMRazor
+    1.0.0 alone fails on this torch)."""
+    result = run_python(
+        'import mmcatkd, mmrazor.models, mmrazor.engine\n'
+        'from mmrazor.engine import SingleTeacherDistillValLoop\n'
+        'from mmrazor.models import (ConfigurableDistiller, '
+        'SingleTeacherDistill, KLDivergence)\n'
+        'from mmrazor.models.task_modules import RecorderManager\n'
+        'print("ok")')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == 'ok'
+
+
+@pytest.mark.skipif(
+    not compat.torch_lacks_mmrazor_quantization_api(),
+    reason='this torch still has the API MMRazor 1.0.0 needs')
+def test_mmrazor_alone_fails_on_this_torch():
+    """The problem the workaround exists for: without mmcatkd, importing
+    MMRazor's models fails on this torch."""
+    result = run_python('import mmrazor.models')
+    assert result.returncode != 0
+    assert 'torch>=1.13' in result.stderr
+
+
+def test_quantization_use_raises_an_explaining_error():
+    """Using a disabled MMRazor quantization part says why it is
+    unavailable."""
+    result = run_python(
+        'import mmcatkd\n'
+        'from mmrazor.structures.quantization import BackendConfigs\n'
+        'BackendConfigs["native"]')
+    assert result.returncode != 0
+    assert 'quantization' in result.stderr and 'unavailable' in result.stderr
+
+
+def test_mmrazor_registry_is_built_once():
+    """One `mmrazor` registry holds MMRazor's and mmcatkd's components, so
+    configs find both (a second import would split them)."""
+    from mmrazor.registry import MODELS
+    assert MODELS.get('SingleTeacherDistill') is not None
+    assert MODELS.get('CATDistill') is not None
+
+
+def test_incompatible_mmcv_fails_with_one_sentence():
+    """An mmcv outside MMRazor's range gives an ImportError naming the
+    installed and the supported versions, not MMRazor's assertion."""
+    result = run_python('import mmcv\nmmcv.__version__ = "2.2.0"\n'
+                        'import mmcatkd')
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith('ImportError')
+    assert '2.2.0' in last_line and '2.1.0' in last_line
+    assert 'AssertionError' not in result.stderr
+
+
+def _training_checkpoint(path: str) -> None:
+    """A checkpoint holding what MMEngine's Runner saves beyond tensors."""
+    hub = MessageHub('compat-test')
+    hub.update_scalar('train/loss', np.float64(0.5))
+    hub.update_info('iter', 3)
+    torch.save(
+        dict(
+            meta=dict(epoch=1, seed=np.int64(0)),
+            state_dict=dict(w=torch.ones(2)),
+            message_hub=hub.state_dict()), path)
+
+
+def test_mmengine_training_checkpoint_loads_with_safe_loader(tmp_path):
+    """A checkpoint with a HistoryBuffer and numpy values loads through
+    MMEngine's loader, which stays on torch's weights_only loader."""
+    path = str(tmp_path / 'epoch_1.pth')
+    _training_checkpoint(path)
+    with pytest.raises(pickle.UnpicklingError):  # the problem, without compat
+        torch.load(path, weights_only=True)
+    checkpoint = _load_checkpoint(path, map_location='cpu')
+    buffer = checkpoint['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.mean() == pytest.approx(0.5)
+    assert checkpoint['meta']['seed'] == 0
+
+
+def _rename_in_pickle(path: str, old: bytes, new: bytes) -> None:
+    """Rewrite the pickle inside a torch zip checkpoint (simulates a file
+    written under another numpy)."""
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as dst:
+        for info, data in members:
+            if info.filename.endswith('data.pkl'):
+                data = data.replace(old, new)
+            dst.writestr(info, data)
+
+
+def test_checkpoint_written_under_numpy1_loads(tmp_path):
+    """numpy 1.x pickles name numpy.core.multiarray; those load too."""
+    path = str(tmp_path / 'numpy1.pth')
+    torch.save(dict(meta=dict(arr=np.arange(3.0), seed=np.int64(7))), path)
+    if b'numpy._core' not in open(path, 'rb').read():
+        pytest.skip('this numpy already writes numpy.core names')
+    _rename_in_pickle(path, b'numpy._core.multiarray',
+                      b'numpy.core.multiarray')
+    assert b'numpy.core.multiarray' in open(path, 'rb').read()
+    checkpoint = compat.safe_torch_load(path)
+    np.testing.assert_array_equal(checkpoint['meta']['arr'], [0., 1., 2.])
+    assert checkpoint['meta']['seed'] == 7
+
+
+class _RunsCode:
+    """Pickles as a call of os.system, as a malicious checkpoint would."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_malicious_checkpoint_is_refused(tmp_path):
+    """A pickle that would call os.system is refused as not a safe
+    checkpoint, and the command never runs."""
+    marker = tmp_path / 'pwned'
+    path = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, payload=_RunsCode(marker)), path)
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match='not a safe checkpoint'):
+        _load_checkpoint(path, map_location='cpu')
+    assert not marker.exists()
+
+
+def test_getattr_in_checkpoint_is_limited_to_history_buffer(tmp_path):
+    """The getattr stand-in does not give a pickle general getattr."""
+    path = str(tmp_path / 'getattr.pth')
+
+    class _GetsAttr:
+        # HistoryBuffer is an allowed global; its other attributes are not.
+
+        def __reduce__(self):
+            return getattr, (HistoryBuffer, '__subclasses__')
+
+    torch.save(dict(payload=_GetsAttr()), path)
+    with pytest.raises(compat.UnsafeCheckpointError):
+        compat.safe_torch_load(path)
+
+
+def test_truncated_checkpoint_is_reported_as_corrupt(tmp_path):
+    """A truncated file gives an error naming it and saying it is
+    corrupt."""
+    path = str(tmp_path / 'truncated.pth')
+    _training_checkpoint(path)
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(compat.CorruptCheckpointError,
+                       match='truncated.pth is corrupt'):
+        _load_checkpoint(path, map_location='cpu')
+
+
+PKG_CONFIG = '''
+_base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'
+model = dict(head=dict(num_classes=7))
+'''
+
+
+def test_mmpretrain_config_paths_work_without_pkg_resources(tmp_path):
+    """`_base_ = 'mmpretrain::...'` and `cfg_path='mmpretrain::...'` resolve
+    where pkg_resources cannot be imported (setuptools >= 81)."""
+    config = tmp_path / 'uses_mmpretrain_base.py'
+    config.write_text(PKG_CONFIG)
+    code = ('import sys\n'
+            'sys.modules["pkg_resources"] = None  # as on setuptools >= 81\n'
+            'import mmcatkd\n'
+            'from mmengine.config import Config\n'
+            'from mmengine.hub import get_config\n'
+            f'cfg = Config.fromfile({str(config)!r})\n'
+            'print(cfg.model.backbone.depth, cfg.model.head.num_classes)\n'
+            'hub_cfg = get_config("mmpretrain::resnet/resnet34_8xb32_in1k.py")\n'
+            'print(hub_cfg.model.backbone.depth)\n')
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ['18', '7', '34']
+
+
+def test_without_the_lookup_workaround_mmpretrain_paths_fail(tmp_path):
+    """The problem: MMEngine's own lookups need pkg_resources."""
+    config = tmp_path / 'uses_mmpretrain_base.py'
+    config.write_text(PKG_CONFIG)
+    code = ('import sys\n'
+            'sys.modules["pkg_resources"] = None\n'
+            'from mmengine.config import Config\n'
+            f'Config.fromfile({str(config)!r})\n')
+    result = run_python(code)
+    assert result.returncode != 0
+    assert 'pkg_resources' in result.stderr
