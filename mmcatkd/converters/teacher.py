@@ -30,6 +30,22 @@ from ..version import __version__
 SOURCES = ('mdistiller', 'torchvision')
 
 
+def compact_keys(keys: Sequence[str]) -> str:
+    """Keys joined, consecutive leaves of one module braced together:
+    ``bn1.{weight,bias}``, so long lists stay complete but readable."""
+    groups: List[Tuple[str, List[str]]] = []
+    for key in keys:
+        module, _, leaf = key.rpartition('.')
+        if groups and groups[-1][0] == module:
+            groups[-1][1].append(leaf)
+        else:
+            groups.append((module, [leaf]))
+    return ', '.join(
+        (f'{module}.' if module else '') +
+        (leaves[0] if len(leaves) == 1 else '{' + ','.join(leaves) + '}')
+        for module, leaves in groups)
+
+
 class UnmappedKeysError(ValueError):
     """Source and destination tensors that have no counterpart.
 
@@ -45,10 +61,11 @@ class UnmappedKeysError(ValueError):
         super().__init__(
             'the checkpoint does not match the model: '
             f'{len(self.source_keys)} source key(s) with no destination '
-            f'{self.source_keys} and {len(self.destination_keys)} '
-            f'destination key(s) with no source {self.destination_keys}'
-            f'{detail}. Check that the model config describes the '
-            'architecture the checkpoint was trained with.')
+            f'[{compact_keys(self.source_keys)}] and '
+            f'{len(self.destination_keys)} destination key(s) with no '
+            f'source [{compact_keys(self.destination_keys)}]{detail}. Check '
+            'that the model config describes the architecture the '
+            'checkpoint was trained with.')
 
 
 def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
