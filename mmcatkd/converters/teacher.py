@@ -22,6 +22,8 @@ from collections import OrderedDict
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
 from torch import nn
 
 from ..compat import safe_torch_load
@@ -182,11 +184,6 @@ def map_state_dict(source: Mapping[str, torch.Tensor],
 
 def build_model(model_config: str) -> nn.Module:
     """The model (``model`` entry) of an MMEngine config file, on the CPU."""
-    from mmengine.config import Config
-    from mmpretrain.registry import MODELS
-
-    from .. import models  # noqa: F401  (registers the mmcatkd components)
-
     cfg = Config.fromfile(model_config)
     if 'model' not in cfg:
         raise KeyError(f'{model_config} defines no `model`.')
@@ -216,7 +213,7 @@ def convert_teacher(source: str, src_path: str, dst_path: str,
             mmcatkd_version=__version__,
             converted_from=osp.basename(src_path),
             source_format=source,
-            model_config=osp.basename(model_config)))
+            model_config=model_config))
     dst_dir = osp.dirname(osp.abspath(dst_path))
     os.makedirs(dst_dir, exist_ok=True)
     torch.save(checkpoint, dst_path)
