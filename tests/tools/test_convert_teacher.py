@@ -13,6 +13,7 @@ import pytest
 import torch
 import torchvision
 from mmengine.runner import load_checkpoint
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmcatkd.compat import UnsafeCheckpointError
 from mmcatkd.converters import teacher
@@ -89,15 +90,23 @@ def test_golden_checkpoint_converts_to_the_same_logits(name, tmp_path):
         logits, reference['logits'], atol=1e-4, rtol=0)
 
 
-def randomize_batch_norms(model: torch.nn.Module) -> None:
-    """Non-trivial BN statistics and affine terms, so that a BN mapped onto
-    the wrong layer (or its buffers swapped) changes the logits."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.normal_(0, 0.1)
-            module.running_var.uniform_(0.5, 1.5)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.normal_(0, 0.1)
+def calibrate_batch_norms(model: torch.nn.Module, size: int = 64) -> None:
+    """Random BN affine terms and running statistics measured on random
+    images, so that a BN mapped onto the wrong layer (or with its buffers
+    swapped) changes the logits while they stay O(1), where 1e-4 absolute
+    is a tight bound."""
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    for norm in norms:
+        norm.weight.data.uniform_(0.5, 1.5)
+        norm.bias.data.normal_(0, 0.1)
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the batch below
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(4, 3, size, size))
+    for norm in norms:
+        norm.momentum = 0.1
+    model.eval()
 
 
 @pytest.mark.parametrize('depth', [18, 34, 50])
@@ -106,8 +115,7 @@ def test_torchvision_resnet_converts_to_the_same_logits(depth, tmp_path):
     ResNet + CAMClsHead, gives torchvision's logits."""
     torch.manual_seed(depth)
     reference = getattr(torchvision.models, f'resnet{depth}')(weights=None)
-    randomize_batch_norms(reference)
-    reference.eval()
+    calibrate_batch_norms(reference)
     src, dst = str(tmp_path / 'tv.pth'), str(tmp_path / 'mm.pth')
     torch.save(reference.state_dict(), src)
     convert_teacher('torchvision', src, dst,
