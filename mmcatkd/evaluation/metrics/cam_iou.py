@@ -1,0 +1,178 @@
+"""Overlap of the class activation maps of several models (CAM IoU).
+
+Guo et al., "Why does Knowledge Distillation Work? Rethink its Attention and
+Fidelity Mechanism", Expert Systems with Applications 262 (2025),
+https://arxiv.org/abs/2405.00739: where two models look, as the IoU of their
+binarised class-summed CAMs.
+"""
+import itertools
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
+from mmpretrain.registry import METRICS
+
+from ...models.heads import class_activation_maps
+
+#: the authors' min-max normalisation guards against a constant map with this
+MINMAX_EPS = 1e-8
+
+
+def summed_cam(feat: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
+    """The CAMs of all classes summed, (N, h, w).
+
+    ``sum_k CAM_k = sum_k sum_c w_kc f_c = sum_c (sum_k w_kc) f_c``: one 1x1
+    convolution with the class-summed weights (see
+    :func:`mmcatkd.models.heads.class_activation_maps`). The classifier's
+    bias would add a constant per image, which the min-max normalisation of
+    :func:`cam_masks` removes, so it is left out.
+
+    Args:
+        feat (Tensor): the map the classifier pools, (N, C, h, w).
+        fc_weight (Tensor): the classifier's weight, (K, C).
+    """
+    return class_activation_maps(feat, fc_weight.sum(dim=0,
+                                                     keepdim=True))[:, 0]
+
+
+def cam_masks(cams: torch.Tensor,
+              size: Tuple[int, int],
+              threshold: float = 0.4) -> torch.Tensor:
+    """Binary attention masks (N, H, W) from class-summed CAMs (N, h, w).
+
+    Each CAM is bilinearly upsampled to ``size`` (``align_corners=False``),
+    min-max normalised per image, ``(cam - min) / (max - min + 1e-8)``, and
+    binarised: True where the normalised value exceeds ``threshold``
+    (strictly, as the authors' code). A constant map gives an empty mask.
+
+    Args:
+        cams (Tensor): (N, h, w), e.g. from :func:`summed_cam`.
+        size (tuple[int, int]): (H, W), the input image size.
+        threshold (float): in [0, 1). Defaults to 0.4 (the paper; the
+            authors' released IoU scripts use 0.5).
+    """
+    if cams.dim() != 3:
+        raise ValueError('cam_masks needs class-summed CAMs (N, h, w), got '
+                         f'shape {tuple(cams.shape)}.')
+    if not 0 <= threshold < 1:
+        raise ValueError(
+            f'the CAM threshold must be in [0, 1), got {threshold!r}.')
+    upsampled = F.interpolate(
+        cams[:, None].float(),
+        size=tuple(size),
+        mode='bilinear',
+        align_corners=False)[:, 0]
+    flat = upsampled.flatten(1)
+    low = flat.min(dim=1).values[:, None, None]
+    high = flat.max(dim=1).values[:, None, None]
+    normalised = (upsampled - low) / (high - low + MINMAX_EPS)
+    return normalised > threshold
+
+
+def mask_overlap(*masks: torch.Tensor) -> Tuple[int, int]:
+    """Pixels in all masks and pixels in any mask, summed over the images.
+
+    Args:
+        *masks (Tensor): two or more bool masks of one shape, (N, H, W),
+            one per model.
+
+    Returns:
+        tuple[int, int]: (intersection, union) pixel counts.
+    """
+    if len(masks) < 2:
+        raise ValueError('mask_overlap needs the masks of at least two '
+                         f'models, got {len(masks)}.')
+    if any(mask.shape != masks[0].shape for mask in masks):
+        raise ValueError('mask_overlap needs masks of one shape, got '
+                         f'{[tuple(mask.shape) for mask in masks]}.')
+    stacked = torch.stack([mask.bool() for mask in masks])
+    return (int(stacked.all(dim=0).sum()), int(stacked.any(dim=0).sum()))
+
+
+def cam_iou(*masks: torch.Tensor) -> float:
+    """IoU of the masks of two or more models over a set of images.
+
+    ``sum_images |M_1 ∩ ... ∩ M_m| / sum_images |M_1 ∪ ... ∪ M_m|``: the
+    counts are pooled over all images before dividing (the authors' scripts
+    average per-batch IoUs instead, which weighs images unequally). For
+    three models it is the intersection of all three over the union of all
+    three. ``nan`` if every mask is empty.
+    """
+    intersection, union = mask_overlap(*masks)
+    return intersection / union if union else float('nan')
+
+
+@METRICS.register_module()
+class CAMIoU(BaseMetric):
+    """Pairwise CAM IoU of the student and its teachers (and all together).
+
+    Needs the class-summed CAMs of every model in the predictions:
+    ``MultiTeacherDistill`` with ``attach_teacher_outputs=True`` stores them
+    as ``cams`` (M, h, w), the student first, then the teachers in order.
+    Masks are taken at the input size (``img_shape``) by :func:`cam_masks`,
+    and the IoU is pooled over the images (:func:`cam_iou`). Reports, under
+    the prefix ``cam_iou``, one ``{name_a}-{name_b}`` entry per pair of
+    models and, for three or more models, ``all``: the intersection of all
+    masks over their union.
+
+    Args:
+        threshold (float): binarisation threshold of the min-max normalised
+            CAMs. Defaults to 0.4.
+        names (Sequence[str], optional): model names in the order of the
+            maps. Defaults to ``student, teacher0, teacher1, ...``.
+        collect_device (str): as :class:`mmengine.evaluator.BaseMetric`.
+        prefix (str, optional): defaults to 'cam_iou'.
+    """
+    default_prefix: Optional[str] = 'cam_iou'
+
+    def __init__(self,
+                 threshold: float = 0.4,
+                 names: Optional[Sequence[str]] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not 0 <= threshold < 1:
+            raise ValueError(
+                f'the CAM threshold must be in [0, 1), got {threshold!r}.')
+        self.threshold = threshold
+        self.names = list(names) if names is not None else None
+
+    def _groups(self, num_models: int) -> List[Tuple[str, Tuple[int, ...]]]:
+        names = self.names or ['student'] + [
+            f'teacher{index}' for index in range(num_models - 1)
+        ]
+        if len(names) != num_models:
+            raise ValueError(f'CAMIoU has {len(names)} names for the CAMs '
+                             f'of {num_models} models.')
+        groups = [(f'{names[a]}-{names[b]}', (a, b))
+                  for a, b in itertools.combinations(range(num_models), 2)]
+        if num_models > 2:
+            groups.append(('all', tuple(range(num_models))))
+        return groups
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if 'cams' not in sample:
+                raise KeyError(
+                    'CAMIoU needs the class-summed CAMs of every model as '
+                    '`cams` in the predictions: evaluate a '
+                    'MultiTeacherDistill model built with '
+                    'attach_teacher_outputs=True (or use '
+                    'tools/analyze_attention.py for separate models).')
+            cams = sample['cams']
+            masks = cam_masks(cams, sample['img_shape'][:2], self.threshold)
+            # per image only the counts are kept, never the masks
+            self.results.append({
+                name: mask_overlap(*(masks[index:index + 1]
+                                     for index in members))
+                for name, members in self._groups(len(cams))
+            })
+
+    def compute_metrics(self, results: List[dict]) -> dict:
+        metrics = {}
+        for name in results[0]:
+            intersection = sum(result[name][0] for result in results)
+            union = sum(result[name][1] for result in results)
+            metrics[name] = intersection / union if union else float('nan')
+        return metrics
