@@ -1,0 +1,34 @@
+# ImageNet-1k as imagenet_bs64.py, with the augmentations of CAKD's released
+# code: TrivialAugment-wide (torchvision's, bilinear), random erasing with
+# probability 0.1 (filled with the mean pixel, as torchvision's erasing of a
+# normalised tensor with 0) and mixup (alpha 0.2) on the batch, which
+# teacher and student both see. 32 images per GPU (see
+# schedules/imagenet_120e_cakd.py).
+_base_ = ['./imagenet_bs64.py']
+
+data_preprocessor = dict(
+    batch_augments=dict(augments=[dict(type='Mixup', alpha=0.2)]))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        backend='pillow',
+        interpolation='bilinear'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='NumpyToPIL', to_rgb=True),
+    dict(type='torchvision/TrivialAugmentWide', interpolation='bilinear'),
+    dict(type='PILToNumpy', to_bgr=True),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.1,
+        mode='const',
+        # the ImageNet mean pixel in the pipeline's BGR order
+        fill_color=(103.53, 116.28, 123.675)),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=32)
+test_dataloader = val_dataloader
