@@ -77,6 +77,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    mmcatkd.datasets.check_datasets(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
