@@ -1,0 +1,43 @@
+# The DKD baseline (Zhao et al., "Decoupled Knowledge Distillation", CVPR
+# 2022) with MMRazor's own SingleTeacherDistill, ConfigurableDistiller and
+# DKDLoss, on the data and schedule of the CAT-KD runs (./catkd.py). DKD's
+# CIFAR-100 settings: CE (weight 1) + DKD with alpha 1, beta 8, tau 4.
+#
+# Not reproduced: DKD's 20-epoch linear warm-up of the DKD loss weight.
+# MMRazor has no loss-weight schedule (its own DKD config has no warm-up).
+_base_ = [
+    '../../_base_/datasets/cifar100_bs64.py',
+    '../../_base_/schedules/cifar100_240e.py',
+    '../../_base_/default_runtime.py',
+]
+
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    teacher_ckpt=None,
+    distiller=dict(
+        type='ConfigurableDistiller',
+        student_recorders=dict(
+            fc=dict(type='ModuleOutputs', source='head.fc'),
+            # the labels, as the student head hands them to its CE loss
+            gt_labels=dict(type='ModuleInputs', source='head.loss_module')),
+        teacher_recorders=dict(
+            fc=dict(type='ModuleOutputs', source='head.fc')),
+        distill_losses=dict(
+            # 'batchmean' divides by the batch size as DKD does; MMRazor's
+            # 'mean' would sum over the batch instead
+            loss_dkd=dict(
+                type='DKDLoss',
+                tau=4,
+                alpha=1,
+                beta=8,
+                reduction='batchmean',
+                loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_dkd=dict(
+                preds_S=dict(from_student=True, recorder='fc'),
+                preds_T=dict(from_student=False, recorder='fc'),
+                gt_labels=dict(
+                    from_student=True, recorder='gt_labels', data_idx=1)))))
+
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
