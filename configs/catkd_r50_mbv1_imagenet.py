@@ -1,0 +1,32 @@
+# CAT-KD, ResNet-50 -> MobileNetV1 on ImageNet-1k (the paper's settings):
+# CE + 10 * CAT on l2-normalised CAMs pooled from 7x7 to 2x2; 100 epochs,
+# lr 0.2 for a total batch of 512 (8 GPUs x 64; --auto-scale-lr otherwise).
+# (The authors' file for this pair is named r50_mv2; its student is the
+# MobileNetV1 of ReviewKD/DKD.)
+_base_ = [
+    './_base_/datasets/imagenet_bs64.py',
+    './_base_/schedules/imagenet_100e.py',
+    './_base_/default_runtime.py',
+]
+
+model = dict(
+    _scope_='mmrazor',
+    type='CATDistill',
+    architecture=dict(
+        cfg_path='{{fileDirname}}/_base_/models/imagenet/mobilenetv1.py'),
+    # Same keys as MMPretrain's resnet50_8xb32_in1k (GAP + LinearClsHead):
+    # CAMClsHead keeps the classifier as head.fc.
+    teacher=dict(
+        cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet50.py'),
+    # MMPretrain's model-zoo ResNet-50 (76.55 top-1), downloaded to the torch
+    # hub cache on first use. To use a local file instead, give its path here
+    # or `--cfg-options model.teacher_ckpt=path/to/resnet50.pth`;
+    # tools/convert_teacher.py converts torchvision's resnet50 weights (the
+    # paper's teacher, 76.16 top-1).
+    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
+    'resnet50_8xb32_in1k_20210831-ea4938fc.pth',
+    distiller=dict(
+        type='CAMDistiller',
+        cat_loss=dict(loss_weight=10, resolution=2, normalize=True)))
+
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
