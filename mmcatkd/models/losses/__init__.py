@@ -1,3 +1,11 @@
 from .cat_loss import CATLoss, binarize_cams, check_cam_resolution
+from .cls_kd import (CLSPatchAttentionLoss, CLSTokenLoss,
+                     adaptive_layer_sum)
+from .manifold import (PatchManifoldLoss, RandomManifoldLoss,
+                       SampleManifoldLoss)
 
-__all__ = ['CATLoss', 'binarize_cams', 'check_cam_resolution']
+__all__ = [
+    'CATLoss', 'binarize_cams', 'check_cam_resolution', 'CLSTokenLoss',
+    'CLSPatchAttentionLoss', 'adaptive_layer_sum', 'PatchManifoldLoss',
+    'SampleManifoldLoss', 'RandomManifoldLoss'
+]
