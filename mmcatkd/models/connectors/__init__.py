@@ -1,0 +1,3 @@
+from .cls_token_projector import CLSTokenProjector
+
+__all__ = ['CLSTokenProjector']
