@@ -1,3 +1,4 @@
+from .cakd_loss import CAKDLoss
 from .cat_loss import CATLoss, binarize_cams, check_cam_resolution
 from .cls_kd import (CLSPatchAttentionLoss, CLSTokenLoss,
                      adaptive_layer_sum)
@@ -5,7 +6,7 @@ from .manifold import (PatchManifoldLoss, RandomManifoldLoss,
                        SampleManifoldLoss)
 
 __all__ = [
-    'CATLoss', 'binarize_cams', 'check_cam_resolution', 'CLSTokenLoss',
-    'CLSPatchAttentionLoss', 'adaptive_layer_sum', 'PatchManifoldLoss',
-    'SampleManifoldLoss', 'RandomManifoldLoss'
+    'CAKDLoss', 'CATLoss', 'binarize_cams', 'check_cam_resolution',
+    'CLSTokenLoss', 'CLSPatchAttentionLoss', 'adaptive_layer_sum',
+    'PatchManifoldLoss', 'SampleManifoldLoss', 'RandomManifoldLoss'
 ]
