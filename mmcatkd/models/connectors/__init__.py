@@ -1,3 +1,9 @@
-from .cls_token_projector import CLSTokenProjector
+from .cakd import (ClassTokenConnector, GroupwiseLinearConnector,
+                   PartialCrossAttentionConnector, PatchTokensConnector,
+                   QKVAttentionConnector, token_groups)
 
-__all__ = ['CLSTokenProjector']
+__all__ = [
+    'ClassTokenConnector', 'GroupwiseLinearConnector',
+    'PartialCrossAttentionConnector', 'PatchTokensConnector',
+    'QKVAttentionConnector', 'token_groups'
+]
