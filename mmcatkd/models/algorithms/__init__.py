@@ -1,3 +1,4 @@
 from .cat_distill import CATDistill, load_teacher_checkpoint
+from .frozen_teacher_distill import FrozenTeacherDistill
 
-__all__ = ['CATDistill', 'load_teacher_checkpoint']
+__all__ = ['CATDistill', 'load_teacher_checkpoint', 'FrozenTeacherDistill']
