@@ -1,4 +1,8 @@
+from .cakd_distill import CAKDDistill
 from .cat_distill import CATDistill, load_teacher_checkpoint
 from .frozen_teacher_distill import FrozenTeacherDistill
 
-__all__ = ['CATDistill', 'load_teacher_checkpoint', 'FrozenTeacherDistill']
+__all__ = [
+    'CAKDDistill', 'CATDistill', 'load_teacher_checkpoint',
+    'FrozenTeacherDistill'
+]
