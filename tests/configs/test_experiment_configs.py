@@ -323,3 +323,33 @@ def test_testing_without_the_data_stops_before_the_runner(
     assert 'CIFAR-100 is not in data/cifar100' in message
     assert 'set test_dataloader.dataset.data_root' in message
     assert not (tmp_path / 'data').exists()
+
+
+def test_model_index_lists_our_experiments_with_existing_files():
+    """model-index.yml -> metafile: every CAT-KD/CAT/KD/DKD experiment of
+    ours has one entry, every path it names exists, no weights are claimed
+    and every result is marked as the paper's."""
+    import yaml
+    index = yaml.safe_load(
+        open(osp.join(PROJECT_ROOT, 'model-index.yml')).read())
+    models = []
+    for metafile in index['Import']:
+        models += yaml.safe_load(
+            open(osp.join(PROJECT_ROOT, metafile)).read())['Models']
+    ours = {
+        experiment
+        for experiment in EXPERIMENTS if _kind(experiment) in EXPECTED_LOSSES
+        and _kind(experiment) != 'teacher'
+    }
+    listed = [osp.relpath(m['Config'], 'configs') for m in models]
+    assert ours <= set(listed) and len(listed) == len(set(listed))
+    for model in models:
+        assert osp.isfile(osp.join(PROJECT_ROOT, model['Config']))
+        if osp.relpath(model['Config'], 'configs') not in ours:
+            continue
+        metadata = model['Metadata']
+        for role in ('Student', 'Teacher'):
+            assert osp.isfile(
+                osp.join(PROJECT_ROOT, metadata[role]['Config']))
+        assert model['Weights'] is None
+        assert metadata['Results Source'] == 'paper'
