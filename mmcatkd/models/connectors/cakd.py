@@ -42,13 +42,16 @@ def feature_tokens(feature: torch.Tensor) -> torch.Tensor:
 
 def head_averaged_logits(left: torch.Tensor, right: torch.Tensor,
                          num_heads: int, scale: float) -> torch.Tensor:
-    """mean over heads of ``scale * left_h @ right_h^T``, (B, N, N).
+    """mean over heads of ``scale * left_h @ right_h^T``, (B, N, N), fp32.
 
     ``left`` and ``right`` are (B, N, heads * head_dims) with each head's
     channels contiguous. The sum over heads of the per-head products is the
     product over all channels, so the heads never need splitting.
     """
-    logits = left @ right.transpose(-2, -1)
+    # Under AMP an unscaled v v^T summed over 768 channels nears fp16's
+    # range; in fp32 the product costs little next to the projections.
+    with torch.autocast(device_type=left.device.type, enabled=False):
+        logits = left.float() @ right.float().transpose(-2, -1)
     return logits * (scale / num_heads)
 
 
