@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,7 +29,7 @@ EXPERIMENTS = sorted(
 # The configs that run Python beyond assignments (an import statement).
 CODE_CONFIGS = [
     experiment for experiment in EXPERIMENTS if re.search(
-        r'^(from|import) ', open(osp.join(CONFIGS, experiment)).read(), re.M)
+        r'^(from|import) ', Path(CONFIGS, experiment).read_text(), re.M)
 ]
 
 # The losses one training step logs, by the experiment's kind (file prefix);
@@ -330,12 +331,11 @@ def test_model_index_lists_our_experiments_with_existing_files():
     ours has one entry, every path it names exists, no weights are claimed
     and every result is marked as the paper's."""
     import yaml
-    index = yaml.safe_load(
-        open(osp.join(PROJECT_ROOT, 'model-index.yml')).read())
+    index = yaml.safe_load(Path(PROJECT_ROOT, 'model-index.yml').read_text())
     models = []
     for metafile in index['Import']:
         models += yaml.safe_load(
-            open(osp.join(PROJECT_ROOT, metafile)).read())['Models']
+            Path(PROJECT_ROOT, metafile).read_text())['Models']
     ours = {
         experiment
         for experiment in EXPERIMENTS if _kind(experiment) in EXPECTED_LOSSES
