@@ -36,6 +36,13 @@ def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
     return (cams > threshold).to(cams.dtype)
 
 
+def _at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in fp32 if it is in a half-precision dtype, else as is."""
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        return tensor.float()
+    return tensor
+
+
 @MODELS.register_module()
 class CATLoss(nn.Module):
     """Class Attention Transfer loss, CAT-KD (CVPR 2023), Eq. 5.
@@ -92,14 +99,23 @@ class CATLoss(nn.Module):
 
     def forward(self, cams_S: torch.Tensor,
                 cams_T: torch.Tensor) -> torch.Tensor:
-        """The CAT loss, a scalar.
+        """The CAT loss, a scalar, computed in fp32 even under AMP.
 
         Args:
             cams_S (Tensor): student CAMs, (N, K, Hs, Ws).
             cams_T (Tensor): teacher CAMs, (N, K, Ht, Wt); detached here.
         """
         self._check_shapes(cams_S, cams_T)
-        cams_T = cams_T.detach()
+        # Under AMP the CAMs arrive in bf16/fp16: pooled, normalised and
+        # squared there, the loss keeps 2-3 significant digits (and a squared
+        # fp16 norm can overflow), and it costs nothing next to the step, so
+        # compute it in fp32 with autocast off.
+        with torch.autocast(device_type=cams_S.device.type, enabled=False):
+            return self._loss(_at_least_fp32(cams_S),
+                              _at_least_fp32(cams_T.detach()))
+
+    def _loss(self, cams_S: torch.Tensor,
+              cams_T: torch.Tensor) -> torch.Tensor:
         if self.num_selected is not None:
             cams_S, cams_T = self._select_classes(cams_S, cams_T)
         if self.binarize:
