@@ -20,6 +20,7 @@ each has a test in ``tests/test_compat.py`` that fails without it.
    it, distributed training runs on gloo (:func:`enable_cpu_distributed_training`).
 """
 import importlib.util
+import os
 import os.path as osp
 import pickle
 import sys
@@ -225,21 +226,61 @@ def safe_torch_load(filename: str, map_location=None):
             f'({type(err).__name__}: {str(err).splitlines()[0]}).') from err
 
 
+def download_checkpoint(url: str, model_dir=None, progress=True) -> str:
+    """Path of ``url`` in torch.hub's checkpoint cache, downloaded if absent.
+
+    In a distributed run rank 0 downloads first and the others wait.
+    """
+    from urllib.parse import urlparse
+
+    from mmengine.dist import barrier, get_dist_info
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.isfile(cached_file):
+        os.makedirs(model_dir, exist_ok=True)
+        torch.hub.download_url_to_file(url, cached_file, progress=progress)
+    if world_size > 1:
+        barrier()
+    return cached_file
+
+
+def load_from_http_safely(filename,
+                          map_location=None,
+                          model_dir=None,
+                          progress=os.isatty(0)):
+    """MMEngine's URL checkpoint loader, on :func:`safe_torch_load`.
+
+    MMEngine 0.10.7 loads URLs through ``torch.hub.load_state_dict_from_url``,
+    whose default is ``weights_only=False``: a downloaded file could run code.
+    """
+    return safe_torch_load(
+        download_checkpoint(filename, model_dir, progress), map_location)
+
+
 def install_safe_checkpoint_loader() -> None:
-    """Make MMEngine load local checkpoints with :func:`safe_torch_load`.
+    """Make MMEngine load checkpoints with :func:`safe_torch_load`.
 
     Workaround for MMEngine 0.10.7 + torch >= 2.6: ``Runner.resume`` fails with
     ``Unsupported global: ...HistoryBuffer``. Registered as MMEngine's local
     checkpoint scheme, so ``load_checkpoint``, ``Runner.resume`` and
-    ``Runner.load_checkpoint`` all use it.
+    ``Runner.load_checkpoint`` all use it. URLs (MMEngine's http(s) scheme,
+    also used by its ``torchvision://`` and ``open-mmlab://`` schemes) get
+    :func:`load_from_http_safely`, since MMEngine loads them unsafely.
     """
-    from mmengine.runner.checkpoint import CheckpointLoader
+    from mmengine.runner import checkpoint as mmengine_checkpoint
 
     def load_from_local(filename, map_location):
         return safe_torch_load(filename, map_location)
 
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
+    loader = mmengine_checkpoint.CheckpointLoader
+    loader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    loader.register_scheme(
+        prefixes=('http://', 'https://'),
+        loader=load_from_http_safely,
+        force=True)
+    # the torchvision:// and open-mmlab:// loaders call it by this name
+    mmengine_checkpoint.load_from_http = load_from_http_safely
 
 
 def _is_installed(package: str) -> bool:

@@ -209,3 +209,31 @@ def test_without_the_lookup_workaround_mmpretrain_paths_fail(tmp_path):
     result = run_python(code)
     assert result.returncode != 0
     assert 'pkg_resources' in result.stderr
+
+
+def test_url_checkpoints_load_through_the_safe_loader(tmp_path, monkeypatch):
+    """Checkpoint URLs (MMEngine's http(s), torchvision:// and open-mmlab://
+    schemes) are downloaded to torch.hub's cache and loaded with the safe
+    loader: a malicious download is refused (MMEngine itself would load it
+    with weights_only=False)."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    loader = mmengine_checkpoint.CheckpointLoader
+    assert loader._get_checkpoint_loader(
+        'https://example.org/teacher.pth') is compat.load_from_http_safely
+    assert mmengine_checkpoint.load_from_http is compat.load_from_http_safely
+
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    good = tmp_path / 'served' / 'good.pth'
+    good.parent.mkdir()
+    _training_checkpoint(str(good))
+    checkpoint = compat.load_from_http_safely(good.as_uri(), progress=False)
+    assert checkpoint['meta']['epoch'] == 1
+    assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
+            'good.pth').is_file()
+
+    marker = tmp_path / 'pwned'
+    evil = tmp_path / 'served' / 'evil.pth'
+    torch.save(dict(payload=_RunsCode(marker)), str(evil))
+    with pytest.raises(compat.UnsafeCheckpointError):
+        compat.load_from_http_safely(evil.as_uri(), progress=False)
+    assert not marker.exists()
