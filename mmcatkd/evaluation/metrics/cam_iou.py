@@ -109,7 +109,8 @@ class CAMIoU(BaseMetric):
 
     Needs the class-summed CAMs of every model in the predictions:
     ``MultiTeacherDistill`` with ``attach_teacher_outputs=True`` stores them
-    as ``cams`` (M, h, w), the student first, then the teachers in order.
+    as ``cams``, a list of M maps (h_i, w_i) (sizes may differ), the student
+    first, then the teachers in order.
     Masks are taken at the input size (``img_shape``) by :func:`cam_masks`,
     and the IoU is pooled over the images (:func:`cam_iou`). Reports, under
     the prefix ``cam_iou``, one ``{name_a}-{name_b}`` entry per pair of
@@ -160,13 +161,16 @@ class CAMIoU(BaseMetric):
                     'MultiTeacherDistill model built with '
                     'attach_teacher_outputs=True (or use '
                     'tools/analyze_attention.py for separate models).')
-            cams = sample['cams']
-            masks = cam_masks(cams, sample['img_shape'][:2], self.threshold)
+            size = sample['img_shape'][:2]
+            # maps of different sizes are each upsampled to the input size
+            masks = [
+                cam_masks(cam[None], size, self.threshold)
+                for cam in sample['cams']
+            ]
             # per image only the counts are kept, never the masks
             self.results.append({
-                name: mask_overlap(*(masks[index:index + 1]
-                                     for index in members))
-                for name, members in self._groups(len(cams))
+                name: mask_overlap(*(masks[index] for index in members))
+                for name, members in self._groups(len(masks))
             })
 
     def compute_metrics(self, results: List[dict]) -> dict:

@@ -1,6 +1,7 @@
 from .cakd_distill import CAKDDistill
 from .cat_distill import CATDistill, load_teacher_checkpoint
 from .frozen_teacher_distill import FrozenTeacherDistill
+from .multi_teacher_distill import MultiTeacherDistill  # noqa: F401
 
 __all__ = [
     'CAKDDistill', 'CATDistill', 'load_teacher_checkpoint',

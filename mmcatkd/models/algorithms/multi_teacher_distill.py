@@ -1,0 +1,289 @@
+"""Distillation from several frozen teachers, per-teacher losses averaged.
+
+Guo et al., "Why does Knowledge Distillation Work? Rethink its Attention and
+Fidelity Mechanism", Expert Systems with Applications 262 (2025),
+https://arxiv.org/abs/2405.00739, Sec. 3: one to three teachers, each trained
+with weak or strong augmentation, distil one student.
+"""
+import copy
+from contextlib import ExitStack
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.structures import BaseDataElement
+from mmpretrain.structures import DataSample
+from mmrazor.models.algorithms import BaseAlgorithm
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import (MODELS, OPTIM_WRAPPER_CONSTRUCTORS,
+                              OPTIM_WRAPPERS, OPTIMIZERS)
+from torch import nn
+
+from ...evaluation.metrics.cam_iou import summed_cam
+from ..recorders import classifier_of
+from .cat_distill import load_teacher_checkpoint
+from .model_cfg import resolve_cfg_path
+
+LossResults = Dict[str, torch.Tensor]
+
+
+def logits_and_cam(model: BaseModel,
+                   inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One forward of an ``ImageClassifier``: logits (N, K) and class-summed
+    CAMs (N, h, w) of the map its classifier pools (see
+    :func:`mmcatkd.evaluation.summed_cam`)."""
+    feats = model.backbone(inputs)
+    feat_map = feats[-1] if isinstance(feats, (tuple, list)) else feats
+    if getattr(model, 'with_neck', False):
+        feats = model.neck(feats)
+    logits = model.head(feats)
+    return logits, summed_cam(feat_map, classifier_of(model.head).weight)
+
+
+@MODELS.register_module()
+class MultiTeacherDistill(BaseAlgorithm):
+    """Knowledge distillation from T frozen teachers (Guo et al., ESWA 2025).
+
+    "Why does Knowledge Distillation Work? Rethink its Attention and Fidelity
+    Mechanism", https://arxiv.org/abs/2405.00739
+
+    Each teacher gets its own copy of ``distiller``, prepared with the
+    student and that teacher, so any MMRazor distiller works per teacher:
+    a ``ConfigurableDistiller`` with ``KLDivergence`` on recorded logits (the
+    paper's KD), or a ``CAMDistiller`` (CAT between the student's CAMs and
+    that teacher's). Every distill loss is averaged over the teachers:
+
+        loss = student task loss + (1/T) sum_t distill_loss(student, t)
+
+    which is the paper's mean over teachers of
+    ``alpha CE + (1 - alpha) tau^2 KL(p_t^tau || p_s^tau)`` when the student's
+    CE weight is alpha and ``KLDivergence(tau, loss_weight=1 - alpha)``.
+    Teachers and student see the same (augmented) batch.
+
+    The teachers live in ``teachers`` (an ``nn.ModuleList``, so checkpoints
+    hold them), are frozen (``requires_grad=False``; build the optimizer with
+    ``TrainableOptimWrapperConstructor`` to leave them out of it), stay in
+    eval mode for the whole run, and run under ``torch.no_grad()`` only as
+    far as their recorders need (their backbone alone for CAMs). Their task
+    loss is never computed.
+
+    Args:
+        distiller (dict): the distiller config each teacher gets a copy of.
+        teachers (Sequence[dict | BaseModel]): the teacher classifiers: model
+            configs, built models, or ``dict(cfg_path=...)`` (see
+            :func:`resolve_cfg_path`).
+        teacher_ckpts (Sequence[str | None], optional): one checkpoint per
+            teacher (None: keep that teacher's initial weights), loaded
+            strictly by :func:`load_teacher_checkpoint`. Defaults to None.
+        teacher_ckpt_strict (bool): fail on missing/unexpected keys.
+            Defaults to True.
+        calculate_student_loss (bool): add the student's own loss (its CE,
+            weighted by its head's ``loss_weight``). Defaults to True.
+        attach_teacher_outputs (bool): in ``predict``, run the teachers too
+            and store in each data sample the student's logits
+            (``pred_logits``, (K,)), the teachers' (``teacher_logits``,
+            (T, K)) and everyone's class-summed CAMs (``cams``, a list of
+            1 + T maps, student first), for the ``TeacherFidelity`` and
+            ``CAMIoU`` metrics. Defaults to False (predict is the student's).
+        **kwargs: ``architecture`` (the student; same forms as a teacher),
+            ``data_preprocessor``, ``init_cfg``.
+    """
+
+    def __init__(self,
+                 distiller: dict,
+                 teachers: Sequence[Union[BaseModel, Dict]],
+                 teacher_ckpts: Optional[Sequence[Optional[str]]] = None,
+                 teacher_ckpt_strict: bool = True,
+                 calculate_student_loss: bool = True,
+                 attach_teacher_outputs: bool = False,
+                 **kwargs) -> None:
+        if not isinstance(teachers, (list, tuple)) or not teachers:
+            raise ValueError('teachers must be a non-empty list of teacher '
+                             f'models or configs, got {teachers!r}.')
+        if teacher_ckpts is None:
+            teacher_ckpts = [None] * len(teachers)
+        if len(teacher_ckpts) != len(teachers):
+            raise ValueError(
+                f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
+                'teachers: give one checkpoint (or None) per teacher.')
+        preprocessor = kwargs.get('data_preprocessor')
+        if isinstance(preprocessor, dict) and 'type' not in preprocessor:
+            # As MMPretrain's ImageClassifier does for a bare top-level
+            # `data_preprocessor`, which MMEngine's Runner passes here.
+            kwargs['data_preprocessor'] = dict(
+                preprocessor, type='mmpretrain.ClsDataPreprocessor')
+        if 'architecture' in kwargs:
+            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+        super().__init__(**kwargs)
+
+        self.teachers = nn.ModuleList()
+        for index, (teacher, ckpt) in enumerate(zip(teachers, teacher_ckpts)):
+            teacher = resolve_cfg_path(teacher)
+            if isinstance(teacher, dict):
+                teacher = MODELS.build(teacher)
+            if not isinstance(teacher, BaseModel):
+                raise TypeError(f'teacher {index} must be a model config or '
+                                f'a BaseModel, got {type(teacher)}.')
+            if ckpt:
+                load_teacher_checkpoint(teacher, ckpt, teacher_ckpt_strict)
+                teacher._is_init = True  # keep init_weights off the weights
+            for module in teacher.modules():
+                # recorders must see outputs no later layer overwrites
+                if hasattr(module, 'inplace'):
+                    module.inplace = False
+            teacher.requires_grad_(False)
+            teacher.eval()
+            self.teachers.append(teacher)
+        self._check_class_counts()
+
+        self.distillers = nn.ModuleList()
+        for teacher in self.teachers:
+            per_teacher = MODELS.build(copy.deepcopy(distiller))
+            per_teacher.prepare_from_student(self.student)
+            per_teacher.prepare_from_teacher(teacher)
+            self.distillers.append(per_teacher)
+
+        self.calculate_student_loss = calculate_student_loss
+        self.attach_teacher_outputs = attach_teacher_outputs
+        # may be set by MMRazor's StopDistillHook
+        self.distillation_stopped = False
+
+    @property
+    def student(self) -> nn.Module:
+        """Alias for ``architecture``."""
+        return self.architecture
+
+    def _check_class_counts(self) -> None:
+        num_student = getattr(self.student.head, 'num_classes', None)
+        for index, teacher in enumerate(self.teachers):
+            num_teacher = getattr(teacher.head, 'num_classes', None)
+            if None not in (num_student, num_teacher) and \
+                    num_student != num_teacher:
+                raise ValueError(
+                    f'the student predicts {num_student} classes and teacher '
+                    f'{index} {num_teacher}: distillation needs the same '
+                    'classes.')
+
+    def _only_cams(self, side: str) -> bool:
+        """Whether every distiller records nothing but CAMs on ``side``."""
+        return all(
+            getattr(distiller, 'records_only_cams', {}).get(side, False)
+            for distiller in self.distillers)
+
+    @staticmethod
+    def _forward_for_records(model: BaseModel, only_cams: bool,
+                             batch_inputs: torch.Tensor) -> None:
+        """Run ``model`` as far as the recorders need, without labels."""
+        if only_cams:
+            model.backbone(batch_inputs)
+        else:
+            model(batch_inputs, mode='tensor')
+
+    def loss(
+        self,
+        batch_inputs: torch.Tensor,
+        data_samples: Optional[List[BaseDataElement]] = None,
+    ) -> LossResults:
+        """Student loss (prefix ``student.``) and each distill loss averaged
+        over the teachers (prefix ``distill.``)."""
+        losses = dict()
+        for distiller, teacher in zip(self.distillers, self.teachers):
+            distiller.set_deliveries_override(False)
+            with distiller.teacher_recorders, distiller.deliveries, \
+                    torch.no_grad():
+                self._forward_for_records(
+                    teacher,
+                    getattr(distiller, 'records_only_cams',
+                            {}).get('teacher', False), batch_inputs)
+
+        # one student forward feeds the student recorders of every distiller
+        with ExitStack() as recording:
+            for distiller in self.distillers:
+                distiller.set_deliveries_override(True)
+                recording.enter_context(distiller.student_recorders)
+                recording.enter_context(distiller.deliveries)
+            if self.calculate_student_loss:
+                student_losses = self.student(
+                    batch_inputs, data_samples, mode='loss')
+                losses.update(add_prefix(student_losses, 'student'))
+            else:
+                self._forward_for_records(self.student,
+                                          self._only_cams('student'),
+                                          batch_inputs)
+
+        if not self.distillation_stopped:
+            per_teacher = [
+                distiller.compute_distill_losses()
+                for distiller in self.distillers
+            ]
+            averaged = {
+                name: sum(losses_t[name]
+                          for losses_t in per_teacher) / len(per_teacher)
+                for name in per_teacher[0]
+            }
+            losses.update(add_prefix(averaged, 'distill'))
+        return losses
+
+    def _predict(self,
+                 inputs: torch.Tensor,
+                 data_samples: Optional[List[BaseDataElement]] = None):
+        """The student's predictions; with ``attach_teacher_outputs`` also
+        the logits and CAMs the fidelity and CAM IoU metrics need."""
+        if not self.attach_teacher_outputs:
+            return self.student(inputs, data_samples, mode='predict')
+        with torch.no_grad():
+            student_logits, student_cam = logits_and_cam(self.student, inputs)
+            teacher_outputs = [
+                logits_and_cam(teacher, inputs) for teacher in self.teachers
+            ]
+        teacher_logits = torch.stack(
+            [logits for logits, _ in teacher_outputs], dim=1)  # (N, T, K)
+        probs = F.softmax(student_logits, dim=1)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(len(inputs))]
+        for index, sample in enumerate(data_samples):
+            sample.set_pred_score(probs[index]).set_pred_label(
+                probs[index].argmax())
+            sample.set_field(student_logits[index], 'pred_logits')
+            sample.set_field(teacher_logits[index], 'teacher_logits')
+            sample.set_field(
+                [student_cam[index]] +
+                [cam[index] for _, cam in teacher_outputs], 'cams')
+        return data_samples
+
+    def train(self, mode: bool = True) -> 'MultiTeacherDistill':
+        """Set the student's mode; the teachers always stay in eval mode."""
+        super().train(mode)
+        self.teachers.eval()
+        return self
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class TrainableOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """MMEngine's default constructor, leaving frozen parameters out.
+
+    Without ``paramwise_cfg`` the default constructor hands the optimizer
+    every parameter of the model, frozen teachers included (they are never
+    updated, having no gradient, but the optimizer still holds them); this
+    one hands it only those with ``requires_grad=True``. With
+    ``paramwise_cfg`` the default constructor already skips frozen
+    parameters (warning about each), so it is used as is. Select it with
+    ``optim_wrapper = dict(constructor='mmrazor.TrainableOptimWrapperConstructor',
+    ...)``.
+    """
+
+    def __call__(self, model: nn.Module) -> OptimWrapper:
+        if self.paramwise_cfg:
+            return super().__call__(model)
+        if hasattr(model, 'module'):
+            model = model.module
+        optimizer = OPTIMIZERS.build(
+            dict(
+                self.optimizer_cfg,
+                params=[p for p in model.parameters() if p.requires_grad]))
+        wrapper_cfg = self.optim_wrapper_cfg.copy()
+        wrapper_cfg.setdefault('type', 'OptimWrapper')
+        return OPTIM_WRAPPERS.build(
+            wrapper_cfg, default_args=dict(optimizer=optimizer))
