@@ -163,3 +163,26 @@ def test_compiled_forward_gives_the_eager_losses():
     assert set(compiled) == set(eager)
     for key in eager:
         torch.testing.assert_close(compiled[key], eager[key])
+
+
+def test_cat_loss_does_not_pool_maps_already_at_its_resolution():
+    """Pooled-first CAMs (r x r) reach CATLoss already pooled: forward and
+    backward dispatch no adaptive pooling; larger maps are still pooled."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class PoolCalls(TorchDispatchMode):
+
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += 'adaptive_avg_pool2d' in str(func)
+            return func(*args, **(kwargs or {}))
+
+    loss = MODELS.build(dict(type='CATLoss', resolution=2))
+    for size, expected in ((2, 0), (4, 3)):
+        cams_S = torch.randn(2, 4, size, size, requires_grad=True)
+        with PoolCalls() as calls:
+            loss(cams_S, torch.randn(2, 4, size, size)).backward()
+        assert calls.count == expected

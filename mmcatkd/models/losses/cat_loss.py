@@ -90,6 +90,17 @@ class CATLoss(nn.Module):
                                          or num_selected < 1):
             raise ValueError('num_selected must be None or an integer >= 1, '
                              f'got {num_selected!r}.')
+        # Checked here, not at the first step: a string weight would fail
+        # inside forward, a negative one would push the CAMs apart.
+        if (isinstance(loss_weight, bool)
+                or not isinstance(loss_weight, (int, float))
+                or not 0 <= loss_weight < float('inf')):
+            raise ValueError('loss_weight must be a finite number >= 0, got '
+                             f'{loss_weight!r}.')
+        for name, flag in (('normalize', normalize), ('binarize', binarize)):
+            if not isinstance(flag, bool):
+                raise ValueError(
+                    f'{name} must be True or False, got {flag!r}.')
         self.loss_weight = loss_weight
         self.resolution = resolution
         self.normalize = normalize
@@ -126,7 +137,11 @@ class CATLoss(nn.Module):
         return self.loss_weight * loss
 
     def _pool(self, cams: torch.Tensor) -> torch.Tensor:
-        pooled = F.adaptive_avg_pool2d(cams, self.resolution)
+        pooled = cams
+        # Pooled-first CAMs (CAMDistiller's default) arrive at r x r: pooling
+        # them again is the identity, at the price of a kernel each way.
+        if tuple(cams.shape[-2:]) != (self.resolution, self.resolution):
+            pooled = F.adaptive_avg_pool2d(cams, self.resolution)
         if self.normalize:
             pooled = F.normalize(pooled, p=2, dim=(2, 3), eps=1e-12)
         return pooled
