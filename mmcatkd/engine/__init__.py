@@ -1,0 +1,2 @@
+"""Training-time machinery: hooks."""
+from .hooks import *  # noqa: F401,F403
