@@ -14,7 +14,7 @@ from mmpretrain.registry import METRICS
 
 
 def top1_agreement(scores_a: torch.Tensor, scores_b: torch.Tensor) -> float:
-    """Fraction of samples whose top-1 class is the same under both (N, K).
+    """Fraction of samples with the same top-1 class under both (N, K).
 
     Logits or probabilities alike (the arg-max is the same). Ties go to the
     lowest class index, as ``torch.argmax``.
@@ -30,7 +30,7 @@ def top1_agreement(scores_a: torch.Tensor, scores_b: torch.Tensor) -> float:
 def kl_divergence(target_logits: torch.Tensor,
                   logits: torch.Tensor,
                   temperature: float = 1.0) -> float:
-    """Mean over samples of ``KL(p_target || p) = sum_k p_t,k log(p_t,k / p_k)``.
+    """Mean over samples of ``KL(p_t || p) = sum_k p_t,k log(p_t,k / p_k)``.
 
     ``p = softmax(logits / temperature)``, natural logarithm (nats), no
     ``temperature**2`` factor. With the teacher as target this is the
@@ -52,7 +52,7 @@ def kl_divergence(target_logits: torch.Tensor,
 
 
 def prediction_entropy(logits: torch.Tensor) -> float:
-    """Mean over samples of ``H(p) = -sum_k p_k log p_k``, nats, p = softmax."""
+    """Mean over samples of ``-sum_k p_k log p_k`` (nats), p = softmax."""
     log_p = F.log_softmax(logits.double(), dim=1)
     return -(log_p.exp() * log_p).sum(dim=1).mean().item()
 

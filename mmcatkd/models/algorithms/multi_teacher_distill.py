@@ -270,8 +270,8 @@ class TrainableOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     one hands it only those with ``requires_grad=True``. With
     ``paramwise_cfg`` the default constructor already skips frozen
     parameters (warning about each), so it is used as is. Select it with
-    ``optim_wrapper = dict(constructor='mmrazor.TrainableOptimWrapperConstructor',
-    ...)``.
+    ``constructor='mmrazor.TrainableOptimWrapperConstructor'`` in
+    ``optim_wrapper``.
     """
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
