@@ -1,3 +1,19 @@
+from .checkpoint_match_hook import (CheckpointMatchHook,
+                                    CheckpointMismatchError,
+                                    state_dict_mismatch)
+from .crash_safe_checkpoint_hook import CrashSafeCheckpointHook
 from .distill_loss_weight_hook import DistillLossWeightHook
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from .preflight_check_hook import (PreflightCheckHook, PreflightError,
+                                   preflight_check)
+from .rng_state_hook import (RNGStateHook, capture_rng_state,
+                             preserved_rng_state, restore_rng_state)
 
-__all__ = ['DistillLossWeightHook']
+__all__ = [
+    'CheckpointMatchHook', 'CheckpointMismatchError', 'state_dict_mismatch',
+    'CrashSafeCheckpointHook', 'DistillLossWeightHook',
+    'NonFiniteLossError', 'NonFiniteLossHook',
+    'PreflightCheckHook', 'PreflightError', 'preflight_check',
+    'RNGStateHook', 'capture_rng_state', 'preserved_rng_state',
+    'restore_rng_state'
+]
