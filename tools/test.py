@@ -13,6 +13,8 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmcatkd.engine.cli import user_errors_as_messages
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a checkpoint.')
@@ -39,23 +41,31 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
-    mmcatkd.datasets.check_datasets(cfg, ('test_dataloader', ))
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
-    return runner.test()
+    # A missing, unsafe or corrupt checkpoint, a bad config or missing data
+    # end with one sentence.
+    with user_errors_as_messages('test.py'):
+        cfg = Config.fromfile(args.config)
+        cfg.launcher = args.launcher
+        if args.cfg_options is not None:
+            cfg.merge_from_dict(args.cfg_options)
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        elif cfg.get('work_dir') is None:
+            cfg.work_dir = osp.join('./work_dirs',
+                                    osp.splitext(osp.basename(args.config))[0])
+        cfg.load_from = args.checkpoint
+        # MMEngine loads load_from non-strictly: a checkpoint of another
+        # model would be evaluated with random weights where keys differ.
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='CheckpointMatchHook', on_load_from=True)
+        ]
+        mmcatkd.datasets.check_datasets(cfg, ('test_dataloader', ))
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
+        return runner.test()
 
 
 if __name__ == '__main__':

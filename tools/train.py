@@ -3,6 +3,9 @@
     python tools/train.py configs/catkd_r34_r18_imagenet.py
     python tools/train.py CONFIG --resume            # latest checkpoint
     tools/dist_train.sh CONFIG 8                     # 8 GPUs, one node
+
+Every run is made crash-safe and exactly resumable (mmcatkd.engine, see
+docs/reliability.md); bad input ends with one sentence, not a traceback.
 """
 import argparse
 import os
@@ -12,6 +15,9 @@ import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+from mmcatkd.engine import enable_reliability
+from mmcatkd.engine.cli import user_errors_as_messages
 
 
 def parse_args(argv=None):
@@ -64,23 +70,26 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.auto_scale_lr:
+        # After --cfg-options, which may give auto_scale_lr.base_batch_size.
         if 'auto_scale_lr' not in cfg:
             raise SystemExit('--auto-scale-lr needs auto_scale_lr = '
                              'dict(base_batch_size=...) in the config.')
         cfg.auto_scale_lr.enable = True
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
-    mmcatkd.datasets.check_datasets(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+    with user_errors_as_messages('train.py'):
+        cfg = enable_reliability(
+            merge_args(Config.fromfile(args.config), args))
+        mmcatkd.datasets.check_datasets(cfg)
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.train()
 
 
 if __name__ == '__main__':
