@@ -109,6 +109,14 @@ class CATDistill(SingleTeacherDistill):
         if not kwargs.pop('student_trainable', True):
             raise ValueError('CATDistill always trains the student: '
                              'student_trainable=False is not supported.')
+        if teacher_ckpt is not None and not isinstance(teacher_ckpt, str):
+            raise ValueError('teacher_ckpt must be a checkpoint path or None, '
+                             f'got {teacher_ckpt!r}.')
+        for name, flag in (('teacher_ckpt_strict', teacher_ckpt_strict),
+                           ('calculate_student_loss', calculate_student_loss)):
+            if not isinstance(flag, bool):  # 'False' would count as True
+                raise ValueError(
+                    f'{name} must be True or False, got {flag!r}.')
         preprocessor = kwargs.get('data_preprocessor')
         if isinstance(preprocessor, dict) and 'type' not in preprocessor:
             # As MMPretrain's ImageClassifier does for a bare top-level

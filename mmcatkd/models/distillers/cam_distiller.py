@@ -44,6 +44,12 @@ class CAMDistiller(ConfigurableDistiller):
                  distill_losses: Optional[Dict[str, Dict]] = None,
                  loss_forward_mappings: Optional[Dict[str, Dict]] = None,
                  **kwargs) -> None:
+        if not isinstance(pooled_cams, bool):  # 'False' would count as True
+            raise ValueError(
+                f'pooled_cams must be True or False, got {pooled_cams!r}.')
+        if not isinstance(cat_loss, (dict, type(None))):
+            raise ValueError('cat_loss must be a dict of CATLoss options, got '
+                             f'{cat_loss!r}.')
         cat_loss_cfg = dict(type='CATLoss')
         cat_loss_cfg.update(cat_loss or {})
         cat = MODELS.build(cat_loss_cfg)
