@@ -1,0 +1,75 @@
+"""Issue #7, item 6: a checkpoint of a 2-process run (tools/dist_train.sh,
+gloo on CPU) resumes in one process, and one of a single process resumes
+in two; one epoch each."""
+import glob
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mmcatkd.compat import safe_torch_load
+from tests.conftest import PROJECT_ROOT, data_root_options
+from tests.conftest import image_folder  # noqa: F401
+from tests.reliability.helpers import CATKD, child_env, train_in_process
+
+pytestmark = pytest.mark.skipif(
+    not torch.distributed.is_gloo_available(), reason='needs gloo')
+
+
+@pytest.fixture(scope='module')
+def two_process_epoch(trained_catkd, image_folder,
+                      tmp_path_factory):  # noqa: F811
+    """Epoch 2 trained by 2 processes, resumed from the single-process
+    epoch_1.pth, with --auto-scale-lr (base batch 4, actual 2 x 4)."""
+    work_dir = str(tmp_path_factory.mktemp('two_processes'))
+    result = subprocess.run([
+        'bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CATKD, '2',
+        '--work-dir', work_dir, '--resume',
+        osp.join(trained_catkd, 'epoch_1.pth'), '--auto-scale-lr',
+        '--cfg-options', *data_root_options(image_folder),
+        'train_cfg.max_epochs=2', 'auto_scale_lr.base_batch_size=4'
+    ], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+                            env=child_env(PYTHON=sys.executable, PORT='29631'))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return work_dir, output
+
+
+def test_single_process_checkpoint_resumes_in_two_processes(
+        two_process_epoch):
+    """Both ranks resume at epoch 1 and train epoch 2 on their own half of
+    the data (3 of the 6 iterations each); the learning rate is the one
+    saved in the checkpoint, not rescaled by auto_scale_lr (MMEngine loads
+    the optimizer and scheduler states after scaling)."""
+    work_dir, output = two_process_epoch
+    assert output.count('resumed epoch: 1, iter: 6') == 1  # rank 0 logs
+    assert 'Scaling the original LR by 2.0' in output
+    assert 'Epoch(train) [2][3/3]' in output
+    assert 'Epoch(train) [2][4/' not in output
+    lrs = set(re.findall(r'Epoch\(train\) \[2\]\[\d/3\]\s+lr: (\S+)', output))
+    assert lrs == {'5.0000e-02'}
+    checkpoint = safe_torch_load(osp.join(work_dir, 'epoch_2.pth'))
+    assert checkpoint['meta']['iter'] == 9
+    assert len(checkpoint['rng_states']['states']) == 2
+
+
+def test_two_process_checkpoint_resumes_in_one_process(
+        two_process_epoch, image_folder):  # noqa: F811
+    """The 2-process epoch_2.pth resumes here with all 6 iterations of
+    epoch 3; the 2 ranks' generator states are not forced onto one
+    process (the log says so), and the weights stay finite."""
+    work_dir, _ = two_process_epoch
+    train_in_process(CATKD, work_dir, image_folder, 'train_cfg.max_epochs=3',
+                     resume='auto')
+    checkpoint = safe_torch_load(osp.join(work_dir, 'epoch_3.pth'))
+    assert checkpoint['meta']['iter'] == 9 + 6
+    assert all(torch.isfinite(value).all()
+               for value in checkpoint['state_dict'].values()
+               if value.is_floating_point())
+    logs = ''.join(
+        open(path).read()
+        for path in glob.glob(osp.join(work_dir, '*', '*.log')))
+    assert 'random states of 2 processes and this run has 1' in logs
