@@ -235,6 +235,17 @@ def test_missing_data_root(guarded_run, tmp_path, capsys):
     assert missing in _refused(capsys, guarded_run, missing)
 
 
+def test_missing_cifar_data(guarded_run, tmp_path, capsys):
+    """A CIFAR-100 data root without the data: the data check
+    (mmcatkd.datasets.check_datasets) says where it goes and in what
+    layout, before the Runner is built."""
+    missing = str(tmp_path / 'cifar')
+    line = _refused(capsys, guarded_run, missing,
+                    'train_dataloader.dataset.type=CIFAR100',
+                    'val_dataloader.dataset.type=CIFAR100')
+    assert f'CIFAR-100 is not in {missing}: download' in line
+
+
 @pytest.mark.parametrize('corrupt', ['class0/0.png', 'class3/5.png'])
 def test_corrupt_image_file(corrupt, guarded_run, image_folder,
                             tmp_path):  # noqa: F811
