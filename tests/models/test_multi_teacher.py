@@ -188,14 +188,14 @@ def test_attached_teacher_outputs_feed_fidelity_and_cam_iou():
     model = _build(attach_teacher_outputs=True)
     model.teachers[1].load_state_dict(model.student.state_dict())
     model.eval()
+    # no img_shape (in-memory datasets have none): the input size is kept
     images, samples = _batch(n=6)
-    for sample in samples:
-        sample.set_metainfo(dict(img_shape=(32, 32)))
     predictions = model(images, samples, mode='predict')
     first = predictions[0]
     assert first.pred_logits.shape == (NUM_CLASSES, )
     assert first.teacher_logits.shape == (2, NUM_CLASSES)
     assert [tuple(cam.shape) for cam in first.cams] == [(4, 4)] * 3
+    assert first.batch_input_shape == (32, 32)
     torch.testing.assert_close(first.pred_score,
                                first.pred_logits.softmax(dim=0))
 

@@ -40,7 +40,7 @@ val_evaluator = [
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
-max_iters = 100
+max_iters = 60
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
@@ -56,7 +56,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=-1, save_last=True),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=-1, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 env_cfg = dict(
     cudnn_benchmark=False,

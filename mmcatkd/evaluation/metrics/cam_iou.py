@@ -111,7 +111,8 @@ class CAMIoU(BaseMetric):
     ``MultiTeacherDistill`` with ``attach_teacher_outputs=True`` stores them
     as ``cams``, a list of M maps (h_i, w_i) (sizes may differ), the student
     first, then the teachers in order.
-    Masks are taken at the input size (``img_shape``) by :func:`cam_masks`,
+    Masks are taken at the input size (``batch_input_shape``, else
+    ``img_shape``) by :func:`cam_masks`,
     and the IoU is pooled over the images (:func:`cam_iou`). Reports, under
     the prefix ``cam_iou``, one ``{name_a}-{name_b}`` entry per pair of
     models and, for three or more models, ``all``: the intersection of all
@@ -161,7 +162,13 @@ class CAMIoU(BaseMetric):
                     'MultiTeacherDistill model built with '
                     'attach_teacher_outputs=True (or use '
                     'tools/analyze_attention.py for separate models).')
-            size = sample['img_shape'][:2]
+            # the batch's input size; a sample's own size if not recorded
+            size = sample.get('batch_input_shape', sample.get('img_shape'))
+            if size is None:
+                raise KeyError(
+                    'CAMIoU needs the input size the CAMs are upsampled to: '
+                    '`batch_input_shape` (or `img_shape`) in the metainfo.')
+            size = size[:2]
             # maps of different sizes are each upsampled to the input size
             masks = [
                 cam_masks(cam[None], size, self.threshold)

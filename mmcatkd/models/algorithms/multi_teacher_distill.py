@@ -84,8 +84,9 @@ class MultiTeacherDistill(BaseAlgorithm):
         attach_teacher_outputs (bool): in ``predict``, run the teachers too
             and store in each data sample the student's logits
             (``pred_logits``, (K,)), the teachers' (``teacher_logits``,
-            (T, K)) and everyone's class-summed CAMs (``cams``, a list of
-            1 + T maps, student first), for the ``TeacherFidelity`` and
+            (T, K)), everyone's class-summed CAMs (``cams``, a list of
+            1 + T maps, student first) and the input size
+            (``batch_input_shape``), for the ``TeacherFidelity`` and
             ``CAMIoU`` metrics. Defaults to False (predict is the student's).
         **kwargs: ``architecture`` (the student; same forms as a teacher),
             ``data_preprocessor``, ``init_cfg``.
@@ -244,6 +245,9 @@ class MultiTeacherDistill(BaseAlgorithm):
         if data_samples is None:
             data_samples = [DataSample() for _ in range(len(inputs))]
         for index, sample in enumerate(data_samples):
+            # the size CAMIoU upsamples the CAMs to
+            sample.set_metainfo(
+                dict(batch_input_shape=tuple(inputs.shape[-2:])))
             sample.set_pred_score(probs[index]).set_pred_label(
                 probs[index].argmax())
             sample.set_field(student_logits[index], 'pred_logits')
