@@ -1,4 +1,6 @@
 from .data_check import check_datasets
+from .reduced_classes import ReducedClassDataset
 from .sklearn_digits import DIGIT_CLASSES, SklearnDigits
 
-__all__ = ['DIGIT_CLASSES', 'SklearnDigits', 'check_datasets']
+__all__ = ['DIGIT_CLASSES', 'ReducedClassDataset', 'SklearnDigits',
+           'check_datasets']
