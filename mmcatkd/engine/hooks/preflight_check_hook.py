@@ -1,8 +1,8 @@
 """Run the training loss once on one sample before the first step."""
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
-import torch
 
 from .rng_state_hook import preserved_rng_state
 
