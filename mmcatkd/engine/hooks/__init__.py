@@ -1,3 +1,4 @@
+from .cam_agreement_hook import CAMAgreementHook, top1_cam_agreement
 from .checkpoint_match_hook import (CheckpointMatchHook,
                                     CheckpointMismatchError,
                                     state_dict_mismatch)
@@ -10,6 +11,7 @@ from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
 
 __all__ = [
+    'CAMAgreementHook', 'top1_cam_agreement',
     'CheckpointMatchHook', 'CheckpointMismatchError', 'state_dict_mismatch',
     'CrashSafeCheckpointHook', 'DistillLossWeightHook',
     'NonFiniteLossError', 'NonFiniteLossHook',
