@@ -1,0 +1,224 @@
+"""Draw the class activation maps of a classifier's top-k classes.
+
+CAT-KD (Guo, Yan, Li, Lin, CVPR 2023, https://arxiv.org/abs/2304.12777)
+transfers class activation maps; this tool shows them: Fig. 2 (top-k CAMs),
+Fig. 6 (``--binarize``) and Fig. 5 (a teacher's and a student's rows).
+
+    python tools/visualize_cam.py CONFIG CKPT a.png b.png --topk 4 \
+        --out cams.png [--binarize] [--teacher-config T --teacher-ckpt TC]
+
+CONFIG is a classifier config or a distillation config; for the latter the
+student is drawn, and the teacher too when the checkpoint holds its weights
+(CATDistill checkpoints do) and no --teacher-config is given. Images go
+through the config's test pipeline (``LoadImageFromFile`` is added when the
+pipeline lacks it). Checkpoints load through MMEngine's ``load_checkpoint``
+(the safe, weights_only loader).
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import re
+from typing import List, Optional, Sequence, Tuple
+
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py
+
+import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.dataset import Compose  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner.checkpoint import (  # noqa: E402
+    _load_checkpoint, load_state_dict)
+from mmpretrain.registry import DATASETS  # noqa: E402
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS  # noqa: E402
+from torch import nn  # noqa: E402
+
+from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path  # noqa: E402
+from mmcatkd.visualization import topk_cam_figure  # noqa: E402
+
+
+def _is_distillation(model_cfg: dict) -> bool:
+    return 'architecture' in model_cfg and 'teacher' in model_cfg
+
+
+def _build_classifier(model_cfg: dict,
+                      data_preprocessor: Optional[dict] = None) -> nn.Module:
+    """An MMPretrain classifier from its config (or a ``cfg_path`` dict)."""
+    model_cfg = copy.deepcopy(resolve_cfg_path(model_cfg))
+    if data_preprocessor and 'data_preprocessor' not in model_cfg:
+        # a distillation config may give the preprocessor only at top level
+        model_cfg['data_preprocessor'] = dict(data_preprocessor)
+    preprocessor = model_cfg.get('data_preprocessor')
+    if isinstance(preprocessor, dict):
+        preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
+    init_default_scope(model_cfg.pop('_scope_', 'mmpretrain'))
+    return PRETRAIN_MODELS.build(model_cfg)
+
+
+def load_weights(model: nn.Module,
+                 path: str,
+                 prefix: str = '',
+                 checkpoint: Optional[dict] = None) -> dict:
+    """Load the weights under ``prefix`` of ``path`` into ``model`` strictly.
+
+    MMEngine's safe (weights_only) loader reads the file; a key mismatch is
+    an error. Returns the checkpoint (for its ``meta``).
+    """
+    if checkpoint is None:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {re.sub(r'^module\.', '', key): value
+             for key, value in state.items()}
+    if prefix:
+        state = {key[len(prefix):]: value for key, value in state.items()
+                 if key.startswith(prefix)}
+        if not state:
+            raise ValueError(f'{path} holds no weights under "{prefix}": is '
+                             'it a checkpoint of this distillation config?')
+    load_state_dict(model, state, strict=True)
+    return checkpoint
+
+
+def load_models(config: str,
+                checkpoint: str,
+                teacher_config: Optional[str] = None,
+                teacher_checkpoint: Optional[str] = None,
+                device: str = 'cpu'
+                ) -> Tuple[nn.Module, Optional[nn.Module], Config, dict]:
+    """Student (or the classifier), teacher or None, config, checkpoint.
+
+    A distillation checkpoint holds the student under ``architecture.`` and
+    the teacher under ``teacher.``; the teacher is taken from it when no
+    ``teacher_config`` is given.
+    """
+    cfg = Config.fromfile(config)
+    model_cfg = cfg.model.to_dict()
+    preprocessor = model_cfg.get('data_preprocessor')
+    distill = _is_distillation(model_cfg)
+    student = _build_classifier(
+        model_cfg['architecture'] if distill else model_cfg, preprocessor)
+    ckpt = load_weights(student, checkpoint,
+                        'architecture.' if distill else '')
+    teacher = None
+    if teacher_config:
+        if not teacher_checkpoint:
+            raise ValueError('--teacher-config needs --teacher-ckpt.')
+        teacher_cfg = Config.fromfile(teacher_config)
+        teacher = _build_classifier(
+            teacher_cfg.model.to_dict(),
+            teacher_cfg.get('data_preprocessor'))
+        load_weights(teacher, teacher_checkpoint)
+    elif distill and any(key.startswith('teacher.')
+                         for key in ckpt.get('state_dict', ckpt)):
+        teacher = _build_classifier(model_cfg['teacher'], preprocessor)
+        load_weights(teacher, checkpoint, 'teacher.', ckpt)
+    for model in (student, teacher):
+        if model is not None:
+            model.to(device).eval()
+    return student, teacher, cfg, ckpt
+
+
+def class_names_of(cfg: Config, checkpoint: dict,
+                   num_classes: int) -> List[str]:
+    """Class names from the checkpoint's dataset_meta, else the config's
+    test data set class, else '0'..'K-1'."""
+    meta = checkpoint.get('meta') or {}
+    names = (meta.get('dataset_meta') or {}).get('classes')
+    if not names:
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset', {})
+        while 'dataset' in dataset:  # wrappers
+            dataset = dataset['dataset']
+        names = dataset.get('classes')
+        kind = dataset.get('type')
+        if not names and isinstance(kind, str):
+            init_default_scope('mmpretrain')
+            dataset_class = DATASETS.get(kind)
+            names = getattr(dataset_class, 'METAINFO', {}).get('classes')
+    if not names or len(names) != num_classes:
+        return [str(label) for label in range(num_classes)]
+    return [str(name) for name in names]
+
+
+def load_images(cfg: Config, paths: Sequence[str]) -> List[np.ndarray]:
+    """Each image through the config's test pipeline, (H, W, 3) uint8."""
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset', {})
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    steps = copy.deepcopy(list(dataset.get('pipeline', [])))
+    if not steps or 'LoadImageFromFile' not in str(steps[0].get('type')):
+        steps.insert(0, dict(type='LoadImageFromFile'))
+    init_default_scope('mmpretrain')
+    pipeline = Compose(steps)
+    images = []
+    for path in paths:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'image {path} does not exist.')
+        packed = pipeline(dict(img_path=path))
+        images.append(packed['inputs'].permute(1, 2, 0).numpy())
+    return images
+
+
+def visualize_cam(config: str,
+                  checkpoint: str,
+                  images: Sequence[str],
+                  topk: int = 4,
+                  binarize: bool = False,
+                  teacher_config: Optional[str] = None,
+                  teacher_checkpoint: Optional[str] = None,
+                  device: str = 'cpu',
+                  out: Optional[str] = None) -> Figure:
+    """The figure of the command line, returned (and saved to ``out``)."""
+    student, teacher, cfg, ckpt = load_models(config, checkpoint,
+                                              teacher_config,
+                                              teacher_checkpoint, device)
+    arrays = load_images(cfg, images)
+    num_classes = student.head.fc.out_features
+    names = class_names_of(cfg, ckpt, num_classes)
+    # LoadImageFromFile gives BGR; the data preprocessor converts for the
+    # model when to_rgb is set, and the picture is flipped to draw it
+    to_rgb = getattr(student.data_preprocessor, '_channel_conversion', False)
+    display = [image[..., ::-1] if to_rgb else image for image in arrays]
+    fig = topk_cam_figure(
+        student,
+        arrays,
+        class_names=names,
+        topk=topk,
+        teacher=teacher,
+        binarize=binarize,
+        display_images=display,
+        image_names=[osp.basename(path) for path in images])
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        fig.savefig(out, dpi=120)
+    return fig
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Draw the CAMs of the top-k classes of each image.')
+    parser.add_argument('config', help='classifier or distillation config')
+    parser.add_argument('checkpoint', help='its checkpoint')
+    parser.add_argument('images', nargs='+', help='image files')
+    parser.add_argument('--topk', type=int, default=4,
+                        help='classes per image (default 4)')
+    parser.add_argument('--out', default='cams.png', help='PNG to write')
+    parser.add_argument('--binarize', action='store_true',
+                        help='show binarised CAMs (threshold mean |CAM|)')
+    parser.add_argument('--teacher-config', help='a teacher classifier config')
+    parser.add_argument('--teacher-ckpt', help='its checkpoint')
+    parser.add_argument('--device', default='cpu', help='e.g. cuda:0')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    visualize_cam(args.config, args.checkpoint, args.images, args.topk,
+                  args.binarize, args.teacher_config, args.teacher_ckpt,
+                  args.device, args.out)
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
