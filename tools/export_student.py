@@ -15,6 +15,8 @@ import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmcatkd.engine.cli import user_errors_as_messages
+
 STUDENT_PREFIX = 'architecture.'
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
@@ -49,11 +51,12 @@ def main(argv=None):
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='where to write the student checkpoint')
     args = parser.parse_args(argv)
-    exported = student_checkpoint(
-        _load_checkpoint(args.checkpoint, map_location='cpu'))
-    if osp.dirname(args.out):
-        os.makedirs(osp.dirname(args.out), exist_ok=True)
-    torch.save(exported, args.out)
+    with user_errors_as_messages('export_student.py'):
+        exported = student_checkpoint(
+            _load_checkpoint(args.checkpoint, map_location='cpu'))
+        if osp.dirname(args.out):
+            os.makedirs(osp.dirname(args.out), exist_ok=True)
+        torch.save(exported, args.out)
     print(f'wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')
 

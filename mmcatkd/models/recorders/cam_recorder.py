@@ -76,7 +76,9 @@ class CAMRecorder(ModuleOutputsRecorder):
             return
         feat = outputs[-1] if isinstance(outputs, (tuple, list)) else outputs
         if self.output_size is not None:
-            check_cam_resolution(self.output_size, feat.shape)
+            cam_shape = (feat.shape[0], self.classifier.out_features,
+                         *feat.shape[2:])
+            check_cam_resolution(self.output_size, cam_shape)
         self.data_buffer.append(
             class_activation_maps(feat, self.classifier.weight,
                                   self.output_size))
