@@ -103,8 +103,12 @@ def topk_cam_figure(student: nn.Module,
         for offset, (role, _) in enumerate(models):
             row = axes[index * rows_per_image + offset]
             scores, cams = result[role]
-            _image_cell(row[0], picture, role if teacher is not None else None,
-                        None if image_names is None else image_names[index])
+            # 'input' above each image's first row, its name below the last
+            _image_cell(
+                row[0], picture, role if teacher is not None else None,
+                None if image_names is None
+                or offset < rows_per_image - 1 else image_names[index],
+                first=offset == 0)
             maps = cams[classes][None].float()
             if binarize:
                 maps = F.interpolate(
@@ -145,10 +149,11 @@ def _bare(ax) -> None:
 
 
 def _image_cell(ax, picture: np.ndarray, role: Optional[str],
-                name: Optional[str]) -> None:
+                name: Optional[str], first: bool) -> None:
     ax.imshow(picture)
     _bare(ax)
-    ax.set_title('input', fontsize=9)
+    if first:
+        ax.set_title('input', fontsize=9)
     if role:
         ax.set_ylabel(role, fontsize=10, fontweight='bold')
     if name:
