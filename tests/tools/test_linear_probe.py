@@ -14,7 +14,8 @@ sys.path.insert(0, osp.join(PROJECT_ROOT, 'tools'))
 from linear_probe import linear_probe, main  # noqa: E402
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
-PROBE = osp.join(PROJECT_ROOT, 'configs', 'unseen', 'probe_digits_5-9.py')
+PROBE = osp.join(PROJECT_ROOT, 'configs', 'unseen', '_base_',
+                 'probe_digits_5-9.py')
 
 
 def test_only_the_head_trains_and_accuracy_is_reported(tmp_path, capsys,
