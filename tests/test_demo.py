@@ -64,6 +64,7 @@ def test_results_json_has_every_stage_with_valid_numbers(demo_runs):
     assert setting['beta'] > 0
     assert results['total_seconds'] >= sum(
         stage['train_seconds'] for stage in results['stages'])
+    assert results['total_cpu_seconds'] > 0
 
 
 def test_results_md_table_matches_results_json(demo_runs):

@@ -242,10 +242,15 @@ def cam_images(num_images: int = NUM_CAM_IMAGES):
 
 
 def write_results(work_dir: str, setting: dict, results: List[dict],
-                  total_seconds: float) -> str:
-    """results.json and results.md; returns the markdown table."""
+                  total_seconds: float, cpu_seconds: float) -> str:
+    """results.json and results.md; returns the markdown table.
+
+    ``cpu_seconds`` (all threads of this process) is reported next to the
+    wall time because the wall time grows with other programs' load.
+    """
     summary = dict(setting=setting, stages=results,
                    total_seconds=round(total_seconds, 1),
+                   total_cpu_seconds=round(cpu_seconds, 1),
                    cams='cams.png')
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(summary, f, indent=2)
@@ -263,14 +268,15 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write('# CAT-KD demo: scikit-learn digits\n\n')
         f.write(f'{setting["description"]}\n\n{table}\n\n')
-        f.write(f'Total time of this run: {total_seconds:.0f} s. '
-                'Class activation maps: cams.png.\n')
+        f.write(f'Total time of this run: {total_seconds:.0f} s (CPU time '
+                f'{cpu_seconds:.0f} s). Class activation maps: cams.png. '
+                'What these numbers do and do not say: docs/demo.md.\n')
     return table
 
 
 def main(argv=None):
     args = parse_args(argv)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     teacher_dir = osp.join(work_dir, 'teacher')
@@ -310,17 +316,22 @@ def main(argv=None):
         student_steps=student_cfg.train_cfg.max_iters,
         student_batch_size=student_cfg.train_dataloader.batch_size,
         beta=configs[3].model.distiller.cat_loss.loss_weight,
+        cat_normalize=configs[3].model.distiller.cat_loss.normalize,
         seed=student_cfg.randomness.seed,
         quick=args.quick)
     setting['description'] = (
         f'Teacher: {setting["teacher"]}. Students: {setting["student"]}, '
         f'{setting["labelled_per_class"]} training digits per class, '
         f'{setting["student_steps"]} SGD steps of '
-        f'{setting["student_batch_size"]} images, seed {setting["seed"]}'
+        f'{setting["student_batch_size"]} images, seed {setting["seed"]}; '
+        f'CAT on {"l2-normalised" if setting["cat_normalize"] else "raw"} '
+        f'2x2-pooled CAMs, beta {setting["beta"]:g}'
         + (' (--quick: results mean nothing).' if args.quick else '.'))
     table = write_results(work_dir, setting, results,
-                          time.perf_counter() - start)
-    print(f'\n{table}\n\nTotal {elapsed(start)}. Results in '
+                          time.perf_counter() - start,
+                          time.process_time() - cpu_start)
+    print(f'\n{table}\n\nTotal {elapsed(start)} '
+          f'(CPU time {time.process_time() - cpu_start:.0f} s). Results in '
           f'{osp.join(work_dir, "results.md")} (and results.json), CAMs in '
           f'{osp.join(work_dir, "cams.png")}.', flush=True)
 
