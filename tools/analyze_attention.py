@@ -45,7 +45,7 @@ from mmcatkd.evaluation import (affinity, cam_masks,
                                 expected_calibration_error, kl_divergence,
                                 mask_overlap, prediction_entropy,
                                 top1_agreement)
-from mmcatkd.models.algorithms.cat_distill import teacher_state_dict
+from mmcatkd.models.algorithms.frozen_teacher_distill import teacher_state_dict
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from mmcatkd.models.algorithms.multi_teacher_distill import logits_and_cam
 

@@ -74,7 +74,7 @@ MODEL_FAULTS = [
     ('teacher_ckpt', 123, ValueError,
      'teacher_ckpt must be a checkpoint path or None, got 123'),
     ('teacher_ckpt', '/no/such/teacher.pth', FileNotFoundError,
-     '/no/such/teacher.pth can not be found'),
+     'teacher_ckpt /no/such/teacher.pth does not exist: train the teacher'),
     ('teacher_ckpt_strict', 'False', ValueError,
      "teacher_ckpt_strict must be True or False, got 'False'"),
     ('calculate_student_loss', 'no', ValueError,
@@ -167,7 +167,7 @@ def _refused(capsys, work_dir, data_root, *options, resume='auto'):
      '(input 3x32x32 after the pipeline): num_selected=10 exceeds the 4 '
      'classes'),
     ('model.teacher_ckpt=/no/such/teacher.pth',
-     '/no/such/teacher.pth can not be found'),
+     'teacher_ckpt /no/such/teacher.pth does not exist'),
 ])
 def test_config_fault_through_train_tool(option, message, guarded_run,
                                          image_folder, capsys):  # noqa: F811

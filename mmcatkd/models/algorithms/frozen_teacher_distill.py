@@ -1,17 +1,65 @@
 """Single-teacher distillation from a frozen teacher, for any distiller."""
+import os.path as osp
+import re
 from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from .cat_distill import load_teacher_checkpoint
 from .model_cfg import resolve_cfg_path
 
 LossResults = Dict[str, torch.Tensor]
+
+
+def teacher_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """The model weights in an MMEngine/MMPretrain checkpoint (safe loader).
+
+    ``state_dict`` is unwrapped and DataParallel's ``module.`` is stripped.
+    """
+    checkpoint = _load_checkpoint(path, map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint)
+    return {re.sub(r'^module\.', '', key): value for key, value in state.items()}
+
+
+def load_teacher_checkpoint(teacher: torch.nn.Module,
+                            path: str,
+                            strict: bool = True) -> None:
+    """Load ``path`` into ``teacher``; with ``strict`` any mismatch fails.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: missing, unexpected or differently shaped tensors (a few
+            of each are listed).
+    """
+    if '://' not in path and not osp.isfile(osp.expanduser(path)):
+        raise FileNotFoundError(
+            f'teacher_ckpt {path} does not exist: train the teacher first '
+            '(configs/cifar100/teachers/), convert an MDistiller or '
+            'torchvision checkpoint with tools/convert_teacher.py, or pass '
+            '--cfg-options model.teacher_ckpt=None for a random teacher.')
+    state = teacher_state_dict(path)
+    expected = teacher.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(
+        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
+        for key in set(state) & set(expected)
+        if state[key].shape != expected[key].shape)
+    if reshaped or (strict and (missing or unexpected)):
+        raise ValueError(
+            f'teacher_ckpt {path} does not match the teacher model: '
+            f'{len(missing)} missing keys {missing[:5]}, {len(unexpected)} '
+            f'unexpected keys {unexpected[:5]}, {len(reshaped)} shape '
+            f'mismatches {reshaped[:5]}. Check that the teacher config '
+            'matches the checkpoint (tools/convert_teacher.py converts '
+            'MDistiller and torchvision checkpoints); teacher_ckpt_strict='
+            'False tolerates missing and unexpected keys only.')
+    teacher.load_state_dict(state, strict=strict)
 
 
 @MODELS.register_module()
@@ -63,6 +111,14 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         if not kwargs.pop('student_trainable', True):
             raise ValueError('FrozenTeacherDistill always trains the student:'
                              ' student_trainable=False is not supported.')
+        if teacher_ckpt is not None and not isinstance(teacher_ckpt, str):
+            raise ValueError('teacher_ckpt must be a checkpoint path or None, '
+                             f'got {teacher_ckpt!r}.')
+        for name, flag in (('teacher_ckpt_strict', teacher_ckpt_strict),
+                           ('calculate_student_loss', calculate_student_loss)):
+            if not isinstance(flag, bool):  # 'False' would count as True
+                raise ValueError(
+                    f'{name} must be True or False, got {flag!r}.')
         preprocessor = kwargs.get('data_preprocessor')
         if isinstance(preprocessor, dict) and 'type' not in preprocessor:
             # As MMPretrain's ImageClassifier does for a bare top-level
@@ -95,6 +151,12 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 f'the student predicts {counts[0]} classes and the teacher '
                 f'{counts[1]}: logit distillation needs the same classes.')
 
+    def _forward_for_records(self, role: str,
+                             batch_inputs: torch.Tensor) -> None:
+        """Run the student or teacher as far as its recorders need, without
+        labels: here its whole forward (``mode='tensor'``)."""
+        getattr(self, role)(batch_inputs, mode='tensor')
+
     def loss(
         self,
         batch_inputs: torch.Tensor,
@@ -107,7 +169,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         self.distiller.set_deliveries_override(False)
         with self.distiller.teacher_recorders, self.distiller.deliveries, \
                 torch.no_grad():
-            self.teacher(batch_inputs, mode='tensor')
+            self._forward_for_records('teacher', batch_inputs)
 
         self.distiller.set_deliveries_override(True)
         with self.distiller.student_recorders, self.distiller.deliveries:
@@ -116,7 +178,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                     batch_inputs, data_samples, mode='loss')
                 losses.update(add_prefix(student_losses, 'student'))
             else:
-                self.student(batch_inputs, mode='tensor')
+                self._forward_for_records('student', batch_inputs)
 
         if not self.distillation_stopped:
             losses.update(

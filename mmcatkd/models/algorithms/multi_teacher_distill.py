@@ -23,7 +23,7 @@ from torch import nn
 
 from ...evaluation.metrics.cam_iou import summed_cam
 from ..recorders import classifier_of
-from .cat_distill import load_teacher_checkpoint
+from .frozen_teacher_distill import load_teacher_checkpoint
 from .model_cfg import resolve_cfg_path
 
 LossResults = Dict[str, torch.Tensor]
