@@ -8,7 +8,6 @@ student's CAMs of the same classes.
 from typing import Optional, Sequence
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn

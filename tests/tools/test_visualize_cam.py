@@ -105,3 +105,30 @@ def test_command_line_and_refusals(checkpoints, image_folder, tmp_path,
         visualize_cam(STUDENT, checkpoints[0], [image], topk=5)
     with pytest.raises(ValueError, match='architecture'):
         visualize_cam(CATKD, checkpoints[0], [image])
+
+
+def test_gap_linear_head_classifiers_are_drawn_too():
+    """A model-zoo layout (GAP neck + LinearClsHead) draws like CAMClsHead,
+    and its CAM scores are its own softmax (the maps are the classifier's:
+    GAP(CAM) + b gives the logits)."""
+    from mmcatkd.visualization import topk_cam_figure
+    cfg = Config.fromfile(STUDENT).model.to_dict()
+    cfg['neck'] = dict(type='GlobalAveragePooling')
+    cfg['head'] = dict(type='LinearClsHead', num_classes=4, in_channels=16)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = PRETRAIN_MODELS.build(cfg)
+    model.init_weights()
+    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3),
+                                              dtype=np.uint8)
+    fig = topk_cam_figure(model, [image], CLASSES, topk=4)
+    rows, cols, cells, titles = _cam_cells(fig)
+    assert (rows, cols, cells) == (1, 5, 5)
+    model.eval()  # as the figure runs it
+    with torch.no_grad():
+        batch = model.data_preprocessor(
+            dict(inputs=torch.from_numpy(image).permute(2, 0, 1)[None]),
+            False)
+        scores = model(batch['inputs'], mode='tensor').softmax(1)[0]
+    top = scores.topk(4)
+    assert titles == [f"'{CLASSES[int(k)]}' {float(s):.2f}"
+                      for s, k in zip(top.values, top.indices)]
