@@ -10,7 +10,7 @@ import copy
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
+from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS
 
 
@@ -132,19 +132,24 @@ class ReducedClassDataset:
         self.indices = np.sort(np.concatenate(kept)).tolist()
         self._fully_initialized = True
 
+    @force_full_init
     def get_data_info(self, index: int) -> dict:
         return self.dataset.get_data_info(self.indices[index])
 
+    @force_full_init
     def get_cat_ids(self, index: int) -> List[int]:
         return self.dataset.get_cat_ids(self.indices[index])
 
+    @force_full_init
     def get_gt_labels(self) -> np.ndarray:
         return np.array(
             [self.get_cat_ids(index)[0] for index in range(len(self))])
 
+    @force_full_init
     def __getitem__(self, index: int) -> dict:
         return self.dataset[self.indices[index]]
 
+    @force_full_init
     def __len__(self) -> int:
         return len(self.indices)
 

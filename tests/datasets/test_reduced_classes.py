@@ -38,6 +38,9 @@ def test_first_n_and_class_names(digits):
     by_name = ReducedClassDataset(digits, classes=['7', '1', '4'])
     by_label = ReducedClassDataset(digits, classes=[1, 4, 7])
     assert by_name.indices == by_label.indices
+    # lazy_init defers the draw to the first use, with the same result
+    lazy = ReducedClassDataset(digits, classes=[1, 4, 7], lazy_init=True)
+    assert len(lazy) == len(by_label) and lazy.indices == by_label.indices
 
 
 def test_seed_fixes_the_subset(digits):
