@@ -42,6 +42,18 @@ def write_image_folder(root: str, num_classes: int = 4,
     return root
 
 
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Undo the default scope a test leaves behind (a Runner or a config
+    build sets MMEngine's global DefaultScope, e.g. to 'mmpretrain'), so
+    later registry lookups do not depend on which tests ran before."""
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 @pytest.fixture(scope='session')
 def image_folder(tmp_path_factory) -> str:
     return write_image_folder(str(tmp_path_factory.mktemp('images')))
