@@ -1,4 +1,4 @@
-"""scikit-learn's handwritten digits as an MMPretrain dataset (the demo's data).
+"""scikit-learn's bundled handwritten digits as an MMPretrain dataset.
 
 The 1,797 8x8 grey images of the UCI "Optical Recognition of Handwritten
 Digits" test set ship inside scikit-learn (``sklearn.datasets.load_digits``),
