@@ -61,7 +61,12 @@ class CATLoss(nn.Module):
         loss_weight (float): the paper's beta. Defaults to 1.0.
         resolution (int): r, the side of the pooled maps. Defaults to 2.
         normalize (bool): l2-normalise each pooled map (eps 1e-12).
-            Defaults to True.
+            Defaults to True (the issue's API). The authors' CAT-KD configs
+            mostly use unnormalised maps (``IF_NORMALIZE: False``, e.g.
+            res56->res20 beta 0.7, res32x4->res8x4 beta 15, R34->R18 beta
+            0.5): a beta taken from one of those needs ``normalize=False``.
+            Normalised maps with a freshly initialised head give large first
+            gradients (they grow as 1/||CAM||).
         binarize (bool): replace each teacher map, before pooling, by 1 where
             it exceeds the mean of its absolute values over H×W and 0 elsewhere
             (paper Sec. 4.1). Defaults to False.
