@@ -252,7 +252,8 @@ def load_from_http_safely(filename,
     """MMEngine's URL checkpoint loader, on :func:`safe_torch_load`.
 
     MMEngine 0.10.7 loads URLs through ``torch.hub.load_state_dict_from_url``,
-    which by default turns the weights-only loader off: a download could run code.
+    which by default turns the weights-only loader off: a download could
+    run code.
     """
     return safe_torch_load(
         download_checkpoint(filename, model_dir, progress), map_location)
