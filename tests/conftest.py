@@ -44,11 +44,13 @@ def write_image_folder(root: str, num_classes: int = 4,
 
 @pytest.fixture(autouse=True)
 def isolated_default_scope():
-    """Undo the default scope a test leaves behind (a Runner or a config
-    build sets MMEngine's global DefaultScope, e.g. to 'mmpretrain'), so
-    later registry lookups do not depend on which tests ran before."""
+    """Start every test with no MMEngine default scope and undo the one it
+    leaves behind (a Runner, a config build or a module-level fixture sets
+    the global DefaultScope, e.g. to 'mmpretrain'), so registry lookups do
+    not depend on which tests ran before."""
     from mmengine.registry import DefaultScope
     before = dict(DefaultScope._instance_dict)
+    DefaultScope._instance_dict.clear()
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(before)
