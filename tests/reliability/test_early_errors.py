@@ -7,6 +7,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
@@ -48,7 +49,9 @@ def test_preflight_check_changes_neither_weights_nor_generators(
         dict(option.split('=') for option in data_root_options(image_folder)))
     model = MODELS.build(cfg.model)
     model.train()
-    dataloader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    # the scope the Runner would set from the config's default_scope
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        dataloader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     weights = {key: value.clone() for key, value in
                model.state_dict().items()}
     rng = capture_rng_state()
