@@ -1,5 +1,4 @@
 """Refuse to resume (or test) from a checkpoint of another architecture."""
-import re
 from typing import Dict, Optional
 
 from mmengine.hooks import Hook
@@ -7,6 +6,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 from torch import nn
+
+from ...models.algorithms.frozen_teacher_distill import \
+    state_dict_differences
 
 
 class CheckpointMismatchError(ValueError):
@@ -17,16 +19,7 @@ def state_dict_mismatch(model: nn.Module, state: Dict) -> Optional[str]:
     """What differs between ``model``'s weights and ``state`` (None if
     nothing): missing, unexpected and differently shaped keys, a few each.
     DataParallel's ``module.`` prefix is ignored, as MMEngine does."""
-    state = {re.sub(r'^module\.', '', key): value
-             for key, value in state.items()}
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    reshaped = sorted(
-        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
-        for key in set(state) & set(expected)
-        if hasattr(state[key], 'shape')
-        and state[key].shape != expected[key].shape)
+    missing, unexpected, reshaped = state_dict_differences(model, state)
     if not (missing or unexpected or reshaped):
         return None
     return (f'{len(missing)} missing keys {missing[:3]}, {len(unexpected)} '

@@ -11,7 +11,21 @@ from .frozen_teacher_distill import (FrozenTeacherDistill,
                                      load_teacher_checkpoint,
                                      teacher_state_dict)
 
-__all__ = ['CATDistill', 'load_teacher_checkpoint', 'teacher_state_dict']
+__all__ = [
+    'CATDistill', 'load_teacher_checkpoint', 'run_to_records',
+    'teacher_state_dict'
+]
+
+
+def run_to_records(model: BaseModel, only_cams: bool,
+                   batch_inputs: torch.Tensor) -> None:
+    """Run ``model`` as far as its recorders need, without labels: only its
+    backbone when the CAM recorder is its only recorder, else its whole
+    forward (``mode='tensor'``)."""
+    if only_cams:
+        model.backbone(batch_inputs)
+    else:
+        model(batch_inputs, mode='tensor')
 
 
 @MODELS.register_module()
@@ -94,7 +108,6 @@ class CATDistill(FrozenTeacherDistill):
                              batch_inputs: torch.Tensor) -> None:
         """Run the student or teacher only through its backbone when the CAM
         recorder is its only recorder; its whole forward otherwise."""
-        if self.distiller.records_only_cams[role]:
-            getattr(self, role).backbone(batch_inputs)
-        else:
-            super()._forward_for_records(role, batch_inputs)
+        run_to_records(
+            getattr(self, role), self.distiller.records_only_cams[role],
+            batch_inputs)

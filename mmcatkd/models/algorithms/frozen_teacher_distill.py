@@ -16,6 +16,37 @@ from .model_cfg import resolve_cfg_path
 LossResults = Dict[str, torch.Tensor]
 
 
+def state_dict_differences(model: torch.nn.Module, state: Dict):
+    """Keys of ``model`` missing from ``state``, keys of ``state`` the model
+    lacks, and ``'key (shape) vs (shape)'`` for tensors of another shape;
+    each sorted. DataParallel's ``module.`` prefix is ignored."""
+    state = {re.sub(r'^module\.', '', key): value
+             for key, value in state.items()}
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(
+        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
+        for key in set(state) & set(expected)
+        if hasattr(state[key], 'shape')
+        and state[key].shape != expected[key].shape)
+    return missing, unexpected, reshaped
+
+
+def bare_preprocessor_as_cls(kwargs: Dict) -> Dict:
+    """``kwargs`` with a ``data_preprocessor`` dict lacking ``type`` made an
+    MMPretrain ``ClsDataPreprocessor``, as MMPretrain's ImageClassifier does
+    for the bare top-level ``data_preprocessor`` MMEngine's Runner passes;
+    and ``architecture`` given by ``cfg_path`` expanded."""
+    preprocessor = kwargs.get('data_preprocessor')
+    if isinstance(preprocessor, dict) and 'type' not in preprocessor:
+        kwargs['data_preprocessor'] = dict(
+            preprocessor, type='mmpretrain.ClsDataPreprocessor')
+    if 'architecture' in kwargs:
+        kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+    return kwargs
+
+
 def teacher_state_dict(path: str) -> Dict[str, torch.Tensor]:
     """The model weights in an MMEngine/MMPretrain checkpoint (safe loader).
 
@@ -43,13 +74,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
             'torchvision checkpoint with tools/convert_teacher.py, or pass '
             '--cfg-options model.teacher_ckpt=None for a random teacher.')
     state = teacher_state_dict(path)
-    expected = teacher.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    reshaped = sorted(
-        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
-        for key in set(state) & set(expected)
-        if state[key].shape != expected[key].shape)
+    missing, unexpected, reshaped = state_dict_differences(teacher, state)
     if reshaped or (strict and (missing or unexpected)):
         raise ValueError(
             f'teacher_ckpt {path} does not match the teacher model: '
@@ -119,14 +144,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             if not isinstance(flag, bool):  # 'False' would count as True
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
-        preprocessor = kwargs.get('data_preprocessor')
-        if isinstance(preprocessor, dict) and 'type' not in preprocessor:
-            # As MMPretrain's ImageClassifier does for a bare top-level
-            # `data_preprocessor`, which MMEngine's Runner passes here.
-            kwargs['data_preprocessor'] = dict(
-                preprocessor, type='mmpretrain.ClsDataPreprocessor')
-        if 'architecture' in kwargs:
-            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+        bare_preprocessor_as_cls(kwargs)
         super().__init__(
             distiller=distiller,
             teacher=resolve_cfg_path(teacher),

@@ -23,7 +23,9 @@ from torch import nn
 
 from ...evaluation.metrics.cam_iou import summed_cam
 from ..recorders import classifier_of
-from .frozen_teacher_distill import load_teacher_checkpoint
+from .cat_distill import run_to_records
+from .frozen_teacher_distill import (bare_preprocessor_as_cls,
+                                     load_teacher_checkpoint)
 from .model_cfg import resolve_cfg_path
 
 LossResults = Dict[str, torch.Tensor]
@@ -109,15 +111,7 @@ class MultiTeacherDistill(BaseAlgorithm):
             raise ValueError(
                 f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
                 'teachers: give one checkpoint (or None) per teacher.')
-        preprocessor = kwargs.get('data_preprocessor')
-        if isinstance(preprocessor, dict) and 'type' not in preprocessor:
-            # As MMPretrain's ImageClassifier does for a bare top-level
-            # `data_preprocessor`, which MMEngine's Runner passes here.
-            kwargs['data_preprocessor'] = dict(
-                preprocessor, type='mmpretrain.ClsDataPreprocessor')
-        if 'architecture' in kwargs:
-            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
-        super().__init__(**kwargs)
+        super().__init__(**bare_preprocessor_as_cls(kwargs))
 
         self.teachers = nn.ModuleList()
         for index, (teacher, ckpt) in enumerate(zip(teachers, teacher_ckpts)):
@@ -173,14 +167,7 @@ class MultiTeacherDistill(BaseAlgorithm):
             getattr(distiller, 'records_only_cams', {}).get(side, False)
             for distiller in self.distillers)
 
-    @staticmethod
-    def _forward_for_records(model: BaseModel, only_cams: bool,
-                             batch_inputs: torch.Tensor) -> None:
-        """Run ``model`` as far as the recorders need, without labels."""
-        if only_cams:
-            model.backbone(batch_inputs)
-        else:
-            model(batch_inputs, mode='tensor')
+    _forward_for_records = staticmethod(run_to_records)
 
     def loss(
         self,
