@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmcatkd-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test demo clean-venv
+.PHONY: install test test-fast demo clean-venv
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): requirements/pinned.txt requirements/runtime.txt setup.py
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+# The fast tier for iterating: everything not marked slow (under a minute).
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS) tests
 
 demo: install
 	$(PY) tools/demo.py
