@@ -57,10 +57,31 @@ def teacher_state_dict(path: str) -> Dict[str, torch.Tensor]:
     return {re.sub(r'^module\.', '', key): value for key, value in state.items()}
 
 
+def check_torchvision_weights_name(path: str) -> None:
+    """Fail early on a ``torchvision://`` name MMEngine does not know."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    names = get_torchvision_models()
+    name = path[len('torchvision://'):]
+    if name not in names:
+        close = sorted(key for key in names
+                       if key.split('.')[0] == name.split('.')[0])
+        raise ValueError(
+            f'teacher_ckpt {path} names no torchvision weights: use one of '
+            f'{close or "the names torchvision.models.list_models() gives"}, '
+            "e.g. 'torchvision://vit_b_16.imagenet1k_v1'.")
+
+
 def load_teacher_checkpoint(teacher: torch.nn.Module,
                             path: str,
                             strict: bool = True) -> None:
     """Load ``path`` into ``teacher``; with ``strict`` any mismatch fails.
+
+    ``torchvision://NAME`` (MMEngine's scheme, e.g.
+    ``torchvision://vit_b_16.imagenet1k_v1`` or ``torchvision://resnet34``)
+    loads torchvision's ImageNet weights and
+    converts them for the teacher while loading
+    (:func:`mmcatkd.converters.torchvision_models.
+    convert_torchvision_state_dict`).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -73,7 +94,14 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
             '(configs/cifar100/teachers/), convert an MDistiller or '
             'torchvision checkpoint with tools/convert_teacher.py, or pass '
             '--cfg-options model.teacher_ckpt=None for a random teacher.')
+    if path.startswith('torchvision://'):
+        check_torchvision_weights_name(path)
     state = teacher_state_dict(path)
+    if path.startswith('torchvision://'):
+        # converters are not imported by `import mmcatkd`
+        from mmcatkd.converters.torchvision_models import \
+            convert_torchvision_state_dict
+        state = convert_torchvision_state_dict(state, teacher.state_dict())
     missing, unexpected, reshaped = state_dict_differences(teacher, state)
     if reshaped or (strict and (missing or unexpected)):
         raise ValueError(
