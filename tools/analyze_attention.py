@@ -28,9 +28,6 @@ in order; each model normalises the images with its own preprocessor.
 """
 import argparse
 import itertools
-import json
-import os
-import os.path as osp
 from typing import Dict, List, Tuple
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
@@ -41,6 +38,7 @@ from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
 from mmpretrain.registry import MODELS
 
+from mmcatkd.engine.atomic_file import atomic_json_dump
 from mmcatkd.evaluation import (affinity, cam_masks,
                                 expected_calibration_error, kl_divergence,
                                 mask_overlap, prediction_entropy,
@@ -291,10 +289,7 @@ def main(argv=None) -> dict:
 
     print(format_table(results))
     if args.out:
-        if osp.dirname(args.out):
-            os.makedirs(osp.dirname(args.out), exist_ok=True)
-        with open(args.out, 'w') as file:
-            json.dump(results, file, indent=2)
+        atomic_json_dump(results, args.out, indent=2)
         print(f'wrote {args.out}')
     return results
 

@@ -28,7 +28,6 @@ synchronisation. Work per step (FLOPs, aten ops, bytes written) is counted
 exactly, independent of load.
 """
 import argparse
-import json
 import math
 import os.path as osp
 import statistics
@@ -45,6 +44,7 @@ from mmcatkd.benchmark.measure import (count_work, measure_memory,
                                        time_rounds, work_difference)
 from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
                                         build_variants, make_batch)
+from mmcatkd.engine.atomic_file import atomic_json_dump
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 
 MODEL_CFGS = osp.join(
@@ -381,8 +381,7 @@ def main(argv=None) -> dict:
         result = run_pair(args)
         print(format_table(result))
     if args.out:
-        with open(args.out, 'w') as out:
-            json.dump(result, out, indent=2)
+        atomic_json_dump(result, args.out, indent=2)
     return result
 
 

@@ -42,6 +42,8 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
+from mmcatkd.engine.atomic_file import (  # noqa: E402
+    atomic_json_dump, atomic_open, atomic_savefig)
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -252,8 +254,7 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
                    total_seconds=round(total_seconds, 1),
                    total_cpu_seconds=round(cpu_seconds, 1),
                    cams='cams.png')
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+    atomic_json_dump(summary, osp.join(work_dir, 'results.json'), indent=2)
     lines = [
         '| stage | learns from | top-1 on test (%) | training time (s) |',
         '|---|---|---:|---:|',
@@ -265,7 +266,7 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
         lines.append(f'| {result["name"]} | {result["learns_from"]} | '
                      f'{result["top1"]:.2f} | {seconds} |')
     table = '\n'.join(lines)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+    with atomic_open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write('# CAT-KD demo: scikit-learn digits\n\n')
         f.write(f'{setting["description"]}\n\n{table}\n\n')
         f.write(f'Total time of this run: {total_seconds:.0f} s (CPU time '
@@ -294,9 +295,10 @@ def main(argv=None):
         result, model = run_stage(index, stage, cfg, start,
                                   reuse if stage.key == 'teacher' else None)
         if stage.key == 'teacher' and reuse is None:
-            with open(osp.join(teacher_dir, TEACHER_RECORD), 'w') as f:
-                json.dump(dict(settings=settings, top1=result['top1'],
-                               train_seconds=result['train_seconds']), f)
+            atomic_json_dump(
+                dict(settings=settings, top1=result['top1'],
+                     train_seconds=result['train_seconds']),
+                osp.join(teacher_dir, TEACHER_RECORD))
         results.append(result)
         # two lines: the architecture under the method keeps columns narrow
         models[stage.name.replace(' (', '\n(')] = model
@@ -305,7 +307,7 @@ def main(argv=None):
     figure = cam_figure(
         models, images, labels, class_names, topk=2,
         title='Class activation maps of the top-2 classes on test digits')
-    figure.savefig(osp.join(work_dir, 'cams.png'), dpi=100)
+    atomic_savefig(figure, osp.join(work_dir, 'cams.png'), dpi=100)
 
     student_cfg = configs[1]
     setting = dict(

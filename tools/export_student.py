@@ -7,14 +7,13 @@ no teacher, no optimizer state), loadable by ``tools/test.py`` with the
 student's own config and by a plain MMPretrain ``ImageClassifier``.
 """
 import argparse
-import os
 import os.path as osp
 from collections import OrderedDict
 
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
-import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmcatkd.engine.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import user_errors_as_messages
 
 STUDENT_PREFIX = 'architecture.'
@@ -46,17 +45,31 @@ def student_checkpoint(checkpoint: dict) -> dict:
     return dict(state_dict=student_state, meta=meta)
 
 
+def check_output(checkpoint: str, out: str) -> None:
+    """Refuse an output that would replace the input or is a directory."""
+    if osp.isdir(out):
+        raise IsADirectoryError(
+            f'the output {out} is a directory: give a file name, e.g. '
+            f'{osp.join(out, "student.pth")}.')
+    if osp.realpath(out) == osp.realpath(checkpoint) or (
+            osp.exists(out) and osp.exists(checkpoint)
+            and osp.samefile(out, checkpoint)):
+        raise ValueError(
+            f'the output {out} is the input checkpoint: writing the student '
+            'over it would lose the distillation checkpoint; give another '
+            'output file.')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='where to write the student checkpoint')
     args = parser.parse_args(argv)
     with user_errors_as_messages('export_student.py'):
+        check_output(args.checkpoint, args.out)
         exported = student_checkpoint(
             _load_checkpoint(args.checkpoint, map_location='cpu'))
-        if osp.dirname(args.out):
-            os.makedirs(osp.dirname(args.out), exist_ok=True)
-        torch.save(exported, args.out)
+        atomic_torch_save(exported, args.out)
     print(f'wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')
 

@@ -36,6 +36,7 @@ from torch import nn  # noqa: E402
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from visualize_cam import load_models  # noqa: E402
 
+from mmcatkd.engine.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.models.recorders import classifier_of  # noqa: E402
 
 
@@ -133,8 +134,7 @@ def linear_probe(config: str,
               f'{running / len(train_loader):.4f}')
     top1 = accuracy(model, val_loader)
     if out:
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        torch.save(
+        atomic_torch_save(
             dict(state_dict=model.state_dict(),
                  meta=dict(dataset_meta=train_loader.dataset.metainfo,
                            linear_probe_top1=top1)), out)

@@ -10,6 +10,7 @@ docs/reliability.md); bad input ends with one sentence, not a traceback.
 import argparse
 import os
 import os.path as osp
+import sys
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmengine.config import Config, DictAction
@@ -18,6 +19,7 @@ from mmengine.runner import Runner
 
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.resume import newest_checkpoint
 
 
 def parse_args(argv=None):
@@ -81,11 +83,27 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
+    """``--resume`` without a path and no ``last_checkpoint``: continue
+    from the newest ``epoch_*``/``iter_*`` checkpoint (said on stderr), or
+    stop when there is none (never train from scratch over them)."""
+    if args.resume != 'auto':
+        return cfg
+    checkpoint = newest_checkpoint(cfg.work_dir)
+    if checkpoint is not None:
+        cfg.load_from = checkpoint
+        if os.environ.get('RANK', '0') == '0':
+            print(f'train.py: no last_checkpoint in {cfg.work_dir}: resuming '
+                  f'from its newest checkpoint, {checkpoint}', file=sys.stderr)
+    return cfg
+
+
 def main(argv=None):
     args = parse_args(argv)
     with user_errors_as_messages('train.py'):
         cfg = enable_reliability(
-            merge_args(Config.fromfile(args.config), args))
+            resolve_resume(merge_args(Config.fromfile(args.config), args),
+                           args))
         mmcatkd.datasets.check_datasets(cfg)
         runner = (Runner.from_cfg(cfg)
                   if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -35,6 +35,7 @@ from mmpretrain.registry import DATASETS  # noqa: E402
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS  # noqa: E402
 from torch import nn  # noqa: E402
 
+from mmcatkd.engine.atomic_file import atomic_savefig  # noqa: E402
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 
@@ -190,8 +191,7 @@ def visualize_cam(config: str,
         display_images=display,
         image_names=[osp.basename(path) for path in images])
     if out:
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        fig.savefig(out, dpi=120)
+        atomic_savefig(fig, out, dpi=120)
     return fig
 
 

@@ -16,7 +16,6 @@ source covers its ResNets (MMPretrain's ``ResNet``), the ``mdistiller`` source
 everything in ``configs/_base_/models/cifar100`` and the ImageNet MobileNetV1.
 """
 import difflib
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Sequence, Tuple
@@ -27,6 +26,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from ..compat import safe_torch_load
+from ..engine.atomic_file import atomic_torch_save
 from ..version import __version__
 
 SOURCES = ('mdistiller', 'torchvision')
@@ -214,7 +214,5 @@ def convert_teacher(source: str, src_path: str, dst_path: str,
             converted_from=osp.basename(src_path),
             source_format=source,
             model_config=model_config))
-    dst_dir = osp.dirname(osp.abspath(dst_path))
-    os.makedirs(dst_dir, exist_ok=True)
-    torch.save(checkpoint, dst_path)
+    atomic_torch_save(checkpoint, dst_path)
     return checkpoint

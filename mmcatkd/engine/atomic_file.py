@@ -7,12 +7,22 @@ temporary file next to the target, are flushed to disk (``fsync``) and only
 then renamed over the target with ``os.replace``, which is atomic on POSIX
 and Windows within one file system. The directory is synced too, so that the
 rename itself survives a power loss (POSIX only: Windows cannot open
-directories).
+directories). A write that fails (disk full, a serialisation error) removes
+its temporary file, so the space is given back; only a killed process
+leaves one behind.
+
+Every file the project writes goes through :func:`atomic_open` (or its
+shorthands): checkpoints, exported students, converted teachers, results
+files, figures.
 """
+import io
+import json
 import os
 import os.path as osp
-from typing import Union
+from contextlib import contextmanager
+from typing import IO, Iterator, Union
 
+import torch
 from mmengine.fileio import LocalBackend, register_backend
 
 # One fixed name per target: a write killed midway leaves at most this file
@@ -30,25 +40,79 @@ def _sync_directory(path: str) -> None:
         os.close(fd)
 
 
-def atomic_write(data: Union[bytes, str], path: str) -> None:
-    """Write ``data`` to ``path`` so that readers see old or new, never half.
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+@contextmanager
+def atomic_open(path: str, mode: str = 'wb') -> Iterator[IO]:
+    """Open ``path`` for writing; it gets the content only when the block
+    ends without an exception.
 
     Args:
-        data (bytes | str): the content; ``str`` is written as UTF-8.
         path (str): the target; its directory is created if missing.
+        mode (str): ``'wb'`` (bytes) or ``'w'`` (UTF-8 text).
+
+    Raises:
+        IsADirectoryError: ``path`` is a directory.
+        OSError: the write failed (e.g. disk full); the temporary file is
+            removed and the target is as it was.
     """
-    if isinstance(data, str):
-        data = data.encode('utf-8')
+    if mode not in ('wb', 'w'):
+        raise ValueError(f'atomic_open writes only, mode "wb" or "w", got '
+                         f'{mode!r}')
     path = os.fspath(path)
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'{path} is a directory: give a file name to write to.')
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     temp_path = path + TEMP_SUFFIX
-    with open(temp_path, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp_path, path)
+    try:
+        with open(temp_path, mode, **({} if 'b' in mode else
+                                      dict(encoding='utf-8'))) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp_path, path)
+    except Exception:
+        # Not BaseException: a kill (or a test's stand-in for one) leaves
+        # the temporary, as a real SIGKILL would.
+        _remove_quietly(temp_path)
+        raise
     _sync_directory(directory)
+
+
+def atomic_write(data: Union[bytes, str], path: str) -> None:
+    """Write ``data`` (``str`` as UTF-8) to ``path`` atomically."""
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    with atomic_open(path) as f:
+        f.write(data)
+
+
+def atomic_torch_save(obj, path: str) -> None:
+    """``torch.save(obj, path)``, atomically."""
+    with atomic_open(path) as f:
+        torch.save(obj, f)
+
+
+def atomic_json_dump(obj, path: str, **kwargs) -> None:
+    """``json.dump(obj, open(path, 'w'), **kwargs)``, atomically."""
+    with atomic_open(path, 'w') as f:
+        json.dump(obj, f, **kwargs)
+
+
+def atomic_savefig(figure, path: str, **kwargs) -> None:
+    """``figure.savefig(path, **kwargs)``, atomically (the format follows
+    the file's extension, as matplotlib's own ``savefig`` does)."""
+    buffer = io.BytesIO()
+    kwargs.setdefault('format', osp.splitext(path)[1][1:] or None)
+    figure.savefig(buffer, **kwargs)
+    atomic_write(buffer.getvalue(), path)
 
 
 @register_backend('local_atomic')

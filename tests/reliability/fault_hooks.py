@@ -5,6 +5,7 @@ tests import it directly. Each fault is deterministic: it fires at a given
 write or iteration, never after a delay.
 """
 import builtins
+import errno
 import os
 import os.path as osp
 import signal
@@ -61,6 +62,33 @@ def dying_open(prefix: str, sigkill: bool = True):
         return handle
 
     return open_and_die
+
+
+class _FullDiskFile(_DyingFile):
+    """A file whose first write stores half the data, then fails as on a
+    full disk (``OSError(ENOSPC)``); the process goes on."""
+
+    def write(self, data):
+        self._file.write(data[:len(data) // 2])
+        self._file.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC),
+                      self._file.name)
+
+
+def full_disk_open(prefix: str):
+    """``open`` whose files named ``prefix*`` fail halfway through their
+    first write as on a full disk (the half written stays on disk)."""
+    real_open = builtins.open
+
+    def open_on_full_disk(file, mode='r', *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if (isinstance(file, (str, os.PathLike))
+                and osp.basename(os.fspath(file)).startswith(prefix)
+                and WRITE_MODES & set(mode)):
+            return _FullDiskFile(handle, sigkill=False)
+        return handle
+
+    return open_on_full_disk
 
 
 @HOOKS.register_module()

@@ -5,8 +5,13 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
+from mmengine.runner import find_latest_checkpoint
 
 from ..atomic_file import atomic_write
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (disk full, no permission)."""
 
 
 @HOOKS.register_module()
@@ -29,6 +34,9 @@ class CrashSafeCheckpointHook(CheckpointHook):
        ``max_keep_ckpts=1``, leaves nothing to resume from when killed
        mid-save). A kill between the rename and the deletion leaves one
        extra old checkpoint on disk.
+
+    A save that fails (disk full) removes its partial file and raises
+    :class:`CheckpointWriteError`, naming the checkpoint that is intact.
 
     Remote ``out_dir`` (``backend_args`` given, or an URI) is left to its
     backend: object stores replace objects atomically. The deprecated
@@ -64,16 +72,27 @@ class CrashSafeCheckpointHook(CheckpointHook):
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
 
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        try:
+            runner.save_checkpoint(
+                self.out_dir,
+                ckpt_filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
+        except OSError as err:
+            intact_ckpt = find_latest_checkpoint(runner.work_dir)
+            intact = (f'{intact_ckpt} (named by last_checkpoint) is intact: '
+                      'make room and resume from it with --resume'
+                      if intact_ckpt else 'no earlier checkpoint of this '
+                      'run exists: make room and start again')
+            raise CheckpointWriteError(
+                f'could not write the checkpoint {self.last_ckpt} '
+                f'({err.strerror or err}); its partial file was removed and '
+                f'{intact}.') from err
 
         if not is_main_process():
             return
