@@ -1,0 +1,1 @@
+"""Pieces several layers share (tools, engine, models, datasets)."""

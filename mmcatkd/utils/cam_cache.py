@@ -1,0 +1,213 @@
+"""The on-disk format of a teacher-CAM cache: a manifest and one array.
+
+CAT-KD (Guo et al., CVPR 2023, Eq. 5) compares student CAMs with the
+teacher's CAMs average-pooled to r x r. The teacher is frozen, so for a
+training pipeline with finitely many views per image (CIFAR's RandomCrop 32
+with padding 4 and a horizontal flip: 81 x 2) every teacher CAM a run can
+need is computed once by ``tools/cache_teacher_cams.py`` and looked up here.
+
+A cache directory holds:
+
+- ``manifest.json``: what the CAMs are of (teacher config and checkpoint
+  hashes, data preprocessor, dataset fingerprint, pipeline, views, r, K,
+  dtype) and the array's shape;
+- ``cams.npy``: pooled teacher CAMs before any normalisation, shape
+  (num_images, num_views, K, r, r), fp16 or fp32, read memory-mapped;
+- ``chunks/NNNNNN.done``: one marker per finished chunk of images, written
+  after the chunk's rows are flushed, so a killed run redoes only the chunks
+  without a marker.
+
+A view is (crop offset, flip). Its index is
+``flip_position * n_h * n_w + offset_h * n_w + offset_w`` (``n_h``, ``n_w``
+the numbers of crop offsets), see :func:`view_index`.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+FORMAT_VERSION = 1
+MANIFEST = 'manifest.json'
+ARRAY = 'cams.npy'
+CHUNKS = 'chunks'
+DTYPES = ('float16', 'float32')
+
+
+def canonical_hash(obj: Any) -> str:
+    """sha256 of ``obj`` as sorted-key JSON (configs, pipelines)."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` as the manifest stores it (tuples as lists, ConfigDicts as
+    dicts), so that a fresh description compares equal to a read one."""
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def file_hash(path: str, block: int = 1 << 20) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as file:
+        for data in iter(lambda: file.read(block), b''):
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def num_views(views: Dict) -> int:
+    """How many views the ``views`` description of a manifest has."""
+    return views['offsets_h'] * views['offsets_w'] * len(views['flips'])
+
+
+def view_index(views: Dict, offset_h: int, offset_w: int, flip: bool) -> int:
+    """The index of view (crop offset, flip) in the cache's view axis.
+
+    Args:
+        views (dict): the manifest's ``views``: ``offsets_h``, ``offsets_w``
+            (numbers of crop offsets, 1 without a crop) and ``flips`` (the
+            flip states the pipeline produces, e.g. ``[False, True]``).
+        offset_h, offset_w (int): the crop's top-left corner in the padded
+            image (0, 0 without a crop).
+        flip (bool): whether the view is mirrored horizontally.
+    """
+    n_h, n_w = views['offsets_h'], views['offsets_w']
+    if not (0 <= offset_h < n_h and 0 <= offset_w < n_w
+            and flip in views['flips']):
+        raise ValueError(
+            f'view (crop offset ({offset_h}, {offset_w}), flip {flip}) is '
+            f'not one of the cached views ({n_h} x {n_w} offsets, flips '
+            f"{views['flips']}): the train pipeline differs from the one the "
+            'cache was built for.')
+    return (views['flips'].index(flip) * n_h + offset_h) * n_w + offset_w
+
+
+def read_manifest(folder: str) -> Dict:
+    """The manifest of the cache in ``folder``."""
+    path = osp.join(folder, MANIFEST)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{folder} holds no teacher-CAM cache ({MANIFEST} is missing): '
+            'build one with tools/cache_teacher_cams.py CONFIG --out '
+            f'{folder}.')
+    with open(path) as file:
+        return json.load(file)
+
+
+def write_manifest(folder: str, manifest: Dict) -> None:
+    """Write ``manifest`` atomically (a rename), so readers never see half."""
+    path = osp.join(folder, MANIFEST)
+    temporary = f'{path}.{os.getpid()}.tmp'
+    with open(temporary, 'w') as file:
+        json.dump(manifest, file, indent=1, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def manifest_differences(expected: Dict, found: Dict,
+                         keys: Sequence[str]) -> List[str]:
+    """The ``keys`` whose values differ between two manifests."""
+    return [key for key in keys if expected.get(key) != found.get(key)]
+
+
+def array_shape(manifest: Dict) -> tuple:
+    """(num_images, num_views, K, r, r) of the cache's array."""
+    r = manifest['resolution']
+    return (manifest['dataset']['length'], num_views(manifest['views']),
+            manifest['num_classes'], r, r)
+
+
+def chunk_ranges(num_images: int, chunk_images: int) -> List[range]:
+    """Image ranges of the chunks, in order."""
+    return [
+        range(start, min(start + chunk_images, num_images))
+        for start in range(0, num_images, chunk_images)
+    ]
+
+
+def chunk_marker(folder: str, chunk: int) -> str:
+    return osp.join(folder, CHUNKS, f'{chunk:06d}.done')
+
+
+def finished_chunks(folder: str, manifest: Dict) -> List[int]:
+    """Indices of the chunks whose rows are written and flushed."""
+    total = len(
+        chunk_ranges(manifest['dataset']['length'],
+                     manifest['chunk_images']))
+    return [c for c in range(total) if osp.exists(chunk_marker(folder, c))]
+
+
+def open_array(folder: str, manifest: Dict, mode: str) -> np.ndarray:
+    """The cache's array, memory-mapped (``mode`` 'r' or 'r+'); with 'w+'
+    created (sparse: no disk is used before rows are written)."""
+    path = osp.join(folder, ARRAY)
+    if mode == 'w+':
+        return np.lib.format.open_memmap(
+            path,
+            mode='w+',
+            dtype=np.dtype(manifest['dtype']),
+            shape=array_shape(manifest))
+    return np.load(path, mmap_mode=mode)
+
+
+class TeacherCAMCache:
+    """Reads the pooled teacher CAMs of a finished cache.
+
+    Args:
+        folder (str): the cache directory.
+
+    Raises:
+        FileNotFoundError: ``folder`` holds no manifest.
+        ValueError: the cache is unfinished or of another format version.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.manifest = read_manifest(folder)
+        if self.manifest.get('format_version') != FORMAT_VERSION:
+            raise ValueError(
+                f'{folder} is a teacher-CAM cache of format version '
+                f"{self.manifest.get('format_version')}, this mmcatkd reads "
+                f'version {FORMAT_VERSION}: rebuild it with '
+                'tools/cache_teacher_cams.py.')
+        total = len(
+            chunk_ranges(self.manifest['dataset']['length'],
+                         self.manifest['chunk_images']))
+        done = len(finished_chunks(folder, self.manifest))
+        if done != total:
+            raise ValueError(
+                f'the teacher-CAM cache in {folder} is unfinished ({done} of '
+                f'{total} chunks): run tools/cache_teacher_cams.py again with '
+                'the same arguments to finish it.')
+        self.views = self.manifest['views']
+        self._array: Optional[np.ndarray] = None
+
+    @property
+    def array(self) -> np.ndarray:
+        """(num_images, num_views, K, r, r), opened at first use (so that
+        forked dataloader or DDP processes each map it themselves)."""
+        if self._array is None:
+            self._array = open_array(self.folder, self.manifest, 'r')
+            if self._array.shape != array_shape(self.manifest):
+                raise ValueError(
+                    f'{osp.join(self.folder, ARRAY)} has shape '
+                    f'{self._array.shape}, its manifest says '
+                    f'{array_shape(self.manifest)}: rebuild the cache.')
+        return self._array
+
+    def lookup(self, sample_indices: Sequence[int],
+               view_indices: Sequence[int]) -> np.ndarray:
+        """Pooled teacher CAMs (N, K, r, r) of the given images and views,
+        in the cache's dtype."""
+        length = self.manifest['dataset']['length']
+        for index in sample_indices:
+            if not 0 <= index < length:
+                raise ValueError(
+                    f'sample index {index} is outside the {length} images '
+                    'of the cached dataset: train on the dataset the cache '
+                    'was built for.')
+        return self.array[np.asarray(sample_indices),
+                          np.asarray(view_indices)]

@@ -1,0 +1,277 @@
+"""CachedCATDistill against the online CATDistill on the same batches, the
+cache builder's restart, and the refusals of both."""
+import copy
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS
+from mmrazor.registry import MODELS
+
+from mmcatkd.apis.teacher_cam_cache import CacheBuilder
+from mmcatkd.engine.hooks import check_cache_matches_data
+from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+from mmcatkd.utils.cam_cache import TeacherCAMCache, chunk_marker
+from tests.conftest import TEST_CONFIGS
+
+CONFIG = osp.join(TEST_CONFIGS, 'catkd_cached_tiny.py')
+
+
+def _config(ckpt, **model):
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.teacher_ckpt = ckpt
+    cfg.merge_from_dict(dict(model=model))
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def teacher_ckpt(tmp_path_factory):
+    """A seeded teacher (random weights, saved once: the cache needs a
+    checkpoint to hash)."""
+    cfg = Config.fromfile(CONFIG)
+    torch.manual_seed(3)
+    teacher = MODELS.build(resolve_cfg_path(cfg.model.teacher.to_dict()))
+    path = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), path)
+    return path
+
+
+def _build_cache(ckpt, folder, dtype, chunk_images=4, **build):
+    builder = CacheBuilder(_config(ckpt), folder, dtype, chunk_images)
+    return builder.build(log=lambda line: None, **build)
+
+
+@pytest.fixture(scope='module')
+def caches(teacher_ckpt, tmp_path_factory):
+    folders = {}
+    for dtype in ('float32', 'float16'):
+        folders[dtype] = str(tmp_path_factory.mktemp(dtype) / 'cams')
+        _build_cache(teacher_ckpt, folders[dtype], dtype)
+    return folders
+
+
+def _model(cfg, **overrides):
+    model = copy.deepcopy(cfg.model.to_dict())
+    model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
+    model.update(overrides)
+    torch.manual_seed(0)
+    return MODELS.build(model)
+
+
+def _cached(ckpt, folder, **overrides):
+    model = _model(
+        _config(ckpt), type='CachedCATDistill', teacher_cams=folder,
+        **overrides)
+    model.dataset_verified = True  # what TeacherCAMCacheHook sets
+    return model
+
+
+def _batch(cfg, model, seed=0, count=8):
+    """A batch through the real train pipeline (random views)."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset = DATASETS.build(cfg.train_dataloader.dataset.to_dict())
+        np.random.seed(seed)
+        items = [dataset[i] for i in range(count)]
+    data = model.data_preprocessor(
+        dict(inputs=[item['inputs'] for item in items],
+             data_samples=[item['data_samples'] for item in items]), True)
+    return data['inputs'], data['data_samples']
+
+
+def _losses_and_grads(model, inputs, samples):
+    model.train()
+    losses = model.loss(inputs, samples)
+    sum(losses.values()).backward()
+    grads = {
+        name: param.grad.clone()
+        for name, param in model.student.named_parameters()
+    }
+    return {k: v.detach() for k, v in losses.items()}, grads
+
+
+def _relative(a, b):
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item()
+
+
+@pytest.mark.parametrize('dtype, tolerance', [('float32', 1e-6),
+                                              ('float16', 2e-3)])
+def test_cached_losses_and_gradients_equal_the_online_teachers(
+        teacher_ckpt, caches, dtype, tolerance):
+    """Same student, same batch (real pipeline, random crops and flips):
+    the cached step's CE, CAT loss and every student gradient equal the
+    online step's; fp32 within 1e-6 relative, fp16 within its rounding
+    (CAMs within 2^-11 relative, the loss within 2e-3)."""
+    cfg = _config(teacher_ckpt)
+    online = _model(cfg)
+    cached = _cached(teacher_ckpt, caches[dtype])
+    cached.student.load_state_dict(online.student.state_dict())
+    inputs, samples = _batch(cfg, online)
+    assert len({s.metainfo['crop_offset'] for s in samples}) > 1
+    assert {s.metainfo['flip'] for s in samples} == {False, True}
+
+    with torch.no_grad():
+        feat = online.teacher.backbone(inputs)[-1]
+    from mmcatkd.models.heads import class_activation_maps
+    cams_online = class_activation_maps(
+        feat, online.teacher.head.fc.weight, 2)
+    cams_cached = cached.teacher_cams(samples, inputs.device)
+    cam_tolerance = 1e-6 if dtype == 'float32' else 2**-11
+    assert (cams_cached - cams_online).abs().max() <= (
+        cam_tolerance * cams_online.abs().max())
+
+    losses_online, grads_online = _losses_and_grads(online, inputs, samples)
+    losses_cached, grads_cached = _losses_and_grads(cached, inputs, samples)
+    assert set(losses_cached) == set(losses_online)
+    for key in losses_online:
+        assert _relative(losses_cached[key], losses_online[key]) <= tolerance
+    for name, grad in grads_online.items():
+        assert _relative(grads_cached[name], grad) <= tolerance, name
+
+
+@pytest.mark.parametrize('field', ['flip', 'crop_offset', 'sample_idx'])
+def test_a_shuffled_view_or_image_index_changes_the_loss(
+        teacher_ckpt, caches, field):
+    """Looking up another view (flip or offset) or another image than the
+    one the student sees gives other teacher CAMs (far beyond the 1e-6 of
+    the equality test) and another CAT loss (beyond float rounding): the
+    lookup is by image and view."""
+    cfg = _config(teacher_ckpt)
+    cached = _cached(teacher_ckpt, caches['float32'])
+    inputs, samples = _batch(cfg, cached)
+    right = cached.loss(inputs, samples)['distill.loss_cat'].item()
+    shuffled = copy.deepcopy(samples)
+    values = [s.metainfo[field] for s in samples]
+    for sample, value in zip(shuffled, values[1:] + values[:1]):
+        sample.set_metainfo({field: value})
+    if field == 'flip':
+        for sample in shuffled:
+            sample.set_metainfo({'flip': not sample.metainfo['flip']})
+    wrong = cached.loss(inputs, shuffled)['distill.loss_cat'].item()
+    assert _relative(cached.teacher_cams(shuffled, inputs.device),
+                     cached.teacher_cams(samples, inputs.device)) > 1e-3
+    assert abs(wrong - right) > 1e-5 * abs(right)
+
+
+def test_a_killed_build_redoes_only_unfinished_chunks(teacher_ckpt, caches,
+                                                      tmp_path):
+    """A build stopped after one chunk, with garbage in the rows of a chunk
+    it was writing (no marker), is refused for training; the rerun does the
+    remaining chunks only and the result equals an uninterrupted build."""
+    folder = str(tmp_path / 'cams')
+    first = _build_cache(teacher_ckpt, folder, 'float32', max_chunks=1)
+    assert first['chunks'] == 1 and not first['complete']
+    with pytest.raises(ValueError, match='unfinished .1 of 3 chunks'):
+        TeacherCAMCache(folder)
+    array = np.load(osp.join(folder, 'cams.npy'), mmap_mode='r+')
+    array[4:6] = 1e4  # a half-written second chunk
+    array.flush()
+    del array
+    assert not osp.exists(chunk_marker(folder, 1))
+    marker_time = os.stat(chunk_marker(folder, 0)).st_mtime_ns
+    second = _build_cache(teacher_ckpt, folder, 'float32')
+    assert second['chunks'] == 2 and second['complete']
+    assert os.stat(chunk_marker(folder, 0)).st_mtime_ns == marker_time
+    np.testing.assert_array_equal(
+        TeacherCAMCache(folder).array,
+        TeacherCAMCache(caches['float32']).array)
+
+
+@pytest.mark.slow
+def test_shards_together_build_the_whole_cache(teacher_ckpt, caches,
+                                               tmp_path):
+    """Two processes' shares (every 2nd chunk each) make the same cache."""
+    folder = str(tmp_path / 'cams')
+    first = _build_cache(teacher_ckpt, folder, 'float32', rank=0,
+                         world_size=2)
+    second = _build_cache(teacher_ckpt, folder, 'float32', rank=1,
+                          world_size=2)
+    assert (first['chunks'], second['chunks']) == (2, 1)
+    assert not first['complete'] and second['complete']
+    np.testing.assert_array_equal(
+        TeacherCAMCache(folder).array,
+        TeacherCAMCache(caches['float32']).array)
+
+
+# --- refusals ---------------------------------------------------------
+
+
+@pytest.mark.parametrize('cat_loss', [dict(binarize=True),
+                                      dict(num_selected=3)])
+def test_binarised_and_partial_cat_are_refused(teacher_ckpt, caches,
+                                               tmp_path, cat_loss):
+    distiller = dict(type='CAMDistiller', cat_loss=cat_loss)
+    with pytest.raises(ValueError, match='full-resolution'):
+        _cached(teacher_ckpt, caches['float32'], distiller=distiller)
+    cfg = _config(teacher_ckpt)
+    cfg.model.distiller.cat_loss.update(cat_loss)
+    with pytest.raises(ValueError, match='full-resolution'):
+        CacheBuilder(cfg, str(tmp_path / 'cams'))
+
+
+def test_a_cache_of_another_teacher_or_resolution_is_refused(
+        teacher_ckpt, caches, tmp_path):
+    other = str(tmp_path / 'other.pth')
+    state = torch.load(teacher_ckpt, weights_only=True)
+    state['state_dict']['head.fc.bias'] += 1
+    torch.save(state, other)
+    with pytest.raises(ValueError, match='another teacher'):
+        _cached(other, caches['float32'])
+    distiller = dict(type='CAMDistiller', cat_loss=dict(resolution=1))
+    with pytest.raises(ValueError, match='another resolution'):
+        _cached(teacher_ckpt, caches['float32'], distiller=distiller)
+
+
+def test_a_cache_of_another_dataset_or_pipeline_is_refused(
+        teacher_ckpt, caches):
+    cache = TeacherCAMCache(caches['float32'])
+    cfg = _config(teacher_ckpt)
+    pipeline = [dict(step) for step in cfg.train_dataloader.dataset.pipeline]
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        same = DATASETS.build(cfg.train_dataloader.dataset.to_dict())
+        bigger = DATASETS.build(
+            dict(cfg.train_dataloader.dataset.to_dict(), num_per_class=2))
+    check_cache_matches_data(cache, same, pipeline)  # passes
+    with pytest.raises(ValueError, match='another training set'):
+        check_cache_matches_data(cache, bigger, pipeline)
+    narrower = [dict(pipeline[0], padding=2)] + pipeline[1:]
+    with pytest.raises(ValueError, match='another train pipeline'):
+        check_cache_matches_data(cache, same, narrower)
+    plain = [dict(pipeline[0], type='RandomCrop')] + pipeline[1:]
+    with pytest.raises(ValueError, match='ViewRandomCrop'):
+        check_cache_matches_data(cache, same, plain)
+
+
+def test_training_without_the_data_check_is_refused(teacher_ckpt, caches):
+    cfg = _config(teacher_ckpt)
+    cached = _cached(teacher_ckpt, caches['float32'])
+    cached.dataset_verified = False
+    with pytest.raises(RuntimeError, match='TeacherCAMCacheHook'):
+        cached.loss(*_batch(cfg, cached))
+
+
+def test_out_holding_another_cache_and_a_full_disk_are_refused(
+        teacher_ckpt, caches, monkeypatch, tmp_path):
+    cfg = _config(teacher_ckpt)
+    cfg.train_dataloader.dataset.num_per_class = 2
+    with pytest.raises(ValueError, match='holds a teacher-CAM cache'):
+        CacheBuilder(cfg, caches['float32'], 'float32',
+                     4).build(log=lambda line: None)
+    import shutil
+    monkeypatch.setattr(shutil, 'disk_usage',
+                        lambda path: shutil._ntuple_diskusage(1, 1, 1000))
+    with pytest.raises(OSError, match='needs 0.00 GiB and .* has'):
+        _build_cache(teacher_ckpt, str(tmp_path / 'cams'), 'float32')
+    assert not osp.exists(tmp_path / 'cams' / 'cams.npy')
+
+
+def test_a_pipeline_with_a_continuous_random_transform_is_refused(
+        teacher_ckpt, tmp_path):
+    cfg = _config(teacher_ckpt)
+    cfg.train_dataloader.dataset.pipeline.insert(
+        0, dict(type='ColorJitter', brightness=0.4))
+    with pytest.raises(ValueError, match='ColorJitter.*online teacher'):
+        CacheBuilder(cfg, str(tmp_path / 'cams'))
