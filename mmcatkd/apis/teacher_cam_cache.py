@@ -28,6 +28,7 @@ from mmrazor.registry import MODELS
 
 from ..datasets.views import (dataset_fingerprint, describe_views,
                               render_views, split_pipeline)
+from ..engine.atomic_file import atomic_json_dump, atomic_write
 from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
                                                     teacher_cam_identity)
 from ..models.algorithms.cat_distill import run_to_records
@@ -38,8 +39,7 @@ from ..models.distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
 from ..utils.cam_cache import (CHUNKS, DTYPES, FORMAT_VERSION, MANIFEST,
                                array_shape, chunk_marker, chunk_ranges,
                                finished_chunks, jsonable, open_array,
-                               read_manifest,
-                               write_manifest)
+                               read_manifest)
 
 ALGORITHMS = ('CATDistill', 'CachedCATDistill')
 
@@ -204,7 +204,8 @@ class CacheBuilder:
             if not self.check_existing():
                 self.check_disk()
                 open_array(self.out, self.manifest, 'w+').flush()  # sparse
-                write_manifest(self.out, self.manifest)
+                atomic_json_dump(self.manifest, osp.join(self.out, MANIFEST),
+                                 indent=1, sort_keys=True)
             return
         deadline = time.monotonic() + timeout
         while not osp.exists(osp.join(self.out, MANIFEST)):
@@ -254,10 +255,7 @@ class CacheBuilder:
         array[indices.start:indices.stop] = values
         array.flush()
         del array
-        marker = chunk_marker(self.out, chunk)
-        with open(marker, 'w') as file:
-            file.flush()
-            os.fsync(file.fileno())
+        atomic_write(b'', chunk_marker(self.out, chunk))
 
     def build(self,
               rank: int = 0,

@@ -23,7 +23,6 @@ the numbers of crop offsets), see :func:`view_index`.
 """
 import hashlib
 import json
-import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -94,17 +93,6 @@ def read_manifest(folder: str) -> Dict:
             f'{folder}.')
     with open(path) as file:
         return json.load(file)
-
-
-def write_manifest(folder: str, manifest: Dict) -> None:
-    """Write ``manifest`` atomically (a rename), so readers never see half."""
-    path = osp.join(folder, MANIFEST)
-    temporary = f'{path}.{os.getpid()}.tmp'
-    with open(temporary, 'w') as file:
-        json.dump(manifest, file, indent=1, sort_keys=True)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
 
 
 def manifest_differences(expected: Dict, found: Dict,
