@@ -16,6 +16,8 @@ model = dict(
     type='CAKDDistill',
     architecture=dict(
         cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet50.py',
+        # torchvision's ResNet-50: every BN starts at gamma 1
+        backbone=dict(zero_init_residual=False),
         head=dict(
             loss=dict(
                 type='LabelSmoothLoss', label_smooth_val=0.1,
@@ -116,10 +118,19 @@ custom_hooks = [
         start_epoch=25,
         divisor=50,
         max_weight=0.2),
-    # an EMA of the parameters and BN statistics, restarted after warm-up
-    # (torchvision's reference recipe); validation uses the averaged model
-    dict(type='EMAHook', momentum=1e-4, update_buffers=True, begin_epoch=5),
+    # torchvision's EMA of the parameters and BN statistics: a copy of the
+    # model through the warm-up, then every 32 iterations
+    # ema = (1 - alpha) ema + alpha model, with the authors'
+    # alpha = (1 - decay) * GPUs * batch * steps / epochs
+    #       = 2e-5 * 8 * 32 * 32 / 120 (1.365e-3)
+    dict(
+        type='EMAHook',
+        momentum=2e-5 * 8 * 32 * 32 / 120,
+        interval=32,
+        update_buffers=True,
+        begin_epoch=5),
 ]
 
-# validates the student and, once per run, reports the teacher too
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+# validates the raw student and its EMA (ema/ prefix) every epoch, as the
+# authors' script reports both, and the teacher once
+val_cfg = dict(_delete_=True, type='RawAndEMAValLoop')

@@ -2,6 +2,7 @@
 clear failures (see ``docs/reliability.md``)."""
 from . import atomic_file  # noqa: F401  (registers the 'local_atomic' backend)
 from .hooks import *  # noqa: F401,F403
+from .raw_and_ema_val_loop import RawAndEMAValLoop
 from .reliability import enable_reliability
 
-__all__ = ['enable_reliability']
+__all__ = ['RawAndEMAValLoop', 'enable_reliability']

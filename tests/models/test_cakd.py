@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.hooks import EMAHook, Hook
 from mmengine.registry import MODELS as ENGINE_MODELS
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
@@ -226,6 +227,7 @@ def test_mismatched_grids_are_named():
         CAKDLoss()(torch.zeros(2, 49, 8), torch.zeros(2, 196, 8))
 
 
+@pytest.mark.slow
 def test_the_imagenet_config_builds_and_gives_the_five_terms():
     """configs/cakd_vit-b_r50_imagenet.py builds ViT-B/16 -> ResNet-50 (a
     random teacher) and one step at 112 px (7 x 7 grids, ViT position
@@ -247,6 +249,7 @@ def test_the_imagenet_config_builds_and_gives_the_five_terms():
     assert all(torch.isfinite(value) for value in losses.values())
 
 
+@pytest.mark.slow
 def test_training_logs_every_term_follows_lambda_and_keeps_the_teacher(
         image_folder, tmp_path):
     """Two epochs through MMEngine's Runner on generated images: every loss
@@ -264,6 +267,8 @@ def test_training_logs_every_term_follows_lambda_and_keeps_the_teacher(
     for split in ('train', 'val', 'test'):
         cfg[f'{split}_dataloader'].dataset.data_root = image_folder
     runner = Runner.from_cfg(cfg)
+    snapshots = []
+    runner.register_hook(SnapshotBeforeValidation(snapshots), 'LOWEST')
     runner.train()
 
     def logged(name):
@@ -282,3 +287,45 @@ def test_training_logs_every_term_follows_lambda_and_keeps_the_teacher(
     trained = runner.model.teacher.state_dict()
     for key, value in teacher.state_dict().items():
         assert torch.equal(trained[key], value), key
+
+    # RawAndEMAValLoop: raw and EMA student both reported, each as computed
+    # by hand from its weights; the teacher once; and validation hands the
+    # raw weights back to training
+    student = runner.model.student.state_dict()
+    for key, value in snapshots[-1].items():
+        assert torch.equal(student[key], value), key
+    ema_hook = next(h for h in runner.hooks if isinstance(h, EMAHook))
+    ema_student = ema_hook.ema_model.module.student
+    assert any(not torch.equal(value, ema_student.state_dict()[key])
+               for key, value in student.items())
+    hub = runner.message_hub
+    for prefix, model in (('', runner.model.student), ('ema/', ema_student)):
+        assert hub.get_scalar(f'val/{prefix}accuracy/top1').current() == \
+            pytest.approx(100 * _accuracy(runner, model)), prefix
+    assert len(hub.get_scalar('val/teacher.accuracy/top1').data[0]) == 1
+
+
+class SnapshotBeforeValidation(Hook):
+    """Keeps the student's weights at the end of every training epoch (before
+    the validation that follows it)."""
+
+    def __init__(self, snapshots):
+        self.snapshots = snapshots
+
+    def after_train_epoch(self, runner):
+        self.snapshots.append(
+            copy.deepcopy(runner.model.student.state_dict()))
+
+
+def _accuracy(runner, model) -> float:
+    """Top-1 of ``model`` on the validation images, by hand."""
+    correct = total = 0
+    model.eval()
+    for data_batch in runner.val_dataloader:
+        data = runner.model.data_preprocessor(data_batch, False)
+        with torch.no_grad():
+            logits = model(data['inputs'], mode='tensor')
+        labels = torch.stack([s.gt_label[0] for s in data['data_samples']])
+        correct += (logits.argmax(1) == labels).sum().item()
+        total += len(labels)
+    return correct / total

@@ -2,7 +2,11 @@
 # code: TrivialAugment-wide (torchvision's, bilinear), random erasing with
 # probability 0.1 (filled with the mean pixel, as torchvision's erasing of a
 # normalised tensor with 0) and mixup (alpha 0.2) on the batch, which
-# teacher and student both see. 32 images per GPU (see
+# teacher and student both see; repeated augmentation with 4 repeats
+# (MMPretrain's RepeatAugSampler, torchvision's RASampler: each epoch is
+# about a quarter of the images, each in four augmented views on four GPUs).
+# Evaluation resizes the short side to 224 and centre-crops 224, bilinear
+# (the authors' --val-resize-size 224). 32 images per GPU (see
 # schedules/imagenet_120e_cakd.py).
 _base_ = ['./imagenet_bs64.py']
 
@@ -29,6 +33,21 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
-train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(batch_size=32)
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='ResizeEdge',
+        scale=224,
+        edge='short',
+        backend='pillow',
+        interpolation='bilinear'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    dataset=dict(pipeline=train_pipeline),
+    sampler=dict(type='RepeatAugSampler', shuffle=True, num_repeats=4))
+val_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -93,7 +93,12 @@ custom_hooks = [
         start_epoch=0,
         divisor=2,
         max_weight=0.5),
-    dict(type='EMAHook', momentum=1e-4, update_buffers=True, begin_epoch=1),
+    dict(
+        type='EMAHook',
+        momentum=0.1,
+        interval=2,
+        update_buffers=True,
+        begin_epoch=1),
 ]
 default_hooks = dict(
     logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=1))
