@@ -2,21 +2,15 @@
 # CE + 0.5 * CAT on CAMs pooled from 7x7 to 2x2, not normalised; 100 epochs,
 # lr 0.2 for a total batch of 512 (8 GPUs x 64; --auto-scale-lr otherwise).
 #
-# Resolution 2 is what the paper states. The authors' r34_r18 config file
-# says CAM_RESOLUTION 4 next to BATCH_SIZE 2, a known leftover (the batch
-# cannot be the one they trained with; their R50 -> MobileNetV1 file has 2 and
-# 512), so we follow the paper.
-_base_ = [
-    './_base_/datasets/imagenet_bs64.py',
-    './_base_/schedules/imagenet_100e.py',
-    './_base_/default_runtime.py',
-]
+# CAM resolution 2 is what the paper states for ImageNet. The authors'
+# released r34_r18 file says CAM_RESOLUTION 4; asked about it, the authors
+# point to the paper. catkd_r34_r18_imagenet_res4.py runs the file's value.
+_base_ = ['./_base_/catkd_imagenet.py']
 
 model = dict(
-    _scope_='mmrazor',
-    type='CATDistill',
     architecture=dict(
-        cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet18.py'),
+        cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet18.py',
+        head={{_base_.conv_test_fan_out}}),
     # Same keys as MMPretrain's resnet34_8xb32_in1k (GAP + LinearClsHead):
     # CAMClsHead keeps the classifier as head.fc.
     teacher=dict(
@@ -29,7 +23,4 @@ model = dict(
     teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
     'resnet34_8xb32_in1k_20210831-f257d4e6.pth',
     distiller=dict(
-        type='CAMDistiller',
         cat_loss=dict(loss_weight=0.5, resolution=2, normalize=False)))
-
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -3,17 +3,12 @@
 # lr 0.2 for a total batch of 512 (8 GPUs x 64; --auto-scale-lr otherwise).
 # (The authors' file for this pair is named r50_mv2; its student is the
 # MobileNetV1 of ReviewKD/DKD.)
-_base_ = [
-    './_base_/datasets/imagenet_bs64.py',
-    './_base_/schedules/imagenet_100e.py',
-    './_base_/default_runtime.py',
-]
+_base_ = ['./_base_/catkd_imagenet.py']
 
 model = dict(
-    _scope_='mmrazor',
-    type='CATDistill',
     architecture=dict(
-        cfg_path='{{fileDirname}}/_base_/models/imagenet/mobilenetv1.py'),
+        cfg_path='{{fileDirname}}/_base_/models/imagenet/mobilenetv1.py',
+        head={{_base_.conv_test_default}}),
     # Same keys as MMPretrain's resnet50_8xb32_in1k (GAP + LinearClsHead):
     # CAMClsHead keeps the classifier as head.fc.
     teacher=dict(
@@ -26,7 +21,4 @@ model = dict(
     teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
     'resnet50_8xb32_in1k_20210831-ea4938fc.pth',
     distiller=dict(
-        type='CAMDistiller',
         cat_loss=dict(loss_weight=10, resolution=2, normalize=True)))
-
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -9,9 +9,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # every 10 epochs for --resume, the last 3 kept, plus the final weights
+    # and the best top-1 (what the papers report: each run's best epoch)
     checkpoint=dict(
         type='CheckpointHook', interval=10, max_keep_ckpts=3,
-        save_last=True),
+        save_last=True, save_best='accuracy/top1', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False))
 

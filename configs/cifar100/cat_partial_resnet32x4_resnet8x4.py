@@ -6,7 +6,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet8x4.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet8x4.py',
+        head={{_base_.conv_test_fan_out}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32x4.py'),
     teacher_ckpt='work_dirs/teachers/resnet32x4.pth',

@@ -4,7 +4,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32.py',
+        head={{_base_.conv_test_fan_out}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet110.py'),
     teacher_ckpt='work_dirs/teachers/resnet110.pth',

@@ -5,7 +5,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/shufflenetv1.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/shufflenetv1.py',
+        head={{_base_.conv_test_default}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32x4.py'),
     teacher_ckpt='work_dirs/teachers/resnet32x4.pth',

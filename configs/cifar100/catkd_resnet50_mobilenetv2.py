@@ -5,7 +5,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/mobilenetv2.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/mobilenetv2.py',
+        head={{_base_.conv_test_fan_out}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet50.py'),
     teacher_ckpt='work_dirs/teachers/resnet50.pth',

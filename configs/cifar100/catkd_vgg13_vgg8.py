@@ -4,7 +4,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/vgg8.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/vgg8.py',
+        head={{_base_.conv_test_default}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/vgg13.py'),
     teacher_ckpt='work_dirs/teachers/vgg13.pth',

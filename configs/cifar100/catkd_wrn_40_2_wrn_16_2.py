@@ -4,7 +4,8 @@ _base_ = ['./_base_/catkd.py']
 
 model = dict(
     architecture=dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/wrn_16_2.py'),
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/wrn_16_2.py',
+        head={{_base_.conv_test_fan_out}}),
     teacher=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/wrn_40_2.py'),
     teacher_ckpt='work_dirs/teachers/wrn_40_2.pth',

@@ -39,7 +39,8 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
-    drop_last=True)
+    # the last partial batch is kept, as in MDistiller/CAT-KD
+    drop_last=False)
 val_dataloader = dict(
     batch_size=64,
     num_workers=8,

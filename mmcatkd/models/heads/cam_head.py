@@ -47,21 +47,40 @@ def class_activation_maps(feat: torch.Tensor,
 class CAMClsHead(LinearClsHead):
     """Classification head that exposes class activation maps (CAT-KD, Eq. 2).
 
-    CAT-KD moves the classifier in front of global average pooling:
-    ``logits_k = GAP(CAM_k) + b_k`` with ``CAM_k = sum_c w_kc f_c``. The outputs
-    equal those of ``GlobalAveragePooling`` + ``LinearClsHead`` with the same
-    weights, and the parameters are the same ``fc.weight`` (K, C) and
-    ``fc.bias`` (K,), so a ``LinearClsHead`` checkpoint loads strictly.
+    CAT-KD moves the classifier in front of global average pooling: with
+    ``CAM_k = sum_c w_kc f_c`` (Eq. 2) the logits are ``GAP(CAM_k)`` (Eq. 3,
+    no bias), which is what the authors' students compute (their
+    ``conv_test``: a bias-free 1x1 convolution). ``bias=True`` adds a bias
+    ``b_k`` after pooling, as MMPretrain's heads and the teachers have: the
+    outputs then equal those of ``GlobalAveragePooling`` + ``LinearClsHead``
+    with the same ``fc.weight`` (K, C) and ``fc.bias`` (K,), so a
+    ``LinearClsHead`` checkpoint loads strictly. The CAMs never include the
+    bias.
 
     Use it with ``neck=None``: the head receives the backbone's outputs and
     takes the last one, the (N, C, H, W) map the classifier pools.
 
+    Initialisation is ``init_cfg`` (MMEngine's); ``None`` keeps PyTorch's
+    ``nn.Linear`` default (weight and bias U(+-1/sqrt(C))), which equals the
+    default init of the authors' (K, C, 1, 1) ``conv_test``.
+
     Args:
         num_classes (int): number of classes K.
         in_channels (int): channels C of the last feature map.
+        bias (bool): add a learnt bias to the logits. Defaults to True
+            (MMPretrain's heads); the paper's CAT-KD students use False.
         **kwargs: as :class:`mmpretrain.models.heads.LinearClsHead`
             (``loss``, ``topk``, ``cal_acc``, ``init_cfg``).
     """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 bias: bool = True,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        if not bias:
+            self.fc = torch.nn.Linear(in_channels, num_classes, bias=False)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The last feature map, shape (N, C, H, W)."""
@@ -84,7 +103,8 @@ class CAMClsHead(LinearClsHead):
             self.pre_logits(feats), self.fc.weight, output_size)
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Logits (N, K): the spatial mean of the CAMs plus the bias (Eq. 3).
+        """Logits (N, K): the spatial mean of the CAMs (Eq. 3), plus the bias
+        when the head has one.
 
         By linearity ``mean_xy(conv1x1(f)) = fc(mean_xy(f))``; the logits are
         computed in the second form, which costs ``K*C`` instead of

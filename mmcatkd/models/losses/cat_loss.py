@@ -69,7 +69,7 @@ class CATLoss(nn.Module):
             gradients (they grow as 1/||CAM||).
         binarize (bool): replace each teacher map, before pooling, by 1 where
             it exceeds the mean of its absolute values over H×W and 0 elsewhere
-            (paper Sec. 4.1). Defaults to False.
+            (paper Sec. 4.2). Defaults to False.
         num_selected (int, optional): transfer only the CAMs of exactly this
             many classes per sample, ranked by teacher score (the spatial mean
             of the teacher CAM). The authors' code keeps n-1 / n+1 classes

@@ -8,9 +8,10 @@ model = dict(
     data_preprocessor=dict(
         type='ClsDataPreprocessor',
         num_classes=100,
-        # MMPretrain's CIFAR-100 statistics; CIFAR images are loaded as RGB
-        mean=[129.304, 124.070, 112.434],
-        std=[68.170, 65.392, 70.418],
+        # CRD/MDistiller's CIFAR-100 statistics x 255 (mean 0.5071, 0.4867,
+        # 0.4408; std 0.2675, 0.2565, 0.2761); CIFAR images load as RGB
+        mean=[129.311, 124.109, 112.404],
+        std=[68.213, 65.408, 70.406],
         to_rgb=False),
     backbone=dict(type='CIFARResNet', arch='resnet56'),
     neck=None,
@@ -18,5 +19,9 @@ model = dict(
         type='CAMClsHead',
         num_classes=100,
         in_channels=64,
+        # MDistiller's classifier: nn.Linear with a bias and PyTorch's default
+        # init (None); CAT-KD students set the authors' conv_test instead
+        bias=True,
+        init_cfg=None,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

@@ -18,5 +18,10 @@ model = dict(
         type='CAMClsHead',
         num_classes=1000,
         in_channels=1024,
+        # MDistiller's / torchvision's classifier: nn.Linear with a bias and
+        # PyTorch's default init (None); CAT-KD students set the authors'
+        # conv_test instead
+        bias=True,
+        init_cfg=None,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

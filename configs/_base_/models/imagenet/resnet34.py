@@ -17,11 +17,19 @@ model = dict(
         depth=34,
         num_stages=4,
         out_indices=(3, ),
-        style='pytorch'),
+        style='pytorch',
+        # every BN starts at gamma 1, as in torchvision's and the authors'
+        # ResNets (MMPretrain's default zeroes each block's last BN)
+        zero_init_residual=False),
     neck=None,
     head=dict(
         type='CAMClsHead',
         num_classes=1000,
         in_channels=512,
+        # MDistiller's / torchvision's classifier: nn.Linear with a bias and
+        # PyTorch's default init (None); CAT-KD students set the authors'
+        # conv_test instead
+        bias=True,
+        init_cfg=None,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

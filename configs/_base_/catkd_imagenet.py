@@ -1,0 +1,15 @@
+# What every CAT-KD experiment on ImageNet-1k shares (paper Sec. 4.1, the
+# authors' configs): cross-entropy (weight 1) + beta * CAT, 100 epochs, lr 0.2
+# for a total batch of 512 (8 GPUs x 64; --auto-scale-lr otherwise), x0.1 at
+# 30/60/90. An experiment file adds the two models, the student's classifier,
+# the teacher checkpoint and its CAT options. Every value is held against the
+# authors' in configs/recipes.yml.
+_base_ = [
+    './datasets/imagenet_bs64.py',
+    './schedules/imagenet_100e.py',
+    './default_runtime.py',
+    './algorithms/catkd.py',
+]
+
+# validates the student and, once per run, reports the teacher too
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,91 @@
+"""configs/recipes.yml is the one source of truth for the recipes: every
+shipped experiment config is in it, every config holds the table's values,
+every deliberate difference names its switch and reason, and docs/recipes.md
+is the table rendered now."""
+import copy
+import functools
+import importlib.util
+import os.path as osp
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mmcatkd_tool_recipes', osp.join(PROJECT_ROOT, 'tools', 'recipes.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+recipes = _load_tool()
+TABLE = recipes.load_table()
+
+
+@functools.lru_cache(maxsize=None)
+def _config(path):
+    return recipes.load_config(path)
+
+
+def test_every_experiment_config_is_in_the_table():
+    """A new experiment config without rows (or a listed reason) fails."""
+    assert recipes.experiment_configs(), 'no experiment config found'
+    assert recipes.uncovered(TABLE) == []
+    missing_files = [path for path in TABLE['experiments']
+                     if not osp.isfile(osp.join(PROJECT_ROOT, path))]
+    assert missing_files == []
+
+
+def test_every_difference_names_switch_and_reason():
+    """Rows where ours differs from the authors' name the switch that gives
+    the authors' value and a reason; no row claims a difference that is
+    none."""
+    problems = []
+    for name, entry in list(TABLE['groups'].items()) + list(
+            TABLE['experiments'].items()):
+        for field, row in recipes.expand(TABLE, entry).items():
+            problems += [f'{name}: {p}'
+                         for p in recipes.row_problems(field, row)]
+    assert problems == []
+
+
+def test_row_check_flags_a_missing_switch():
+    """The rule above fails on a row that differs without a reason."""
+    row = dict(authors=64, ours=128, switch='train_dataloader.batch_size')
+    assert recipes.row_problems('batch', row) == [
+        'batch: differs from the authors but names no reason'
+    ]
+    assert recipes.row_problems('batch', dict(authors=64, ours=64)) == [
+        'batch: `ours` equals `authors`; drop `ours`'
+    ]
+
+
+@pytest.mark.parametrize('path', sorted(TABLE['experiments']))
+def test_config_holds_the_table(path):
+    """Each field of the loaded config equals the table's value (ours where
+    the row differs, else the authors')."""
+    assert recipes.check(TABLE, path, _config(path)) == []
+
+
+def test_check_catches_drift():
+    """Changing one recipe value in a loaded config is reported, with the
+    key and both values."""
+    path = 'configs/cifar100/catkd_resnet32x4_resnet8x4.py'
+    cfg = copy.deepcopy(_config(path))
+    cfg['optim_wrapper']['optimizer']['lr'] = 0.1
+    del cfg['model']['architecture']['head']['bias']
+    assert recipes.check(TABLE, path, cfg) == [
+        f'{path}: lr (optim_wrapper.optimizer.lr) is 0.1, the table says '
+        '0.05',
+        f'{path}: head_bias (model.architecture.head.bias) is '
+        "'<not set>', the table says False",
+    ]
+
+
+def test_rendered_doc_is_current():
+    """docs/recipes.md is what `python tools/recipes.py render` writes."""
+    with open(recipes.DOC) as file:
+        assert file.read() == recipes.render(TABLE), (
+            'docs/recipes.md is stale: run `python tools/recipes.py render`')
