@@ -4,5 +4,8 @@ from . import atomic_file  # noqa: F401  (registers the 'local_atomic' backend)
 from .hooks import *  # noqa: F401,F403
 from .raw_and_ema_val_loop import RawAndEMAValLoop
 from .reliability import enable_reliability
+from .timm_cosine_lr import TimmCosineLR, timm_cosine_lr
 
-__all__ = ['RawAndEMAValLoop', 'enable_reliability']
+__all__ = [
+    'RawAndEMAValLoop', 'TimmCosineLR', 'enable_reliability', 'timm_cosine_lr'
+]

@@ -1,10 +1,10 @@
 # DeiT's schedule (Touvron et al., ICML 2021), as [CLS]-KD trains with it:
 # AdamW, lr 5e-4 for a total batch of 512, weight decay 0.05 (none on norms,
-# biases, the class token and the position embedding), 5 linear warm-up
-# epochs from 1e-6, then cosine to 1e-5 at epoch 300; no gradient clipping.
-# timm steps the lr once per epoch and stretches the cosine over 310 epochs
-# (10 cool-down epochs that DeiT never trains); here it is stepped per
-# iteration and ends at epoch 300. With another total batch,
+# biases, the class token and the position embedding), no gradient clipping;
+# timm's cosine from 5e-4 at epoch 0 to 1e-5 at epoch 300 (t_initial=300),
+# whose first 5 values a linear warm-up from 1e-6 overrides, stepped once per
+# epoch after the epoch as DeiT's loop steps it (epoch e trains at the
+# schedule's value for e - 1). With another total batch,
 # `tools/train.py --auto-scale-lr` scales the lr linearly.
 optim_wrapper = dict(
     optimizer=dict(
@@ -24,18 +24,12 @@ optim_wrapper = dict(
 
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-6 / 5e-4,
-        by_epoch=True,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=5,
-        end=300,
-        convert_to_iter_based=True),
+        type='TimmCosineLR',
+        t_initial=300,
+        lr_min=1e-5,
+        warmup_t=5,
+        warmup_lr_init=1e-6,
+        lag_one_epoch=True),
 ]
 
 train_cfg = dict(by_epoch=True, max_epochs=300, val_interval=1)
