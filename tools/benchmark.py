@@ -17,6 +17,9 @@ memory, through ``model.train_step(data, optim_wrapper)``:
                     KLDivergence on the recorded ``head.fc`` outputs
     (d) catkd       CATDistill + CAMDistiller
     (e) catkd_bin   the same with binarised teacher CAMs
+    (f) catkd_cached  CachedCATDistill: the teacher CAMs looked up in a
+                    teacher-CAM cache (random values, CIFAR's 162 views per
+                    image) instead of computed
     cam_loss(_bin)  CAT-KD's own work alone: both CAM recorders on recorded
                     backbone outputs, compute_distill_losses, its backward
 
@@ -70,10 +73,14 @@ PAIRS = {
 
 LIMIT = 1.03  # CAT-KD step vs. logit KD, and vs. teacher fwd + student step
 CAM_LOSS_LIMIT = 0.02  # CAM + CAT loss as a share of the CAT-KD step
+CACHED_VS_LOGIT_KD = 0.6  # cached CAT-KD step vs. logit KD (issue #17)
+CACHED_VS_STUDENT = 1.05  # cached CAT-KD step vs. the student alone
 TARGET_NAMES = {
     'catkd/logit_kd': 'CAT-KD step / logit-KD step',
     'catkd/(teacher+student)': 'CAT-KD step / (teacher fwd + student step)',
     'cam_loss/catkd': 'CAM + CAT loss / CAT-KD step',
+    'catkd_cached/logit_kd': 'cached CAT-KD step / logit-KD step',
+    'catkd_cached/student': 'cached CAT-KD step / student step',
 }
 
 
@@ -110,6 +117,10 @@ def clock_summary(variants: Dict[str, Variant], clock: str) -> dict:
             'catkd/(teacher+student)':
             target('catkd/(teacher+student)', LIMIT),
             'cam_loss/catkd': target('cam_loss/catkd', CAM_LOSS_LIMIT),
+            'catkd_cached/logit_kd':
+            target('catkd_cached/logit_kd', CACHED_VS_LOGIT_KD),
+            'catkd_cached/student':
+            target('catkd_cached/student', CACHED_VS_STUDENT),
         })
 
 
@@ -143,6 +154,8 @@ def summarise(variants: Dict[str, Variant], batch_size: int,
             work_difference(work['catkd'], work['logit_kd']),
             'catkd_bin - catkd':
             work_difference(work['catkd_bin'], work['catkd']),
+            'catkd_cached - student':
+            work_difference(work['catkd_cached'], work['student']),
         }
     return result
 
@@ -236,14 +249,16 @@ def run_pair(args: argparse.Namespace) -> dict:
         dict(cfg_path=student_cfg))).head.num_classes
     data = make_batch(batch_size, input_size, num_classes)
     progress('building the variants')
-    variants = build_variants(teacher_cfg, student_cfg, data, device,
-                              args.amp, args.channels_last, args.compile)
-    time_rounds(variants, device, args.warmup, args.iters)
-    progress('memory: two more steps per variant')
-    memory_method = measure_memory(variants, device)
-    if not args.compile:  # dispatch modes and compiled graphs do not mix
-        progress('counting the work of one step per variant')
-        count_work(variants)
+    with tempfile.TemporaryDirectory() as cache_dir:
+        variants = build_variants(teacher_cfg, student_cfg, data, device,
+                                  args.amp, args.channels_last, args.compile,
+                                  cache_dir)
+        time_rounds(variants, device, args.warmup, args.iters)
+        progress('memory: two more steps per variant')
+        memory_method = measure_memory(variants, device)
+        if not args.compile:  # dispatch modes and compiled graphs do not mix
+            progress('counting the work of one step per variant')
+            count_work(variants)
     # CPU time is a process's own work only on the CPU; there it is the
     # steadier clock when other jobs share the machine.
     clocks = ['wall', 'cpu'] if device.type == 'cpu' else ['wall']

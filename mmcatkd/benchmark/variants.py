@@ -7,14 +7,21 @@ the format MMEngine's default ``pseudo_collate`` hands to the
 data loading is left out and preprocessing is in.
 """
 import contextlib
+import copy
+import os.path as osp
 from typing import Callable, Dict, List, Optional
 
+import numpy as np
 import torch
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
+from ..datasets.views import describe_views
+from ..engine.atomic_file import atomic_json_dump, atomic_write
+from ..models.algorithms.cached_cat_distill import teacher_cam_identity
 from ..models.algorithms.model_cfg import resolve_cfg_path
+from ..utils import cam_cache
 
 LABELS = {
     'student': 'student alone (a)',
@@ -22,10 +29,11 @@ LABELS = {
     'logit_kd': 'logit KD, MMRazor (c)',
     'catkd': 'CAT-KD (d)',
     'catkd_bin': 'CAT-KD binarised (e)',
+    'catkd_cached': 'CAT-KD, cached CAMs (f)',
     'cam_loss': 'CAM + CAT loss of (d)',
     'cam_loss_bin': 'CAM + CAT loss of (e)',
 }
-TRAINING = ('student', 'logit_kd', 'catkd', 'catkd_bin')
+TRAINING = ('student', 'logit_kd', 'catkd', 'catkd_bin', 'catkd_cached')
 
 
 class Variant:
@@ -121,6 +129,76 @@ def catkd_cfg(teacher: dict, student: dict, binarize: bool = False,
         distiller=dict(
             type='CAMDistiller',
             cat_loss=dict(loss_weight=1.0, resolution=2, binarize=binarize)))
+
+
+def write_cache(folder: str, teacher: dict, student: dict,
+                input_size: int, batch_size: int, seed: int = 0) -> dict:
+    """A teacher-CAM cache of random fp16 values for the timing of (f).
+
+    Its manifest names the seeded random teacher of the other variants
+    (saved to ``folder``) and the student's data preprocessor, so that
+    ``CachedCATDistill`` accepts it; it holds ``4 * batch_size`` images and
+    CIFAR's 162 views (32 px and below) or 2 flips (larger inputs, whose
+    real pipelines have no finite views; only the lookup's cost matters
+    here). A lookup reads rows at random, as training does.
+
+    Returns:
+        dict: the ``CachedCATDistill`` arguments ``teacher_cams`` and
+        ``teacher_ckpt``.
+    """
+    ckpt = osp.join(folder, 'teacher.pth')
+    torch.save(dict(state_dict=build(teacher, torch.device('cpu'),
+                                     seed).state_dict()), ckpt)
+    num_classes = MODELS.build(copy.deepcopy(student)).head.num_classes
+    steps = [dict(type='RandomFlip', prob=0.5)]
+    if input_size <= 64:
+        steps.insert(
+            0, dict(type='ViewRandomCrop', crop_size=input_size, padding=4))
+    manifest = cam_cache.jsonable(
+        dict(
+            format_version=cam_cache.FORMAT_VERSION,
+            **teacher_cam_identity(teacher, ckpt,
+                                   student.get('data_preprocessor'),
+                                   'backbone', 'head', 2),
+            num_classes=num_classes,
+            dtype='float16',
+            dataset=dict(type='benchmark', length=4 * batch_size, sha256=''),
+            pipeline=dict(base=[], views=steps),
+            views=describe_views(steps, (input_size, input_size)),
+            chunk_images=4 * batch_size))
+    array = cam_cache.open_array(folder, manifest, 'w+')
+    array[:] = np.random.default_rng(seed).standard_normal(
+        array.shape, dtype=np.float32)
+    array.flush()
+    del array
+    atomic_json_dump(manifest, osp.join(folder, cam_cache.MANIFEST))
+    atomic_write(b'', cam_cache.chunk_marker(folder, 0))
+    return dict(teacher_cams=folder, teacher_ckpt=ckpt)
+
+
+def with_views(data: dict, views: dict, num_images: int,
+               seed: int = 0) -> dict:
+    """``data`` whose samples name random images and views of a cache."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for sample in data['data_samples']:
+        sample = sample.clone()
+        sample.set_metainfo(
+            dict(
+                sample_idx=int(rng.integers(num_images)),
+                crop_offset=(int(rng.integers(views['offsets_h'])),
+                             int(rng.integers(views['offsets_w']))),
+                flip=bool(rng.choice(views['flips']))))
+        samples.append(sample)
+    return dict(inputs=data['inputs'], data_samples=samples)
+
+
+def cached_catkd_cfg(teacher: dict, student: dict, cache: dict,
+                     channels_last: bool = False) -> dict:
+    """CachedCATDistill on ``cache`` (see :func:`write_cache`)."""
+    cfg = catkd_cfg(teacher, student, False, channels_last)
+    cfg.update(type='CachedCATDistill', **cache)
+    return cfg
 
 
 def build(cfg: dict, device: torch.device, seed: int = 0) -> torch.nn.Module:
@@ -230,7 +308,8 @@ def build_variants(teacher_cfg: str,
                    device: torch.device,
                    amp: bool = False,
                    channels_last: bool = False,
-                   compile_step: bool = False) -> Dict[str, Variant]:
+                   compile_step: bool = False,
+                   cache_dir: Optional[str] = None) -> Dict[str, Variant]:
     """All variants of a pair, named as in :data:`LABELS`, in timing order.
 
     Args:
@@ -243,6 +322,8 @@ def build_variants(teacher_cfg: str,
             channels_last; the baselines convert their models.
         compile_step (bool): ``torch.compile`` each training step and the
             teacher's forward.
+        cache_dir (str, optional): an empty folder for the teacher-CAM
+            cache of (f); without it (f) is left out.
     """
     teacher = resolve_cfg_path(dict(cfg_path=teacher_cfg))
     student = resolve_cfg_path(dict(cfg_path=student_cfg))
@@ -264,6 +345,21 @@ def build_variants(teacher_cfg: str,
         training_variant('catkd', catkd, data, device, amp, compile_step),
         training_variant('catkd_bin', catkd_bin, data, device, amp,
                          compile_step),
+    ]
+    if cache_dir is not None:
+        input_size = data['inputs'][0].shape[-1]
+        cache = write_cache(cache_dir, teacher, student, input_size,
+                            len(data['inputs']))
+        cached = build(
+            cached_catkd_cfg(teacher, student, cache, channels_last), device)
+        cached.dataset_verified = True  # no dataset here: nothing to check
+        variants.append(
+            training_variant(
+                'catkd_cached', cached,
+                with_views(data, cached.cache.views,
+                           cached.cache.manifest['dataset']['length']),
+                device, amp, compile_step))
+    variants += [
         cam_loss_variant('cam_loss', catkd, data, device, amp),
         cam_loss_variant('cam_loss_bin', catkd_bin, data, device, amp),
     ]

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, run_python
 
 VARIANTS = ('student', 'teacher', 'logit_kd', 'catkd', 'catkd_bin',
-            'cam_loss', 'cam_loss_bin')
+            'catkd_cached', 'cam_loss', 'cam_loss_bin')
 
 
 @pytest.fixture(scope='module')
@@ -60,7 +60,8 @@ def test_ratios_are_those_of_the_reported_medians(tiny_run):
             name: row[f'{clock}_ms']
             for name, row in rows.items()
         }
-        for name in ('student', 'logit_kd', 'catkd', 'catkd_bin'):
+        for name in ('student', 'logit_kd', 'catkd', 'catkd_bin',
+                     'catkd_cached'):
             for base in ('student', 'logit_kd'):
                 assert math.isclose(ratios[f'{name}/{base}'],
                                     ms[name] / ms[base])
@@ -97,6 +98,19 @@ def test_catkd_counts_no_work_beyond_teacher_forward_and_student(tiny_run):
     assert 'convolution' not in {
         name for name, count in extra['op_counts'].items() if count > 2
     }
+
+
+def test_cached_catkd_counts_the_student_step_and_no_teacher(tiny_run):
+    """Counted exactly: the cached CAT-KD step (f) does the student's step
+    plus the student's CAMs and the CAT loss (under 1 % more FLOPs, no
+    convolution but the 1x1 CAM ones), none of the teacher's forward."""
+    report, _ = tiny_run
+    extra = report['extra_work']['catkd_cached - student']
+    student = report['variants']['student']['work']
+    teacher = report['variants']['teacher']['work']
+    assert 0 <= extra['flops'] < 0.01 * student['flops'] < teacher['flops']
+    assert extra['op_counts'].get('convolution', 0) <= 1
+    assert 0 < extra['ops'] <= report['variants']['cam_loss']['work']['ops']
 
 
 def test_progress_goes_to_stderr_and_the_table_to_stdout(tiny_run):
