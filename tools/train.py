@@ -17,6 +17,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmcatkd.apis.teacher_cam_cache import use_teacher_cams
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import user_errors_as_messages
 from mmcatkd.engine.resume import newest_checkpoint
@@ -44,6 +45,11 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config entries, xxx=yyy (lists: key="[a,b]")')
+    parser.add_argument(
+        '--teacher-cams',
+        metavar='DIR',
+        help='CAT-KD with the teacher CAMs read from this cache (built by '
+        'tools/cache_teacher_cams.py): the teacher never runs')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -74,6 +80,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.load_from = args.resume
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.teacher_cams:
+        cfg = use_teacher_cams(cfg, args.teacher_cams)
     if args.auto_scale_lr:
         # After --cfg-options, which may give auto_scale_lr.base_batch_size.
         if 'auto_scale_lr' not in cfg:

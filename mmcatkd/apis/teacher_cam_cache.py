@@ -26,7 +26,8 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
-from ..datasets.views import (dataset_fingerprint, describe_views,
+from ..datasets.views import (DEFAULT_META_KEYS, VIEW_META_KEYS,
+                              dataset_fingerprint, describe_views,
                               render_views, split_pipeline)
 from ..engine.atomic_file import atomic_json_dump, atomic_write
 from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
@@ -300,3 +301,39 @@ def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
+
+
+def use_teacher_cams(cfg: Config, folder: str) -> Config:
+    """``cfg`` (a ``CATDistill`` config) switched to the cache in ``folder``.
+
+    The model becomes ``CachedCATDistill(teacher_cams=folder)`` (the teacher
+    is then never built), the train pipeline's ``RandomCrop`` a
+    ``ViewRandomCrop`` (the same images, with the offset recorded) and its
+    ``PackInputs`` keeps ``sample_idx``, ``crop_offset`` and ``flip``;
+    ``TeacherCAMCacheHook`` checks the cache against the data before
+    training, and validation is the student's (there is no teacher to
+    validate). What ``tools/train.py --teacher-cams DIR`` does.
+    """
+    if _model_type(cfg.model) != 'CATDistill':
+        raise ValueError(
+            f'--teacher-cams replaces the teacher of a CATDistill config, '
+            f'and this model is {_model_type(cfg.model) or "not one"}.')
+    scope = str(cfg.model.type)[:-len('CATDistill')]
+    cfg.model.type = scope + 'CachedCATDistill'
+    cfg.model.teacher_cams = folder
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    for step in pipeline:
+        name = str(step['type'])
+        if name.split('.')[-1] == 'RandomCrop':
+            step['type'] = name[:-len('RandomCrop')] + 'ViewRandomCrop'
+        if name.split('.')[-1] == 'PackInputs':
+            kept = list(step.get('meta_keys', DEFAULT_META_KEYS))
+            step['meta_keys'] = tuple(kept + [
+                key for key in VIEW_META_KEYS if key not in kept])
+    hooks = list(cfg.get('custom_hooks', []))
+    hooks.append(dict(type='TeacherCAMCacheHook'))
+    cfg.custom_hooks = hooks
+    if 'SingleTeacherDistillValLoop' in str(cfg.get('val_cfg', {}).get(
+            'type', '')):
+        cfg.val_cfg = dict()
+    return cfg

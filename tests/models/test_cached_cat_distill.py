@@ -12,20 +12,21 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
-from mmcatkd.apis.teacher_cam_cache import CacheBuilder
+from mmcatkd.apis.teacher_cam_cache import CacheBuilder, use_teacher_cams
 from mmcatkd.engine.hooks import check_cache_matches_data
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from mmcatkd.utils.cam_cache import TeacherCAMCache, chunk_marker
 from tests.conftest import TEST_CONFIGS
 
-CONFIG = osp.join(TEST_CONFIGS, 'catkd_cached_tiny.py')
+CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
 
 
-def _config(ckpt, **model):
+def _config(ckpt, folder=None, **model):
+    """The online config; with ``folder`` switched to that cache."""
     cfg = Config.fromfile(CONFIG)
     cfg.model.teacher_ckpt = ckpt
     cfg.merge_from_dict(dict(model=model))
-    return cfg
+    return cfg if folder is None else use_teacher_cams(cfg, folder)
 
 
 @pytest.fixture(scope='module')
@@ -63,15 +64,16 @@ def _model(cfg, **overrides):
 
 
 def _cached(ckpt, folder, **overrides):
-    model = _model(
-        _config(ckpt), type='CachedCATDistill', teacher_cams=folder,
-        **overrides)
+    model = _model(_config(ckpt, folder), **overrides)
     model.dataset_verified = True  # what TeacherCAMCacheHook sets
     return model
 
 
 def _batch(cfg, model, seed=0, count=8):
-    """A batch through the real train pipeline (random views)."""
+    """A batch through the real train pipeline (random views) of ``cfg``
+    switched to a cache (the same images, views recorded)."""
+    cfg = use_teacher_cams(copy.deepcopy(cfg), 'unused') if (
+        cfg.model.type == 'CATDistill') else cfg
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         dataset = DATASETS.build(cfg.train_dataloader.dataset.to_dict())
         np.random.seed(seed)
@@ -228,7 +230,7 @@ def test_a_cache_of_another_teacher_or_resolution_is_refused(
 def test_a_cache_of_another_dataset_or_pipeline_is_refused(
         teacher_ckpt, caches):
     cache = TeacherCAMCache(caches['float32'])
-    cfg = _config(teacher_ckpt)
+    cfg = _config(teacher_ckpt, caches['float32'])
     pipeline = [dict(step) for step in cfg.train_dataloader.dataset.pipeline]
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         same = DATASETS.build(cfg.train_dataloader.dataset.to_dict())
