@@ -18,6 +18,13 @@ Leaves results.md, results.json and cams.png in the work directory.
     python tools/demo.py                    # work_dirs/demo
     python tools/demo.py --retrain-teacher  # do not reuse the teacher
     python tools/demo.py --quick --work-dir /tmp/demo  # a few steps each
+
+Options for studies on the same data (docs/your_own_pair.md):
+
+    python tools/demo.py --beta auto --num-per-class 3 --seed 1 \
+        --stages catkd,cat_only --teacher-dir work_dirs/demo/teacher \
+        --work-dir work_dirs/auto3_s1
+    python tools/demo.py --teacher-config configs/demo/teacher_convnext_digits.py
 """
 import argparse
 import json
@@ -44,6 +51,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
 from mmcatkd.engine.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)
+from mmcatkd.engine.hooks import auto_betas  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -64,17 +72,17 @@ class Stage:
 
 
 STAGES = [
-    Stage('teacher', 'teacher (ResNet-56)', 'teacher_res56_digits.py',
+    Stage('teacher', 'teacher ({teacher})', 'teacher_res56_digits.py',
           'labels of all 1,198 training digits'),
     Stage('baseline', 'baseline (ResNet-20)', 'baseline_res20_digits.py',
           'labels of {n} digits per class'),
     Stage('kd', 'KD (ResNet-20)', 'kd_res56_res20_digits.py',
           'the same labels + teacher logits, KL divergence (T=4)'),
     Stage('catkd', 'CAT-KD (ResNet-20)', 'catkd_res56_res20_digits.py',
-          'the same labels + teacher CAMs, CE + {beta:g} * CAT'),
+          'the same labels + teacher CAMs, CE + {beta} * CAT'),
     Stage('cat_only', 'CAT only (ResNet-20)',
           'cat_only_res56_res20_digits.py',
-          'teacher CAMs on the same images, {beta:g} * CAT, no labels'),
+          'teacher CAMs on the same images, {beta} * CAT, no labels'),
 ]
 
 
@@ -108,17 +116,53 @@ def parse_args(argv=None):
         help=f'{QUICK_ITERS} training steps per stage and '
         f'{QUICK_TEST_IMAGES} test images: checks the pipeline, results '
         'mean nothing')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--stages',
+        default=','.join(stage.key for stage in STAGES[1:]),
+        help='comma-separated student stages to run (the teacher is always '
+        'trained or reused): ' + ', '.join(s.key for s in STAGES[1:]))
+    parser.add_argument(
+        '--num-per-class', type=int, help='labelled digits per class of '
+        'the students (default: the configs\' 10)')
+    parser.add_argument(
+        '--seed', type=int, help='training seed of the students (the '
+        'teacher keeps its own)')
+    parser.add_argument(
+        '--beta', help="beta of the CAT stages: a number, or 'auto' for "
+        "CATLoss(loss_weight='auto') with CATAutoBetaHook (one-epoch window)")
+    parser.add_argument(
+        '--teacher-config', help='a classifier config trained as the teacher '
+        'instead of configs/demo/teacher_res56_digits.py; the students '
+        'learn from it')
+    parser.add_argument(
+        '--teacher-dir', help='where the teacher is trained or reused '
+        '(default WORK_DIR/teacher); lets several runs share one teacher')
+    args = parser.parse_args(argv)
+    args.stages = ['teacher'] + args.stages.split(',')
+    unknown = set(args.stages) - {stage.key for stage in STAGES}
+    if unknown:
+        parser.error(f'unknown stages {sorted(unknown)}: choose from '
+                     + ', '.join(s.key for s in STAGES[1:]) + '.')
+    if args.beta is not None and args.beta != 'auto':
+        args.beta = float(args.beta)
+    return args
 
 
 def load_stage_config(stage: Stage, work_dir: str, quick: bool,
-                      teacher_ckpt: str) -> Config:
-    """The stage's config with the demo's work dir and teacher checkpoint."""
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, stage.config))
-    cfg.work_dir = osp.join(work_dir, stage.key)
+                      teacher_ckpt: str, args=None) -> Config:
+    """The stage's config with the demo's work dir and teacher checkpoint,
+    and the options of ``args`` (see :func:`apply_options`)."""
+    config = stage.config
+    if stage.key == 'teacher' and args is not None and args.teacher_config:
+        config = osp.abspath(args.teacher_config)
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, config))
+    cfg.work_dir = (osp.dirname(teacher_ckpt) if stage.key == 'teacher' else
+                    osp.join(work_dir, stage.key))
     cfg.launcher = 'none'
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = teacher_ckpt
+    if args is not None and stage.key != 'teacher':
+        apply_options(cfg, args)
     if quick:
         cfg.train_cfg.max_iters = QUICK_ITERS
         cfg.train_cfg.val_interval = QUICK_ITERS
@@ -126,6 +170,25 @@ def load_stage_config(stage: Stage, work_dir: str, quick: bool,
         for loader in ('val_dataloader', 'test_dataloader'):
             cfg[loader].dataset.indices = QUICK_TEST_IMAGES
     return cfg
+
+
+def apply_options(cfg: Config, args) -> None:
+    """A student stage's config with --num-per-class, --seed, --beta and
+    --teacher-config applied."""
+    if args.num_per_class is not None:
+        cfg.train_dataloader.dataset.num_per_class = args.num_per_class
+    if args.seed is not None:
+        cfg.randomness.seed = args.seed
+    cat_loss = cfg.model.get('distiller', {}).get('cat_loss')
+    if cat_loss is not None and args.beta is not None:
+        cat_loss.loss_weight = args.beta
+        if args.beta == 'auto':
+            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+                dict(type='CATAutoBetaHook')
+            ]
+    if 'teacher' in cfg.model and args.teacher_config:
+        teacher = Config.fromfile(osp.abspath(args.teacher_config)).model
+        cfg.model.teacher = teacher.to_dict()
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -173,14 +236,17 @@ def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
     return record if record.get('settings') == settings else None
 
 
-def run_stage(index: int, stage: Stage, cfg: Config, start: float,
+def run_stage(index: int, total: int, stage: Stage, cfg: Config,
+              start: float,
               reuse: Optional[dict] = None) -> Tuple[dict, object]:
-    """Train (or, for a reused teacher, only evaluate) one stage.
+    """Train (or, for a reused teacher, only evaluate) one stage, the
+    ``index``-th of ``total``.
 
     Returns:
         tuple: the stage's result row and its trained classifier.
     """
-    print(f'\n=== Stage {index}/{len(STAGES)}: {stage.name}, '
+    name = stage.name.format(teacher=model_name(cfg))
+    print(f'\n=== Stage {index}/{total}: {name}, '
           f'{stage_description(stage, cfg)} '
           f'[{elapsed(start)} elapsed] ===',
           flush=True)
@@ -200,18 +266,22 @@ def run_stage(index: int, stage: Stage, cfg: Config, start: float,
         runner.val()
     seconds = time.perf_counter() - tic
     top1 = metrics_hook.metrics.get('accuracy/top1')
+    chosen = [float(m.beta) for m in auto_betas(runner.model) if m.chosen]
     if top1 is None:
         raise RuntimeError(f'stage {stage.key} reported no accuracy/top1 '
                            f'(got {sorted(metrics_hook.metrics)}).')
     result = dict(
         key=stage.key,
-        name=stage.name,
-        learns_from=stage_description(stage, cfg),
-        config=osp.relpath(osp.join(CONFIG_DIR, stage.config), PROJECT_ROOT),
+        name=name,
+        learns_from=stage_description(stage, cfg, chosen),
+        config=osp.relpath(
+            osp.join(CONFIG_DIR, cfg.filename or stage.config), PROJECT_ROOT),
         top1=round(float(top1), 2),
         train_seconds=round(reuse['train_seconds'] if reuse else seconds, 1),
         reused=reuse is not None)
-    print(f'Stage {index}/{len(STAGES)} {stage.name}: top-1 '
+    if chosen:
+        result['auto_beta'] = chosen[0]
+    print(f'Stage {index}/{total} {name}: top-1 '
           f'{result["top1"]:.2f}% on the test split '
           f'({"reused, " if reuse else ""}'
           f'{result["train_seconds"]:.0f} s training)',
@@ -219,12 +289,29 @@ def run_stage(index: int, stage: Stage, cfg: Config, start: float,
     return result, classifier(runner)
 
 
-def stage_description(stage: Stage, cfg: Config) -> str:
-    """What the stage learns from, with its few-label count and beta."""
+def stage_description(stage: Stage, cfg: Config,
+                      chosen: Optional[List[float]] = None) -> str:
+    """What the stage learns from, with its few-label count and beta (an
+    automatic beta as 'auto', or 'auto (=B)' once chosen)."""
     cat_loss = cfg.model.get('distiller', {}).get('cat_loss', {})
+    beta = cat_loss.get('loss_weight', 0)
+    if beta == 'auto':
+        beta = f'auto (={chosen[0]:.3g})' if chosen else 'auto'
+    else:
+        beta = f'{beta:g}'
     return stage.learns_from.format(
-        n=cfg.train_dataloader.dataset.get('num_per_class'),
-        beta=cat_loss.get('loss_weight', 0))
+        n=cfg.train_dataloader.dataset.get('num_per_class'), beta=beta,
+        teacher=model_name(cfg))
+
+
+def model_name(cfg: Config) -> str:
+    """'ResNet-56' for the demo's teacher, else the backbone's type and
+    arch."""
+    backbone = cfg.model.get('backbone', {})
+    if backbone.get('arch') == 'resnet56':
+        return 'ResNet-56'
+    return ' '.join(str(backbone.get(key)) for key in ('type', 'arch')
+                    if backbone.get(key) is not None)
 
 
 def elapsed(start: float) -> str:
@@ -280,19 +367,21 @@ def main(argv=None):
     start, cpu_start = time.perf_counter(), time.process_time()
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    teacher_dir = osp.join(work_dir, 'teacher')
+    teacher_dir = osp.abspath(args.teacher_dir or
+                              osp.join(work_dir, 'teacher'))
     teacher_ckpt = osp.join(teacher_dir, TEACHER_CKPT)
+    stages = [stage for stage in STAGES if stage.key in args.stages]
     configs = [
-        load_stage_config(stage, work_dir, args.quick, teacher_ckpt)
-        for stage in STAGES
+        load_stage_config(stage, work_dir, args.quick, teacher_ckpt, args)
+        for stage in stages
     ]
 
     settings = teacher_settings(configs[0])
     reuse = None if args.retrain_teacher else reusable_teacher(
         teacher_dir, settings)
     results, models = [], {}
-    for index, (stage, cfg) in enumerate(zip(STAGES, configs), 1):
-        result, model = run_stage(index, stage, cfg, start,
+    for index, (stage, cfg) in enumerate(zip(stages, configs), 1):
+        result, model = run_stage(index, len(stages), stage, cfg, start,
                                   reuse if stage.key == 'teacher' else None)
         if stage.key == 'teacher' and reuse is None:
             atomic_json_dump(
@@ -301,7 +390,7 @@ def main(argv=None):
                 osp.join(teacher_dir, TEACHER_RECORD))
         results.append(result)
         # two lines: the architecture under the method keeps columns narrow
-        models[stage.name.replace(' (', '\n(')] = model
+        models[result['name'].replace(' (', '\n(')] = model
 
     images, labels, class_names = cam_images()
     figure = cam_figure(
@@ -310,15 +399,21 @@ def main(argv=None):
     atomic_savefig(figure, osp.join(work_dir, 'cams.png'), dpi=100)
 
     student_cfg = configs[1]
+    cat_cfgs = [cfg for cfg in configs
+                if 'cat_loss' in cfg.model.get('distiller', {})]
+    cat_loss = (cat_cfgs[0].model.distiller.cat_loss if cat_cfgs else
+                dict(loss_weight=None, normalize=None))
     setting = dict(
         dataset='scikit-learn digits (SklearnDigits), 1,198 train / 599 test',
-        teacher='ResNet-56 (CIFARResNet resnet56), all training digits',
+        teacher=f'{model_name(configs[0])}, all training digits',
         student='ResNet-20 (CIFARResNet resnet20)',
         labelled_per_class=student_cfg.train_dataloader.dataset.num_per_class,
         student_steps=student_cfg.train_cfg.max_iters,
         student_batch_size=student_cfg.train_dataloader.batch_size,
-        beta=configs[3].model.distiller.cat_loss.loss_weight,
-        cat_normalize=configs[3].model.distiller.cat_loss.normalize,
+        beta=cat_loss['loss_weight'],
+        auto_betas={r['key']: r['auto_beta']
+                    for r in results if 'auto_beta' in r},
+        cat_normalize=cat_loss['normalize'],
         seed=student_cfg.randomness.seed,
         quick=args.quick)
     setting['description'] = (
@@ -327,7 +422,7 @@ def main(argv=None):
         f'{setting["student_steps"]} SGD steps of '
         f'{setting["student_batch_size"]} images, seed {setting["seed"]}; '
         f'CAT on {"l2-normalised" if setting["cat_normalize"] else "raw"} '
-        f'2x2-pooled CAMs, beta {setting["beta"]:g}'
+        f'2x2-pooled CAMs, beta {setting["beta"]}'
         + (' (--quick: results mean nothing).' if args.quick else '.'))
     table = write_results(work_dir, setting, results,
                           time.perf_counter() - start,

@@ -1,4 +1,5 @@
 from .cam_agreement_hook import CAMAgreementHook, top1_cam_agreement
+from .cat_auto_beta_hook import CATAutoBetaHook, auto_betas
 from .checkpoint_match_hook import (CheckpointMatchHook,
                                     CheckpointMismatchError,
                                     state_dict_mismatch)
@@ -13,7 +14,7 @@ from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
 
 __all__ = [
-    'CAMAgreementHook', 'top1_cam_agreement',
+    'CAMAgreementHook', 'top1_cam_agreement', 'CATAutoBetaHook', 'auto_betas',
     'CheckpointMatchHook', 'CheckpointMismatchError', 'state_dict_mismatch',
     'CrashSafeCheckpointHook', 'DistillLossWeightHook',
     'NonFiniteLossError', 'NonFiniteLossHook',

@@ -2,12 +2,14 @@
 
 Guo, Yan, Li, Lin. CVPR 2023, https://arxiv.org/abs/2304.12777, Eq. 5.
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
+
+from .auto_beta import DEFAULT_TARGET, AutoBeta
 
 
 def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
@@ -58,7 +60,11 @@ class CATLoss(nn.Module):
     ``num_selected=n``).
 
     Args:
-        loss_weight (float): the paper's beta. Defaults to 1.0.
+        loss_weight (float | str): the paper's beta, or ``'auto'``: measured
+            during the first ``auto_iters`` iterations and then fixed so
+            that beta * CAT is ``auto_target`` (the authors' rule, see
+            :class:`AutoBeta`, which also says what weight the window uses).
+            Defaults to 1.0.
         resolution (int): r, the side of the pooled maps. Defaults to 2.
         normalize (bool): l2-normalise each pooled map (eps 1e-12).
             Defaults to True (the issue's API). The authors' CAT-KD configs
@@ -77,15 +83,23 @@ class CATLoss(nn.Module):
             keeps exactly n of any K. Defaults to None (all classes).
         selection (str): 'top' keeps the n classes with the highest teacher
             score, 'bottom' the n lowest. Defaults to 'top'.
+        auto_iters (int, optional): with ``loss_weight='auto'``, the
+            iterations of the measuring window. Defaults to None: one epoch,
+            set by ``CATAutoBetaHook``.
+        auto_target (float): with ``loss_weight='auto'``, beta * CAT after
+            the window. Defaults to sqrt(50) ~ 7.07, the geometric middle of
+            the authors' 1-50.
     """
 
     def __init__(self,
-                 loss_weight: float = 1.0,
+                 loss_weight: Union[float, str] = 1.0,
                  resolution: int = 2,
                  normalize: bool = True,
                  binarize: bool = False,
                  num_selected: Optional[int] = None,
-                 selection: str = 'top') -> None:
+                 selection: str = 'top',
+                 auto_iters: Optional[int] = None,
+                 auto_target: float = DEFAULT_TARGET) -> None:
         super().__init__()
         check_cam_resolution(resolution)
         if selection not in ('top', 'bottom'):
@@ -97,16 +111,20 @@ class CATLoss(nn.Module):
                              f'got {num_selected!r}.')
         # Checked here, not at the first step: a string weight would fail
         # inside forward, a negative one would push the CAMs apart.
-        if (isinstance(loss_weight, bool)
+        if loss_weight != 'auto' and (
+                isinstance(loss_weight, bool)
                 or not isinstance(loss_weight, (int, float))
                 or not 0 <= loss_weight < float('inf')):
-            raise ValueError('loss_weight must be a finite number >= 0, got '
-                             f'{loss_weight!r}.')
+            raise ValueError("loss_weight must be a finite number >= 0 or "
+                             f"'auto', got {loss_weight!r}.")
         for name, flag in (('normalize', normalize), ('binarize', binarize)):
             if not isinstance(flag, bool):
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
         self.loss_weight = loss_weight
+        # None unless 'auto': fixed-beta losses keep their state_dict empty.
+        self.auto_beta = (AutoBeta(auto_target, auto_iters)
+                          if loss_weight == 'auto' else None)
         self.resolution = resolution
         self.normalize = normalize
         self.binarize = binarize
@@ -127,8 +145,11 @@ class CATLoss(nn.Module):
         # fp16 norm can overflow), and it costs nothing next to the step, so
         # compute it in fp32 with autocast off.
         with torch.autocast(device_type=cams_S.device.type, enabled=False):
-            return self._loss(_at_least_fp32(cams_S),
+            loss = self._loss(_at_least_fp32(cams_S),
                               _at_least_fp32(cams_T.detach()))
+            if self.auto_beta is not None:
+                return self.auto_beta(loss).to(loss.dtype) * loss
+            return self.loss_weight * loss
 
     def _loss(self, cams_S: torch.Tensor,
               cams_T: torch.Tensor) -> torch.Tensor:
@@ -138,8 +159,7 @@ class CATLoss(nn.Module):
             cams_T = binarize_cams(cams_T)
         pooled_S = self._pool(cams_S)
         pooled_T = self._pool(cams_T)
-        loss = F.mse_loss(pooled_S, pooled_T.to(pooled_S.dtype))
-        return self.loss_weight * loss
+        return F.mse_loss(pooled_S, pooled_T.to(pooled_S.dtype))
 
     def _pool(self, cams: torch.Tensor) -> torch.Tensor:
         pooled = cams
