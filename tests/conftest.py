@@ -1,4 +1,8 @@
-"""Shared fixtures: paths to the golden data and small generated image sets."""
+"""Shared test helpers: project paths, the golden data, tiny models and
+batches, the tools as modules, generated image sets."""
+import copy
+import functools
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -6,12 +10,76 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-GOLDEN = osp.join(osp.dirname(PROJECT_ROOT), 'shared', 'golden')
+# ../shared/golden beside the clone; MMCATKD_GOLDEN for a checkout elsewhere
+GOLDEN = os.environ.get(
+    'MMCATKD_GOLDEN', osp.join(osp.dirname(PROJECT_ROOT), 'shared', 'golden'))
 TEST_CONFIGS = osp.join(PROJECT_ROOT, 'tests', 'data', 'configs')
 
 import mmcatkd  # noqa: E402,F401  (compat first, as every entry point does)
+
+
+def load_tool(name: str):
+    """``tools/<name>.py`` as a module (tools/ is not a package); one
+    module object per tool."""
+    return _load_tool(name)
+
+
+@functools.lru_cache()
+def _load_tool(name: str):
+    path = osp.join(PROJECT_ROOT, 'tools', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'mmcatkd_tool_{name}',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def model_cfg(config: str, **overrides) -> dict:
+    """The ``model`` of a test config (a file in tests/data/configs, or a
+    path) with its top-level ``data_preprocessor``, updated by
+    ``overrides``."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(
+        TEST_CONFIGS, config))
+    model = copy.deepcopy(cfg.model.to_dict())
+    if 'data_preprocessor' in cfg:
+        model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
+    model.update(overrides)
+    return model
+
+
+def build_model(config: str = 'catkd_tiny.py', **overrides):
+    """:func:`model_cfg` built in MMRazor's registry from seed 0."""
+    from mmrazor.registry import MODELS
+    torch.manual_seed(0)
+    return MODELS.build(model_cfg(config, **overrides))
+
+
+def random_batch(n: int = 4, seed: int = 0, num_classes: int = 4,
+                 size: int = 32):
+    """``n`` preprocessed-like (3, size, size) normal images and data
+    samples labelled ``i % num_classes``."""
+    from mmpretrain.structures import DataSample
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randn(n, 3, size, size, generator=generator)
+    samples = [
+        DataSample().set_gt_label(i % num_classes) for i in range(n)
+    ]
+    return images, samples
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """Tiny models run fastest on one thread: on a shared two-core machine
+    torch's thread pool makes their small forwards many times slower.
+    Use with ``pytestmark = pytest.mark.usefixtures('one_thread')``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:

@@ -36,44 +36,14 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
-from mmpretrain.registry import MODELS
 
 from mmcatkd.engine.atomic_file import atomic_json_dump
 from mmcatkd.evaluation import (affinity, cam_masks,
                                 expected_calibration_error, kl_divergence,
                                 mask_overlap, prediction_entropy,
                                 top1_agreement)
-from mmcatkd.models.algorithms.frozen_teacher_distill import teacher_state_dict
-from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
-from mmcatkd.models.algorithms.multi_teacher_distill import logits_and_cam
-
-STUDENT_PREFIX = 'architecture.'
-
-
-def load_classifier(config: str, checkpoint: str) -> torch.nn.Module:
-    """The classifier of ``config`` (the student of a distillation config)
-    with the weights of ``checkpoint``, loaded strictly, in eval mode."""
-    cfg = Config.fromfile(config)
-    model_cfg = cfg.model.to_dict()
-    if 'architecture' in model_cfg:
-        model_cfg = resolve_cfg_path(model_cfg['architecture'])
-    if 'data_preprocessor' in cfg:
-        model_cfg.setdefault('data_preprocessor',
-                             cfg.data_preprocessor.to_dict())
-    model = MODELS.build(model_cfg)
-    state = teacher_state_dict(checkpoint)
-    if any(key.startswith(STUDENT_PREFIX) for key in state):
-        state = {
-            key[len(STUDENT_PREFIX):]: value
-            for key, value in state.items() if key.startswith(STUDENT_PREFIX)
-        }
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise ValueError(f'{checkpoint} does not match the model of {config}: '
-                         f'{str(error).splitlines()[0]}') from None
-    return model.eval()
-
+from mmcatkd.apis import load_classifier
+from mmcatkd.models import logits_and_cams
 
 def build_loader(data_cfg: Config, split: str, batch_size: int,
                  max_images: int, pipeline=None):
@@ -113,9 +83,10 @@ def run_models(models: Dict[str, torch.nn.Module], loader, threshold: float,
         for name, model in models.items():
             data = model.data_preprocessor(batch, False)
             inputs = data['inputs'].to(device)
-            batch_logits, cams = logits_and_cam(model, inputs)
+            batch_logits, cams = logits_and_cams(model, inputs)
             logits[name].append(batch_logits.float().cpu())
-            masks[name] = cam_masks(cams, inputs.shape[-2:], threshold)
+            masks[name] = cam_masks(cams.sum(dim=1), inputs.shape[-2:],
+                                    threshold)
         labels.append(
             torch.cat([
                 sample.gt_label.reshape(-1)[:1]

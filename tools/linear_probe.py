@@ -20,7 +20,6 @@ import argparse
 import copy
 import os
 import os.path as osp
-import sys
 from typing import Dict, Optional
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py
@@ -33,11 +32,9 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch import nn  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_cam import load_models  # noqa: E402
-
+from mmcatkd.apis import load_classifier  # noqa: E402
 from mmcatkd.engine.atomic_file import atomic_torch_save  # noqa: E402
-from mmcatkd.models.recorders import classifier_of  # noqa: E402
+from mmcatkd.models import classifier_of  # noqa: E402
 
 
 def _features(model: nn.Module, inputs: torch.Tensor):
@@ -93,7 +90,7 @@ def linear_probe(config: str,
     if epochs < 1:
         raise ValueError(f'epochs must be >= 1, got {epochs}.')
     torch.manual_seed(seed)
-    model, _, _, _ = load_models(config, checkpoint, device=device)
+    model = load_classifier(config, checkpoint, device=device)
     probe_cfg = Config.fromfile(probe_config)
     for key in ('train_dataloader', 'val_dataloader'):
         if not probe_cfg.get(key):

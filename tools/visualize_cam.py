@@ -12,14 +12,13 @@ student is drawn, and the teacher too when the checkpoint holds its weights
 (CATDistill checkpoints do) and no --teacher-config is given. Images go
 through the config's test pipeline (``LoadImageFromFile`` is added when the
 pipeline lacks it). Checkpoints load through MMEngine's ``load_checkpoint``
-(the safe, weights_only loader).
+(the safe, weights_only loader), see :mod:`mmcatkd.apis`.
 """
 import argparse
 import copy
 import os
 import os.path as osp
-import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py
 
@@ -29,96 +28,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import Compose  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner.checkpoint import (  # noqa: E402
-    _load_checkpoint, load_state_dict)
 from mmpretrain.registry import DATASETS  # noqa: E402
-from mmpretrain.registry import MODELS as PRETRAIN_MODELS  # noqa: E402
-from torch import nn  # noqa: E402
 
+from mmcatkd.apis import load_models  # noqa: E402
 from mmcatkd.engine.atomic_file import atomic_savefig  # noqa: E402
-from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
-
-
-def _is_distillation(model_cfg: dict) -> bool:
-    return 'architecture' in model_cfg and 'teacher' in model_cfg
-
-
-def _build_classifier(model_cfg: dict,
-                      data_preprocessor: Optional[dict] = None) -> nn.Module:
-    """An MMPretrain classifier from its config (or a ``cfg_path`` dict)."""
-    model_cfg = copy.deepcopy(resolve_cfg_path(model_cfg))
-    if data_preprocessor and 'data_preprocessor' not in model_cfg:
-        # a distillation config may give the preprocessor only at top level
-        model_cfg['data_preprocessor'] = dict(data_preprocessor)
-    preprocessor = model_cfg.get('data_preprocessor')
-    if isinstance(preprocessor, dict):
-        preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
-    init_default_scope(model_cfg.pop('_scope_', 'mmpretrain'))
-    return PRETRAIN_MODELS.build(model_cfg)
-
-
-def load_weights(model: nn.Module,
-                 path: str,
-                 prefix: str = '',
-                 checkpoint: Optional[dict] = None) -> dict:
-    """Load the weights under ``prefix`` of ``path`` into ``model`` strictly.
-
-    MMEngine's safe (weights_only) loader reads the file; a key mismatch is
-    an error. Returns the checkpoint (for its ``meta``).
-    """
-    if checkpoint is None:
-        checkpoint = _load_checkpoint(path, map_location='cpu')
-    state = checkpoint.get('state_dict', checkpoint)
-    state = {re.sub(r'^module\.', '', key): value
-             for key, value in state.items()}
-    if prefix:
-        state = {key[len(prefix):]: value for key, value in state.items()
-                 if key.startswith(prefix)}
-        if not state:
-            raise ValueError(f'{path} holds no weights under "{prefix}": is '
-                             'it a checkpoint of this distillation config?')
-    load_state_dict(model, state, strict=True)
-    return checkpoint
-
-
-def load_models(config: str,
-                checkpoint: str,
-                teacher_config: Optional[str] = None,
-                teacher_checkpoint: Optional[str] = None,
-                device: str = 'cpu'
-                ) -> Tuple[nn.Module, Optional[nn.Module], Config, dict]:
-    """Student (or the classifier), teacher or None, config, checkpoint.
-
-    A distillation checkpoint holds the student under ``architecture.`` and
-    the teacher under ``teacher.``; the teacher is taken from it when no
-    ``teacher_config`` is given.
-    """
-    cfg = Config.fromfile(config)
-    model_cfg = cfg.model.to_dict()
-    preprocessor = model_cfg.get('data_preprocessor')
-    distill = _is_distillation(model_cfg)
-    student = _build_classifier(
-        model_cfg['architecture'] if distill else model_cfg, preprocessor)
-    ckpt = load_weights(student, checkpoint,
-                        'architecture.' if distill else '')
-    teacher = None
-    if teacher_config:
-        if not teacher_checkpoint:
-            raise ValueError('--teacher-config needs --teacher-ckpt.')
-        teacher_cfg = Config.fromfile(teacher_config)
-        teacher = _build_classifier(
-            teacher_cfg.model.to_dict(),
-            teacher_cfg.get('data_preprocessor'))
-        load_weights(teacher, teacher_checkpoint)
-    elif distill and any(key.startswith('teacher.')
-                         for key in ckpt.get('state_dict', ckpt)):
-        teacher = _build_classifier(model_cfg['teacher'], preprocessor)
-        load_weights(teacher, checkpoint, 'teacher.', ckpt)
-    for model in (student, teacher):
-        if model is not None:
-            model.to(device).eval()
-    return student, teacher, cfg, ckpt
 
 
 def class_names_of(cfg: Config, checkpoint: dict,

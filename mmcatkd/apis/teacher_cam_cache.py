@@ -32,10 +32,10 @@ from ..datasets.views import (DEFAULT_META_KEYS, VIEW_META_KEYS,
 from ..engine.atomic_file import atomic_json_dump, atomic_write
 from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
                                                     teacher_cam_identity)
-from ..models.algorithms.cat_distill import run_to_records
-from ..models.algorithms.frozen_teacher_distill import (
-    bare_preprocessor_as_cls, load_teacher_checkpoint)
-from ..models.algorithms.model_cfg import resolve_cfg_path
+from ..models.algorithms.frozen_teacher_distill import run_to_records
+from ..models.algorithms.model_cfg import (default_cls_preprocessor,
+                                           resolve_cfg_path)
+from ..models.algorithms.teacher import load_teacher_checkpoint
 from ..models.distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
 from ..utils.cam_cache import (CHUNKS, DTYPES, FORMAT_VERSION, MANIFEST,
                                array_shape, chunk_marker, chunk_ranges,
@@ -54,13 +54,10 @@ def _preprocessor_cfg(cfg: Config) -> Dict:
     model = cfg.model.to_dict()
     if cfg.get('data_preprocessor') is not None:
         model.setdefault('data_preprocessor', cfg.data_preprocessor.to_dict())
-    kwargs = bare_preprocessor_as_cls(
-        dict(
-            data_preprocessor=model.get('data_preprocessor'),
-            architecture=model['architecture']))
-    preprocessor = kwargs['data_preprocessor']
+    preprocessor = default_cls_preprocessor(model.get('data_preprocessor'))
     if preprocessor is None:
-        preprocessor = kwargs['architecture'].get('data_preprocessor')
+        preprocessor = resolve_cfg_path(
+            model['architecture']).get('data_preprocessor')
     if preprocessor and preprocessor.get('batch_augments'):
         raise ValueError(
             'the data preprocessor has batch_augments (Mixup, CutMix...), '

@@ -3,6 +3,7 @@ clear failures (see ``docs/reliability.md``)."""
 from . import atomic_file  # noqa: F401  (registers the 'local_atomic' backend)
 from .hooks import *  # noqa: F401,F403
 from .raw_and_ema_val_loop import RawAndEMAValLoop
+from .optimizers import *  # noqa: F401,F403
 from .reliability import enable_reliability
 from .timm_cosine_lr import TimmCosineLR, timm_cosine_lr
 

@@ -1,1 +1,12 @@
-"""Pieces several layers share (tools, engine, models, datasets)."""
+"""Pieces several layers share (tools, engine, models, datasets); imports
+nothing of mmcatkd but :mod:`mmcatkd.compat`."""
+from .checkpoint import (checkpoint_state_dict, state_dict_differences,
+                         strip_data_parallel, strip_prefix)
+from .modules import find_module
+from .precision import at_least_fp32, fp32_region
+
+__all__ = [
+    'checkpoint_state_dict', 'state_dict_differences', 'strip_data_parallel',
+    'strip_prefix',
+    'find_module', 'at_least_fp32', 'fp32_region'
+]

@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..models.heads import class_activation_maps
-from ..models.recorders import classifier_of
+from ..models.cams import logits_and_cams
 
 # Diverging, so positive evidence (red) and negative evidence (blue) for a
 # class read differently; white is zero.
@@ -35,19 +34,13 @@ def classifier_cams(model: nn.Module,
         tuple[Tensor, Tensor]: scores (N, K) and CAMs (N, K, h, w) at the
         resolution of the backbone's last feature map.
     """
-    classifier = classifier_of(model.head)
     inputs = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             batch = model.data_preprocessor(dict(inputs=inputs), False)
-            feats = model.backbone(batch['inputs'])
-            feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
-            cams = class_activation_maps(feat, classifier.weight)
-            if getattr(model, 'neck', None) is not None:
-                feats = model.neck(feats)
-            logits = model.head(feats)
+            logits, cams = logits_and_cams(model, batch['inputs'])
     finally:
         model.train(was_training)
     return logits.softmax(dim=1).cpu(), cams.cpu()

@@ -1,9 +1,7 @@
 """The experiment configs under configs/: each one builds and runs, the CIFAR
 pairs carry the paper's CAT settings, and training without the data set stops
 at once with a sentence saying where the data goes."""
-import functools
 import glob
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -18,7 +16,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmpretrain.structures import DataSample
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, load_tool
 
 CONFIGS = osp.join(PROJECT_ROOT, 'configs')
 EXPERIMENTS = sorted(
@@ -60,23 +58,8 @@ CIFAR_PAIRS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Run these small forwards on one thread: on a shared 2-core machine
-    torch's thread pool makes them ~20x slower, not faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@functools.lru_cache()
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mmcatkd_tool_{name}', osp.join(PROJECT_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+pytestmark = pytest.mark.usefixtures('one_thread')
+_load_tool = load_tool
 
 
 def _kind(experiment):

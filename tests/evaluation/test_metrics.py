@@ -8,9 +8,8 @@ from mmpretrain.structures import DataSample
 
 from mmcatkd.evaluation import (affinity, cam_iou, cam_masks,
                                 expected_calibration_error, kl_divergence,
-                                mask_overlap, prediction_entropy, summed_cam,
+                                mask_overlap, prediction_entropy,
                                 top1_agreement)
-from mmcatkd.models.heads import class_activation_maps
 
 
 def _probs_with_confidence(confidences):
@@ -135,16 +134,6 @@ def test_cam_masks_upsample_bilinearly_to_the_input_size():
                                                       True]]]
     assert cam_masks(cam, (1, 4), 0.2).tolist() == [[[False, True, True,
                                                       True]]]
-
-
-def test_summed_cam_is_the_sum_of_the_class_cams():
-    """One conv with the class-summed weights equals summing the K CAMs."""
-    generator = torch.Generator().manual_seed(0)
-    feat = torch.randn(2, 5, 3, 3, generator=generator)
-    weight = torch.randn(4, 5, generator=generator)
-    torch.testing.assert_close(
-        summed_cam(feat, weight),
-        class_activation_maps(feat, weight).sum(dim=1))
 
 
 def _masks(*rows):

@@ -12,10 +12,10 @@ import mmcatkd  # noqa: F401  (registers the backbones; compat first)
 from mmcatkd.converters import build_model
 from mmpretrain.registry import MODELS
 
-PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import GOLDEN, PROJECT_ROOT  # noqa: E402
+
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
-GOLDEN_MODELS = osp.join(
-    osp.dirname(PROJECT_ROOT), 'shared', 'golden', 'reference_models')
+GOLDEN_MODELS = osp.join(GOLDEN, 'reference_models')
 
 # Parameter counts of the reference architectures, classifier (with bias)
 # included, where they are not read off a golden checkpoint or torchvision:

@@ -1,6 +1,5 @@
 """CAKD (ACCV 2022): projectors, teacher attention maps, the lambda(e)
 schedule and a few training steps with tiny stand-ins."""
-import copy
 import os.path as osp
 
 import pytest
@@ -12,14 +11,14 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmpretrain.structures import DataSample
-from mmrazor.registry import MODELS
 
 from mmcatkd.engine.hooks import DistillLossWeightHook
 from mmcatkd.models.connectors import (GroupwiseLinearConnector,
                                        PartialCrossAttentionConnector,
                                        token_groups)
 from mmcatkd.models.losses import CAKDLoss
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
+from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, build_model, model_cfg,
+                            random_batch)
 
 TINY = osp.join(TEST_CONFIGS, 'cakd_tiny.py')
 DISTILL_LOSSES = ('loss_qk', 'loss_vv', 'loss_logits', 'loss_cls_token',
@@ -29,34 +28,18 @@ EXPECTED_LOSSES = {'student.loss'} | {f'distill.{name}'
 NUM_CLASSES = 4
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny models run fastest on one thread; two threads on a busy
-    two-core machine wait on each other (60x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _tiny_cfg(**overrides):
-    cfg = Config.fromfile(TINY)
-    model = copy.deepcopy(cfg.model.to_dict())
-    model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-    model.update(overrides)
-    return model
+    return model_cfg(TINY, **overrides)
 
 
 def _build(**overrides):
-    torch.manual_seed(0)
-    return MODELS.build(_tiny_cfg(**overrides))
+    return build_model(TINY, **overrides)
 
 
-def _batch(n=4, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randn(n, 3, 32, 32, generator=generator)
-    samples = [DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)]
-    return images, samples
+_batch = random_batch
 
 
 def _per_head(tokens, num_heads):

@@ -5,7 +5,8 @@ import torch.nn.functional as F
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
-from mmcatkd.models.heads import CAMClsHead, class_activation_maps
+from mmcatkd.models.cams import class_activation_maps, logits_and_cams
+from mmcatkd.models.heads import CAMClsHead
 
 
 def _classifier(head, neck=None):
@@ -117,3 +118,47 @@ def test_pooled_input_is_rejected_with_advice():
     cam_head, _ = _heads()
     with pytest.raises(ValueError, match='neck=None'):
         cam_head((torch.randn(2, 64), ))
+
+
+def test_pre_logits_keeps_mmpretrain_contract():
+    """extract_feat(stage='pre_logits') gives the pooled (N, C) features, as
+    for GAP + LinearClsHead; the map and CAMs come from their own methods."""
+    torch.manual_seed(0)
+    linear_model = _classifier(
+        dict(type='LinearClsHead', num_classes=10, in_channels=64),
+        neck=dict(type='GlobalAveragePooling')).eval()
+    cam_model = _classifier(
+        dict(type='CAMClsHead', num_classes=10, in_channels=64)).eval()
+    cam_model.load_state_dict(linear_model.state_dict())
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        pooled = cam_model.extract_feat(images, stage='pre_logits')
+        expected = linear_model.extract_feat(images, stage='pre_logits')
+        feats = cam_model.backbone(images)
+    assert pooled.shape == (2, 64)
+    torch.testing.assert_close(pooled, expected)
+    assert cam_model.head.feature_map(feats).shape == (2, 64, 4, 4)
+
+
+def test_logits_and_cams_agree_for_cam_and_gap_linear_heads():
+    """The one CAM function gives the same logits and CAMs for a CAMClsHead
+    model and the GAP + LinearClsHead model with its weights, and its CAMs
+    are the FC weights applied to the last map by hand."""
+    torch.manual_seed(0)
+    linear_model = _classifier(
+        dict(type='LinearClsHead', num_classes=10, in_channels=64),
+        neck=dict(type='GlobalAveragePooling')).eval()
+    cam_model = _classifier(
+        dict(type='CAMClsHead', num_classes=10, in_channels=64)).eval()
+    cam_model.load_state_dict(linear_model.state_dict())
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        logits_cam, cams_cam = logits_and_cams(cam_model, images)
+        logits_lin, cams_lin = logits_and_cams(linear_model, images)
+        feat = linear_model.backbone(images)[-1]
+    by_hand = torch.einsum('kc,nchw->nkhw', linear_model.head.fc.weight, feat)
+    torch.testing.assert_close(cams_cam, by_hand, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(cams_lin, by_hand, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(logits_cam, logits_lin, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        logits_lin, linear_model(images, mode='tensor'), atol=1e-5, rtol=0)

@@ -1,36 +1,23 @@
 """CAMDistiller + CATDistill: what one CAT-KD step does and refuses."""
-import copy
-import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmpretrain.structures import DataSample
-from mmrazor.registry import MODELS
 
-from tests.conftest import TEST_CONFIGS
+from tests.conftest import build_model, model_cfg, random_batch
 
 NUM_CLASSES = 4
 
 
 def _model_cfg(**overrides):
-    cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_tiny.py'))
-    model = copy.deepcopy(cfg.model.to_dict())
-    model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-    model.update(overrides)
-    return model
+    return model_cfg('catkd_tiny.py', **overrides)
 
 
 def _build(**overrides):
-    torch.manual_seed(0)
-    return MODELS.build(_model_cfg(**overrides))
+    return build_model('catkd_tiny.py', **overrides)
 
 
-def _batch(n=4, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randn(n, 3, 32, 32, generator=generator)
-    samples = [DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)]
-    return images, samples
+_batch = random_batch
 
 
 def _distiller(**cat_loss):
@@ -216,3 +203,37 @@ def test_resolution_larger_than_cams_fails_at_first_step():
     model = _build(distiller=_distiller(resolution=8))
     with pytest.raises(ValueError, match='CAM resolution 8 is larger'):
         model.loss(*_batch())
+
+
+def _cams_by_hand(classifier, images):
+    """CAM_k = sum_c w_kc f_c (Eq. 2) from the last map and the fc weight."""
+    feat = classifier.backbone(images)[-1]
+    return torch.einsum('kc,nchw->nkhw', classifier.head.fc.weight, feat)
+
+
+def _cat_by_hand(cams_S, cams_T, beta, resolution):
+    """Eq. 5: 2x2 block means, l2-normalised per map, mean squared diff."""
+    def pooled(cams):
+        n, k, h, w = cams.shape
+        blocks = cams.reshape(n, k, resolution, h // resolution, resolution,
+                              w // resolution).mean(dim=(3, 5))
+        return blocks / blocks.flatten(2).norm(dim=2)[..., None, None]
+
+    return beta * ((pooled(cams_S) - pooled(cams_T))**2).mean()
+
+
+def test_step_cat_loss_equals_eq5_on_cams_computed_by_hand():
+    """distill.loss_cat of a step equals beta * mean((norm(pool(CAM_S)) -
+    norm(pool(CAM_T)))^2) with both models' CAMs computed by hand from
+    their last feature map and fc weights (student: CAMClsHead; teacher:
+    GAP + LinearClsHead), for beta 2.5 and r 2."""
+    model = _build(distiller=_distiller(loss_weight=2.5, resolution=2))
+    images, samples = _batch()
+    losses = model.loss(images, samples)
+    with torch.no_grad():
+        expected = _cat_by_hand(
+            _cams_by_hand(model.student, images),
+            _cams_by_hand(model.teacher, images), 2.5, 2)
+    assert float(expected) > 0
+    torch.testing.assert_close(
+        losses['distill.loss_cat'].detach(), expected, rtol=1e-5, atol=0)

@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmcatkd.models.losses import CATLoss, binarize_cams
+from mmcatkd.models.cams import binarize_cams
+from mmcatkd.models.losses import CATLoss
 from tests.conftest import GOLDEN
 
 CASES_DIR = osp.join(GOLDEN, 'cat_loss')

@@ -13,7 +13,7 @@ from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
 from mmcatkd.models.losses import CATLoss
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, random_batch
 
 NUM_CLASSES = 4
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
@@ -50,11 +50,7 @@ def _build(distiller=KL_DISTILLER, **overrides):
     return MODELS.build(cfg)
 
 
-def _batch(n=4, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randn(n, 3, 32, 32, generator=generator)
-    samples = [DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)]
-    return images, samples
+_batch = random_batch
 
 
 def test_kl_loss_is_the_mean_of_the_per_teacher_losses():

@@ -1,35 +1,22 @@
 """The speed options of a CAT-KD step keep its results: channels_last, AMP
 with the CAT loss in fp32, torch.compile, one data preprocessing per step."""
-import copy
-import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.model import BaseDataPreprocessor
 from mmengine.optim import OptimWrapper
-from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
-from tests.conftest import TEST_CONFIGS
+from tests.conftest import build_model, random_batch
 
 NUM_CLASSES = 4
 
 
 def _build(**overrides):
-    cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_tiny.py'))
-    model = copy.deepcopy(cfg.model.to_dict())
-    model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-    model.update(overrides)
-    torch.manual_seed(0)
-    return MODELS.build(model)
+    return build_model('catkd_tiny.py', **overrides)
 
 
-def _batch(n=4, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randn(n, 3, 32, 32, generator=generator)
-    samples = [DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)]
-    return images, samples
+_batch = random_batch
 
 
 def _losses_and_grad(model):

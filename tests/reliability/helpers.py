@@ -1,7 +1,6 @@
 """Helpers of the reliability tests: run the tools in this process or in a
 child, fingerprint a work directory, write bad checkpoints."""
 import hashlib
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -11,22 +10,14 @@ from typing import Dict, List
 
 import torch
 
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, data_root_options
+from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS,  # noqa: F401
+                            data_root_options, load_tool)
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 CATKD_RANDOM = osp.join(osp.dirname(__file__), 'configs',
                         'catkd_tiny_random.py')
 FAULT_HOOKS = 'tests.reliability.fault_hooks'
-
-
-def load_tool(name: str):
-    """``tools/<name>.py`` as a module (tools/ is not a package)."""
-    path = osp.join(PROJECT_ROOT, 'tools', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def train_args(config: str, work_dir: str, data_root: str, *options,

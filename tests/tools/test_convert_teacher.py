@@ -21,10 +21,10 @@ from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 convert_teacher, load_source_state_dict,
                                 map_state_dict)
 
-PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import GOLDEN, PROJECT_ROOT  # noqa: E402
+
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
-GOLDEN_MODELS = osp.join(
-    osp.dirname(PROJECT_ROOT), 'shared', 'golden', 'reference_models')
+GOLDEN_MODELS = osp.join(GOLDEN, 'reference_models')
 
 # golden reference model -> the mmcatkd config of the same architecture
 GOLDEN_CONFIGS = {

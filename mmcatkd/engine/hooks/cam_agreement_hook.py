@@ -5,7 +5,7 @@ trains the student to reproduce the teacher's CAMs; this hook measures, at
 every validation, how far it got: the CAT loss on the validation set and the
 overlap of the two models' binarised top-1 CAMs.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -16,26 +16,8 @@ from mmengine.registry import HOOKS
 from torch import nn
 
 from ...evaluation.metrics.cam_iou import mask_overlap
-from ...models.heads import class_activation_maps
+from ...models.cams import binarize_cams, logits_and_cams
 from ...models.losses import CATLoss
-from ...models.losses.cat_loss import binarize_cams
-from ...models.recorders import classifier_of
-
-
-def model_cams(model: nn.Module,
-               inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Logits (N, K) and full-resolution CAMs (N, K, h, w) of a classifier.
-
-    ``logits = GAP(CAM) + b`` (paper Eq. 3), so only the backbone runs.
-    """
-    classifier = classifier_of(model.head)
-    feats = model.backbone(inputs)
-    feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
-    cams = class_activation_maps(feat, classifier.weight)
-    logits = cams.mean(dim=(2, 3))
-    if classifier.bias is not None:
-        logits = logits + classifier.bias
-    return logits, cams
 
 
 def top1_cam_agreement(cams_S: torch.Tensor, cams_T: torch.Tensor,
@@ -148,8 +130,8 @@ class CAMAgreementHook(Hook):
         model = self._algorithm(runner)
         with torch.no_grad():
             inputs = model.data_preprocessor(data_batch, False)['inputs']
-            _, cams_S = model_cams(model.student, inputs)
-            logits_T, cams_T = model_cams(model.teacher, inputs)
+            _, cams_S = logits_and_cams(model.student, inputs)
+            logits_T, cams_T = logits_and_cams(model.teacher, inputs)
             loss = self._loss_module(model)(cams_S, cams_T)
             ious = top1_cam_agreement(cams_S, cams_T, logits_T.argmax(dim=1),
                                       inputs.shape[-2:])

@@ -7,8 +7,7 @@ from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 from torch import nn
 
-from ...models.algorithms.frozen_teacher_distill import \
-    state_dict_differences
+from ...utils import state_dict_differences
 
 
 class CheckpointMismatchError(ValueError):

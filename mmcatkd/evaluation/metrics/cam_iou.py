@@ -13,27 +13,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-from ...models.heads import class_activation_maps
-
 #: the authors' min-max normalisation guards against a constant map with this
 MINMAX_EPS = 1e-8
-
-
-def summed_cam(feat: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
-    """The CAMs of all classes summed, (N, h, w).
-
-    ``sum_k CAM_k = sum_k sum_c w_kc f_c = sum_c (sum_k w_kc) f_c``: one 1x1
-    convolution with the class-summed weights (see
-    :func:`mmcatkd.models.heads.class_activation_maps`). The classifier's
-    bias would add a constant per image, which the min-max normalisation of
-    :func:`cam_masks` removes, so it is left out.
-
-    Args:
-        feat (Tensor): the map the classifier pools, (N, C, h, w).
-        fc_weight (Tensor): the classifier's weight, (K, C).
-    """
-    return class_activation_maps(feat, fc_weight.sum(dim=0,
-                                                     keepdim=True))[:, 0]
 
 
 def cam_masks(cams: torch.Tensor,
@@ -47,7 +28,8 @@ def cam_masks(cams: torch.Tensor,
     (strictly, as the authors' code). A constant map gives an empty mask.
 
     Args:
-        cams (Tensor): (N, h, w), e.g. from :func:`summed_cam`.
+        cams (Tensor): (N, h, w), e.g. the class-summed CAMs
+            ``logits_and_cams(model, inputs)[1].sum(dim=1)``.
         size (tuple[int, int]): (H, W), the input image size.
         threshold (float): in [0, 1). Defaults to 0.4 (the paper; the
             authors' released IoU scripts use 0.5).

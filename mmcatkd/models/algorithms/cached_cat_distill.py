@@ -10,11 +10,11 @@ from mmrazor.registry import MODELS
 
 from ...utils.cam_cache import (TeacherCAMCache, canonical_hash, file_hash,
                                 manifest_differences, view_index)
+from ...utils import find_module
+from ..cams import classifier_of
 from ..distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
-from ..recorders import classifier_of, find_module
-from .cat_distill import run_to_records
-from .frozen_teacher_distill import LossResults, bare_preprocessor_as_cls
-from .model_cfg import resolve_cfg_path
+from .frozen_teacher_distill import LossResults, run_to_records
+from .model_cfg import default_cls_preprocessor, resolve_cfg_path
 
 # What the model side checks against the manifest (the engine's
 # TeacherCAMCacheHook checks the dataset and the pipeline).
@@ -114,7 +114,10 @@ class CachedCATDistill(BaseAlgorithm):
             if not isinstance(flag, bool):
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
-        bare_preprocessor_as_cls(kwargs)
+        if 'architecture' in kwargs:
+            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+        kwargs['data_preprocessor'] = default_cls_preprocessor(
+            kwargs.get('data_preprocessor'))
         super().__init__(**kwargs)
         self.distiller = MODELS.build(distiller)
         self.distiller.prepare_from_student(self.student)

@@ -6,26 +6,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS
 
-from ..recorders import classifier_of, find_module
-from .frozen_teacher_distill import (FrozenTeacherDistill,
-                                     load_teacher_checkpoint,
-                                     teacher_state_dict)
-
-__all__ = [
-    'CATDistill', 'load_teacher_checkpoint', 'run_to_records',
-    'teacher_state_dict'
-]
-
-
-def run_to_records(model: BaseModel, only_cams: bool,
-                   batch_inputs: torch.Tensor) -> None:
-    """Run ``model`` as far as its recorders need, without labels: only its
-    backbone when the CAM recorder is its only recorder, else its whole
-    forward (``mode='tensor'``)."""
-    if only_cams:
-        model.backbone(batch_inputs)
-    else:
-        model(batch_inputs, mode='tensor')
+from .frozen_teacher_distill import FrozenTeacherDistill
 
 
 @MODELS.register_module()
@@ -41,10 +22,8 @@ class CATDistill(FrozenTeacherDistill):
     ``teacher_ckpt``, ``calculate_student_loss=False`` never reading labels:
     the paper's CAT experiments), and:
 
-    - the teacher runs only as far as its CAMs (its backbone) unless other
-      teacher recorders need its head;
-    - student and teacher class counts are checked through the classifiers
-      the CAMs come from;
+    - student and teacher run only as far as their CAMs (their backbone)
+      when the CAM recorder is their only recorder;
     - ``channels_last`` is available for CUDA's fastest convolutions.
 
     Args:
@@ -80,20 +59,6 @@ class CATDistill(FrozenTeacherDistill):
             self.student.to(memory_format=torch.channels_last)
             self.teacher.to(memory_format=torch.channels_last)
 
-    def _check_class_counts(self) -> None:
-        heads = {
-            role: classifier_of(find_module(model, 'head'))
-            for role, model in (('student', self.student),
-                                ('teacher', self.teacher))
-        }
-        num_student = heads['student'].out_features
-        num_teacher = heads['teacher'].out_features
-        if num_student != num_teacher:
-            raise ValueError(
-                f'the student predicts {num_student} classes and the teacher '
-                f'{num_teacher}: CAT-KD transfers one CAM per class, so both '
-                'need the same classes.')
-
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[BaseDataElement]] = None,
@@ -103,11 +68,3 @@ class CATDistill(FrozenTeacherDistill):
         if self.channels_last and inputs.dim() == 4:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         return super().forward(inputs, data_samples, mode)
-
-    def _forward_for_records(self, role: str,
-                             batch_inputs: torch.Tensor) -> None:
-        """Run the student or teacher only through its backbone when the CAM
-        recorder is its only recorder; its whole forward otherwise."""
-        run_to_records(
-            getattr(self, role), self.distiller.records_only_cams[role],
-            batch_inputs)

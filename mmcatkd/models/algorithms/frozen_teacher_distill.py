@@ -1,118 +1,28 @@
 """Single-teacher distillation from a frozen teacher, for any distiller."""
-import os.path as osp
-import re
 from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from .model_cfg import resolve_cfg_path
+from .model_cfg import default_cls_preprocessor, resolve_cfg_path
+from .teacher import check_class_counts, freeze_teacher
 
 LossResults = Dict[str, torch.Tensor]
 
 
-def state_dict_differences(model: torch.nn.Module, state: Dict):
-    """Keys of ``model`` missing from ``state``, keys of ``state`` the model
-    lacks, and ``'key (shape) vs (shape)'`` for tensors of another shape;
-    each sorted. DataParallel's ``module.`` prefix is ignored."""
-    state = {re.sub(r'^module\.', '', key): value
-             for key, value in state.items()}
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    reshaped = sorted(
-        f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
-        for key in set(state) & set(expected)
-        if hasattr(state[key], 'shape')
-        and state[key].shape != expected[key].shape)
-    return missing, unexpected, reshaped
-
-
-def bare_preprocessor_as_cls(kwargs: Dict) -> Dict:
-    """``kwargs`` with a ``data_preprocessor`` dict lacking ``type`` made an
-    MMPretrain ``ClsDataPreprocessor``, as MMPretrain's ImageClassifier does
-    for the bare top-level ``data_preprocessor`` MMEngine's Runner passes;
-    and ``architecture`` given by ``cfg_path`` expanded."""
-    preprocessor = kwargs.get('data_preprocessor')
-    if isinstance(preprocessor, dict) and 'type' not in preprocessor:
-        kwargs['data_preprocessor'] = dict(
-            preprocessor, type='mmpretrain.ClsDataPreprocessor')
-    if 'architecture' in kwargs:
-        kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
-    return kwargs
-
-
-def teacher_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The model weights in an MMEngine/MMPretrain checkpoint (safe loader).
-
-    ``state_dict`` is unwrapped and DataParallel's ``module.`` is stripped.
-    """
-    checkpoint = _load_checkpoint(path, map_location='cpu')
-    state = checkpoint.get('state_dict', checkpoint)
-    return {re.sub(r'^module\.', '', key): value for key, value in state.items()}
-
-
-def check_torchvision_weights_name(path: str) -> None:
-    """Fail early on a ``torchvision://`` name MMEngine does not know."""
-    from mmengine.runner.checkpoint import get_torchvision_models
-    names = get_torchvision_models()
-    name = path[len('torchvision://'):]
-    if name not in names:
-        close = sorted(key for key in names
-                       if key.split('.')[0] == name.split('.')[0])
-        raise ValueError(
-            f'teacher_ckpt {path} names no torchvision weights: use one of '
-            f'{close or "the names torchvision.models.list_models() gives"}, '
-            "e.g. 'torchvision://vit_b_16.imagenet1k_v1'.")
-
-
-def load_teacher_checkpoint(teacher: torch.nn.Module,
-                            path: str,
-                            strict: bool = True) -> None:
-    """Load ``path`` into ``teacher``; with ``strict`` any mismatch fails.
-
-    ``torchvision://NAME`` (MMEngine's scheme, e.g.
-    ``torchvision://vit_b_16.imagenet1k_v1`` or ``torchvision://resnet34``)
-    loads torchvision's ImageNet weights and
-    converts them for the teacher while loading
-    (:func:`mmcatkd.converters.torchvision_models.
-    convert_torchvision_state_dict`).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: missing, unexpected or differently shaped tensors (a few
-            of each are listed).
-    """
-    if '://' not in path and not osp.isfile(osp.expanduser(path)):
-        raise FileNotFoundError(
-            f'teacher_ckpt {path} does not exist: train the teacher first '
-            '(configs/cifar100/teachers/), convert an MDistiller or '
-            'torchvision checkpoint with tools/convert_teacher.py, or pass '
-            '--cfg-options model.teacher_ckpt=None for a random teacher.')
-    if path.startswith('torchvision://'):
-        check_torchvision_weights_name(path)
-    state = teacher_state_dict(path)
-    if path.startswith('torchvision://'):
-        # converters are not imported by `import mmcatkd`
-        from mmcatkd.converters.torchvision_models import \
-            convert_torchvision_state_dict
-        state = convert_torchvision_state_dict(state, teacher.state_dict())
-    missing, unexpected, reshaped = state_dict_differences(teacher, state)
-    if reshaped or (strict and (missing or unexpected)):
-        raise ValueError(
-            f'teacher_ckpt {path} does not match the teacher model: '
-            f'{len(missing)} missing keys {missing[:5]}, {len(unexpected)} '
-            f'unexpected keys {unexpected[:5]}, {len(reshaped)} shape '
-            f'mismatches {reshaped[:5]}. Check that the teacher config '
-            'matches the checkpoint (tools/convert_teacher.py converts '
-            'MDistiller and torchvision checkpoints); teacher_ckpt_strict='
-            'False tolerates missing and unexpected keys only.')
-    teacher.load_state_dict(state, strict=strict)
+def run_to_records(model: BaseModel, only_cams: bool,
+                   batch_inputs: torch.Tensor) -> None:
+    """Run ``model`` as far as its recorders need, without labels: only its
+    backbone when the CAM recorder is its only recorder, else its whole
+    forward (``mode='tensor'``)."""
+    if only_cams:
+        model.backbone(batch_inputs)
+    else:
+        model(batch_inputs, mode='tensor')
 
 
 @MODELS.register_module()
@@ -172,7 +82,10 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             if not isinstance(flag, bool):  # 'False' would count as True
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
-        bare_preprocessor_as_cls(kwargs)
+        if 'architecture' in kwargs:
+            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+        kwargs['data_preprocessor'] = default_cls_preprocessor(
+            kwargs.get('data_preprocessor'))
         super().__init__(
             distiller=distiller,
             teacher=resolve_cfg_path(teacher),
@@ -180,28 +93,17 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             teacher_trainable=False,
             calculate_student_loss=calculate_student_loss,
             **kwargs)
-        self._check_class_counts()
-        if teacher_ckpt:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt,
-                                    teacher_ckpt_strict)
-            self.teacher._is_init = True  # keep init_weights off the weights
-        self.teacher.eval()
-
-    def _check_class_counts(self) -> None:
-        counts = [
-            getattr(getattr(model, 'head', None), 'num_classes', None)
-            for model in (self.student, self.teacher)
-        ]
-        if None not in counts and counts[0] != counts[1]:
-            raise ValueError(
-                f'the student predicts {counts[0]} classes and the teacher '
-                f'{counts[1]}: logit distillation needs the same classes.')
+        check_class_counts(self.student, [self.teacher])
+        freeze_teacher(self.teacher, teacher_ckpt, teacher_ckpt_strict,
+                       self.teacher_module_inplace)
 
     def _forward_for_records(self, role: str,
                              batch_inputs: torch.Tensor) -> None:
         """Run the student or teacher as far as its recorders need, without
-        labels: here its whole forward (``mode='tensor'``)."""
-        getattr(self, role)(batch_inputs, mode='tensor')
+        labels (see :func:`run_to_records`)."""
+        only_cams = getattr(self.distiller, 'records_only_cams', {})
+        run_to_records(
+            getattr(self, role), only_cams.get(role, False), batch_inputs)
 
     def loss(
         self,

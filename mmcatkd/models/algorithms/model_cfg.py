@@ -1,6 +1,6 @@
-"""Student and teacher models given as a path to their own config file."""
+"""Student and teacher model configs, resolved as the algorithms build them."""
 import os.path as osp
-from typing import Any
+from typing import Any, Optional
 
 from mmengine.config import Config
 
@@ -38,3 +38,13 @@ def resolve_cfg_path(model: Any) -> Any:
     merged = Config(dict(model=model_cfg))
     merged.merge_from_dict(dict(model=overrides))
     return merged.model.to_dict()
+
+
+def default_cls_preprocessor(preprocessor: Optional[Any]) -> Optional[Any]:
+    """A ``data_preprocessor`` dict without ``type`` made an MMPretrain
+    ``ClsDataPreprocessor``, as MMPretrain's ``ImageClassifier`` does for the
+    bare top-level ``data_preprocessor`` MMEngine's Runner passes; anything
+    else as is."""
+    if isinstance(preprocessor, dict) and 'type' not in preprocessor:
+        return dict(preprocessor, type='mmpretrain.ClsDataPreprocessor')
+    return preprocessor

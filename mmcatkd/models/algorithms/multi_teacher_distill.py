@@ -7,41 +7,24 @@ with weak or strong augmentation, distil one student.
 """
 import copy
 from contextlib import ExitStack
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmengine.structures import BaseDataElement
 from mmpretrain.structures import DataSample
 from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.models.utils import add_prefix
-from mmrazor.registry import (MODELS, OPTIM_WRAPPER_CONSTRUCTORS,
-                              OPTIM_WRAPPERS, OPTIMIZERS)
+from mmrazor.registry import MODELS
 from torch import nn
 
-from ...evaluation.metrics.cam_iou import summed_cam
-from ..recorders import classifier_of
-from .cat_distill import run_to_records
-from .frozen_teacher_distill import (bare_preprocessor_as_cls,
-                                     load_teacher_checkpoint)
-from .model_cfg import resolve_cfg_path
+from ..cams import logits_and_cams
+from .frozen_teacher_distill import run_to_records
+from .model_cfg import default_cls_preprocessor, resolve_cfg_path
+from .teacher import check_class_counts, freeze_teacher
 
 LossResults = Dict[str, torch.Tensor]
-
-
-def logits_and_cam(model: BaseModel,
-                   inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """One forward of an ``ImageClassifier``: logits (N, K) and class-summed
-    CAMs (N, h, w) of the map its classifier pools (see
-    :func:`mmcatkd.evaluation.summed_cam`)."""
-    feats = model.backbone(inputs)
-    feat_map = feats[-1] if isinstance(feats, (tuple, list)) else feats
-    if getattr(model, 'with_neck', False):
-        feats = model.neck(feats)
-    logits = model.head(feats)
-    return logits, summed_cam(feat_map, classifier_of(model.head).weight)
 
 
 @MODELS.register_module()
@@ -66,7 +49,8 @@ class MultiTeacherDistill(BaseAlgorithm):
 
     The teachers live in ``teachers`` (an ``nn.ModuleList``, so checkpoints
     hold them), are frozen (``requires_grad=False``; build the optimizer with
-    ``TrainableOptimWrapperConstructor`` to leave them out of it), stay in
+    ``mmrazor.TrainableOptimWrapperConstructor`` to leave them out of it),
+    stay in
     eval mode for the whole run, and run under ``torch.no_grad()`` only as
     far as their recorders need (their backbone alone for CAMs). Their task
     loss is never computed.
@@ -111,27 +95,24 @@ class MultiTeacherDistill(BaseAlgorithm):
             raise ValueError(
                 f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
                 'teachers: give one checkpoint (or None) per teacher.')
-        super().__init__(**bare_preprocessor_as_cls(kwargs))
+        if 'architecture' in kwargs:
+            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+        kwargs['data_preprocessor'] = default_cls_preprocessor(
+            kwargs.get('data_preprocessor'))
+        super().__init__(**kwargs)
 
         self.teachers = nn.ModuleList()
-        for index, (teacher, ckpt) in enumerate(zip(teachers, teacher_ckpts)):
+        for index, teacher in enumerate(teachers):
             teacher = resolve_cfg_path(teacher)
             if isinstance(teacher, dict):
                 teacher = MODELS.build(teacher)
             if not isinstance(teacher, BaseModel):
                 raise TypeError(f'teacher {index} must be a model config or '
                                 f'a BaseModel, got {type(teacher)}.')
-            if ckpt:
-                load_teacher_checkpoint(teacher, ckpt, teacher_ckpt_strict)
-                teacher._is_init = True  # keep init_weights off the weights
-            for module in teacher.modules():
-                # recorders must see outputs no later layer overwrites
-                if hasattr(module, 'inplace'):
-                    module.inplace = False
-            teacher.requires_grad_(False)
-            teacher.eval()
             self.teachers.append(teacher)
-        self._check_class_counts()
+        check_class_counts(self.student, self.teachers)
+        for teacher, ckpt in zip(self.teachers, teacher_ckpts):
+            freeze_teacher(teacher, ckpt, teacher_ckpt_strict)
 
         self.distillers = nn.ModuleList()
         for teacher in self.teachers:
@@ -150,24 +131,11 @@ class MultiTeacherDistill(BaseAlgorithm):
         """Alias for ``architecture``."""
         return self.architecture
 
-    def _check_class_counts(self) -> None:
-        num_student = getattr(self.student.head, 'num_classes', None)
-        for index, teacher in enumerate(self.teachers):
-            num_teacher = getattr(teacher.head, 'num_classes', None)
-            if None not in (num_student, num_teacher) and \
-                    num_student != num_teacher:
-                raise ValueError(
-                    f'the student predicts {num_student} classes and teacher '
-                    f'{index} {num_teacher}: distillation needs the same '
-                    'classes.')
-
     def _only_cams(self, side: str) -> bool:
         """Whether every distiller records nothing but CAMs on ``side``."""
         return all(
             getattr(distiller, 'records_only_cams', {}).get(side, False)
             for distiller in self.distillers)
-
-    _forward_for_records = staticmethod(run_to_records)
 
     def loss(
         self,
@@ -181,7 +149,7 @@ class MultiTeacherDistill(BaseAlgorithm):
             distiller.set_deliveries_override(False)
             with distiller.teacher_recorders, distiller.deliveries, \
                     torch.no_grad():
-                self._forward_for_records(
+                run_to_records(
                     teacher,
                     getattr(distiller, 'records_only_cams',
                             {}).get('teacher', False), batch_inputs)
@@ -197,9 +165,8 @@ class MultiTeacherDistill(BaseAlgorithm):
                     batch_inputs, data_samples, mode='loss')
                 losses.update(add_prefix(student_losses, 'student'))
             else:
-                self._forward_for_records(self.student,
-                                          self._only_cams('student'),
-                                          batch_inputs)
+                run_to_records(self.student, self._only_cams('student'),
+                               batch_inputs)
 
         if not self.distillation_stopped:
             per_teacher = [
@@ -222,10 +189,14 @@ class MultiTeacherDistill(BaseAlgorithm):
         if not self.attach_teacher_outputs:
             return self.student(inputs, data_samples, mode='predict')
         with torch.no_grad():
-            student_logits, student_cam = logits_and_cam(self.student, inputs)
-            teacher_outputs = [
-                logits_and_cam(teacher, inputs) for teacher in self.teachers
+            outputs = [
+                logits_and_cams(model, inputs)
+                for model in (self.student, *self.teachers)
             ]
+        # class-summed CAMs (N, h, w), what CAMIoU compares
+        (student_logits, student_cam), *teacher_outputs = [
+            (logits, cams.sum(dim=1)) for logits, cams in outputs
+        ]
         teacher_logits = torch.stack(
             [logits for logits, _ in teacher_outputs], dim=1)  # (N, T, K)
         probs = F.softmax(student_logits, dim=1)
@@ -249,32 +220,3 @@ class MultiTeacherDistill(BaseAlgorithm):
         super().train(mode)
         self.teachers.eval()
         return self
-
-
-@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class TrainableOptimWrapperConstructor(DefaultOptimWrapperConstructor):
-    """MMEngine's default constructor, leaving frozen parameters out.
-
-    Without ``paramwise_cfg`` the default constructor hands the optimizer
-    every parameter of the model, frozen teachers included (they are never
-    updated, having no gradient, but the optimizer still holds them); this
-    one hands it only those with ``requires_grad=True``. With
-    ``paramwise_cfg`` the default constructor already skips frozen
-    parameters (warning about each), so it is used as is. Select it with
-    ``constructor='mmrazor.TrainableOptimWrapperConstructor'`` in
-    ``optim_wrapper``.
-    """
-
-    def __call__(self, model: nn.Module) -> OptimWrapper:
-        if self.paramwise_cfg:
-            return super().__call__(model)
-        if hasattr(model, 'module'):
-            model = model.module
-        optimizer = OPTIMIZERS.build(
-            dict(
-                self.optimizer_cfg,
-                params=[p for p in model.parameters() if p.requires_grad]))
-        wrapper_cfg = self.optim_wrapper_cfg.copy()
-        wrapper_cfg.setdefault('type', 'OptimWrapper')
-        return OPTIM_WRAPPERS.build(
-            wrapper_cfg, default_args=dict(optimizer=optimizer))

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from mmpretrain.registry import MODELS
 
-from .staged import StagedBackbone
+from .staged import REFERENCE_INIT, StagedBackbone
 
 
 def conv_bn_relu(in_channels: int,
@@ -90,16 +90,9 @@ class CIFARMobileNetV2(StagedBackbone):
     def __init__(self,
                  arch: str = 'mobile_half',
                  out_indices: Union[int, Sequence[int]] = -1,
-                 init_cfg=[
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer='_BatchNorm')
-                 ]):
+                 init_cfg=REFERENCE_INIT):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown CIFARMobileNetV2 arch {arch!r}: choose '
-                           f'one of {sorted(self.arch_settings)}.')
-        widen_factor, expand_ratio = self.arch_settings[arch]
-        self.arch = arch
+        widen_factor, expand_ratio = self._arch_setting(arch)
 
         in_channels = int(32 * widen_factor)
         self.stem = nn.Sequential(*conv_bn_relu(3, in_channels, 3, stride=2))

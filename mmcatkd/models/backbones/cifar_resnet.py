@@ -14,7 +14,7 @@ from mmpretrain.models.backbones.resnet import (BasicBlock, Bottleneck,
                                                 ResLayer, get_expansion)
 from mmpretrain.registry import MODELS
 
-from .staged import StagedBackbone
+from .staged import REFERENCE_INIT, StagedBackbone
 
 
 @MODELS.register_module()
@@ -55,17 +55,10 @@ class CIFARResNet(StagedBackbone):
     def __init__(self,
                  arch: str = 'resnet32x4',
                  out_indices: Union[int, Sequence[int]] = -1,
-                 init_cfg=[
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer='_BatchNorm')
-                 ]):
+                 init_cfg=REFERENCE_INIT):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown CIFARResNet arch {arch!r}: choose one '
-                           f'of {sorted(self.arch_settings)}.')
         block, stage_blocks, stem_channels, base_channels = \
-            self.arch_settings[arch]
-        self.arch = arch
+            self._arch_setting(arch)
 
         self.stem = nn.Sequential(
             nn.Conv2d(3, stem_channels, 3, padding=1, bias=False),

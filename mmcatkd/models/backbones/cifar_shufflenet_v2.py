@@ -102,11 +102,7 @@ class CIFARShuffleNetV2(StagedBackbone):
                  out_indices: Union[int, Sequence[int]] = -1,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown CIFARShuffleNetV2 arch {arch!r}: choose '
-                           f'one of {sorted(self.arch_settings)}.')
-        stage_channels, stage_units, last_channels = self.arch_settings[arch]
-        self.arch = arch
+        stage_channels, stage_units, last_channels = self._arch_setting(arch)
 
         self.stem = nn.Sequential(
             nn.Conv2d(3, self.stem_channels, 1, bias=False),

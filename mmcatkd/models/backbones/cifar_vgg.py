@@ -10,7 +10,7 @@ from typing import Sequence, Union
 from torch import nn
 from mmpretrain.registry import MODELS
 
-from .staged import StagedBackbone
+from .staged import REFERENCE_INIT, StagedBackbone
 
 
 @MODELS.register_module()
@@ -44,15 +44,9 @@ class CIFARVGG(StagedBackbone):
     def __init__(self,
                  arch: str = 'vgg13',
                  out_indices: Union[int, Sequence[int]] = -1,
-                 init_cfg=[
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer='_BatchNorm')
-                 ]):
+                 init_cfg=REFERENCE_INIT):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown CIFARVGG arch {arch!r}: choose one of '
-                           f'{sorted(self.arch_settings)}.')
-        self.arch = arch
+        self._arch_setting(arch)
 
         self.stem = nn.Identity()
         stages = []

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from mmpretrain.registry import MODELS
 
-from .staged import StagedBackbone
+from .staged import REFERENCE_INIT, StagedBackbone
 
 
 class WideBasicBlock(nn.Module):
@@ -71,16 +71,9 @@ class CIFARWideResNet(StagedBackbone):
     def __init__(self,
                  arch: str = 'wrn_40_2',
                  out_indices: Union[int, Sequence[int]] = -1,
-                 init_cfg=[
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', val=1, layer='_BatchNorm')
-                 ]):
+                 init_cfg=REFERENCE_INIT):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown CIFARWideResNet arch {arch!r}: choose '
-                           f'one of {sorted(self.arch_settings)}.')
-        depth, widen_factor = self.arch_settings[arch]
-        self.arch = arch
+        depth, widen_factor = self._arch_setting(arch)
         num_blocks = (depth - 4) // 6
 
         self.stem = nn.Conv2d(3, 16, 3, padding=1, bias=False)

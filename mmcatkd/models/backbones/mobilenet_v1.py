@@ -64,11 +64,7 @@ class MobileNetV1(StagedBackbone):
                  out_indices: Union[int, Sequence[int]] = -1,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if arch not in self.arch_settings:
-            raise KeyError(f'unknown MobileNetV1 arch {arch!r}: choose one '
-                           f'of {sorted(self.arch_settings)}.')
-        stem_channels, stage_layers = self.arch_settings[arch]
-        self.arch = arch
+        stem_channels, stage_layers = self._arch_setting(arch)
 
         self.stem = nn.Sequential(
             nn.Conv2d(3, stem_channels, 3, 2, padding=1, bias=False),

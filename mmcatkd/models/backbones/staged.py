@@ -6,11 +6,19 @@ globally average-pools. Every backbone here is a stem followed by stages whose
 last one ends exactly at that map, so the last output of the default
 ``out_indices=(-1, )`` is what :class:`CAMClsHead` turns into CAMs.
 """
-from typing import Sequence, Tuple, Union
+from typing import Any, Dict, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
+
+
+#: the reference implementations' initialisation: Kaiming-normal (fan_out)
+#: convolutions, BatchNorm weight 1 and bias 0
+REFERENCE_INIT = [
+    dict(type='Kaiming', layer='Conv2d'),
+    dict(type='Constant', val=1, layer='_BatchNorm')
+]
 
 
 def normalize_out_indices(out_indices: Union[int, Sequence[int]],
@@ -44,8 +52,17 @@ class StagedBackbone(BaseBackbone):
     checkpoints onto them by that order.
     """
 
+    arch_settings: Dict[str, Any]
     stem: nn.Module
     stages: nn.ModuleList
+
+    def _arch_setting(self, arch: str) -> Any:
+        """``arch_settings[arch]``, with a clear error for an unknown arch."""
+        if arch not in self.arch_settings:
+            raise KeyError(f'unknown {type(self).__name__} arch {arch!r}: '
+                           f'choose one of {sorted(self.arch_settings)}.')
+        self.arch = arch
+        return self.arch_settings[arch]
 
     def _set_out_indices(self, out_indices: Union[int, Sequence[int]]):
         self.out_indices = normalize_out_indices(out_indices, len(self.stages))

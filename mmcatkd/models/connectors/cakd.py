@@ -29,6 +29,8 @@ from mmrazor.models.architectures.connectors.base_connector import \
     BaseConnector
 from mmrazor.registry import MODELS
 
+from ...utils import fp32_region
+
 RELATIONS = ('qk', 'vv')
 
 
@@ -50,7 +52,7 @@ def head_averaged_logits(left: torch.Tensor, right: torch.Tensor,
     """
     # Under AMP an unscaled v v^T summed over 768 channels nears fp16's
     # range; in fp32 the product costs little next to the projections.
-    with torch.autocast(device_type=left.device.type, enabled=False):
+    with fp32_region(left):
         logits = left.float() @ right.float().transpose(-2, -1)
     return logits * (scale / num_heads)
 

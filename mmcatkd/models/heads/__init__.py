@@ -1,3 +1,3 @@
-from .cam_head import CAMClsHead, class_activation_maps
+from .cam_head import CAMClsHead
 
-__all__ = ['CAMClsHead', 'class_activation_maps']
+__all__ = ['CAMClsHead']

@@ -6,41 +6,10 @@ CVPR 2023, https://arxiv.org/abs/2304.12777, Sec. 3.1.
 from typing import Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 
-
-def class_activation_maps(feat: torch.Tensor,
-                          fc_weight: torch.Tensor,
-                          output_size: Optional[int] = None) -> torch.Tensor:
-    """Class activation maps ``CAM_k(x, y) = sum_c w_kc f_c(x, y)`` (Eq. 2).
-
-    The classifier's weights act as a bias-free 1x1 convolution on the feature
-    map. Adaptive average pooling and that convolution are both linear maps
-    that act on different axes, so they commute: with ``output_size`` the
-    feature map is pooled first, which gives the same CAMs as pooling full
-    CAMs and saves ``K*C*(H*W - r*r)`` multiply-adds per image.
-
-    Args:
-        feat (Tensor): the map the classifier pools, shape (N, C, H, W).
-        fc_weight (Tensor): the classifier's weight, shape (K, C).
-        output_size (int, optional): pool to (r, r) before the 1x1 conv.
-            Defaults to None (full-resolution CAMs).
-
-    Returns:
-        Tensor: CAMs, shape (N, K, H, W) or (N, K, r, r).
-    """
-    if feat.dim() != 4:
-        raise ValueError('class activation maps need a feature map of shape '
-                         f'(N, C, H, W), got shape {tuple(feat.shape)}: the '
-                         'map must be taken before global pooling.')
-    if feat.shape[1] != fc_weight.shape[1]:
-        raise ValueError(f'the feature map has {feat.shape[1]} channels but '
-                         f'the classifier expects {fc_weight.shape[1]}.')
-    if output_size is not None:
-        feat = F.adaptive_avg_pool2d(feat, output_size)
-    return F.conv2d(feat, fc_weight[:, :, None, None].to(feat.dtype))
+from ..cams import class_activation_maps
 
 
 @MODELS.register_module()
@@ -58,7 +27,12 @@ class CAMClsHead(LinearClsHead):
     bias.
 
     Use it with ``neck=None``: the head receives the backbone's outputs and
-    takes the last one, the (N, C, H, W) map the classifier pools.
+    takes the last one, the (N, C, H, W) map the classifier pools. As for
+    every MMPretrain head, ``pre_logits`` gives the pooled (N, C) features
+    (``extract_feat(stage='pre_logits')``); the map and the CAMs come from
+    :meth:`feature_map` and :meth:`cams`. The logits are computed as
+    ``fc(GAP(f))``, equal to ``GAP(CAM) (+ b)`` by linearity, at ``K*C``
+    instead of ``K*C*H*W`` multiply-adds per image.
 
     Initialisation is ``init_cfg`` (MMEngine's); ``None`` keeps PyTorch's
     ``nn.Linear`` default (weight and bias U(+-1/sqrt(C))), which equals the
@@ -82,7 +56,7 @@ class CAMClsHead(LinearClsHead):
         if not bias:
             self.fc = torch.nn.Linear(in_channels, num_classes, bias=False)
 
-    def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+    def feature_map(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The last feature map, shape (N, C, H, W)."""
         feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
         if feat.dim() != 4:
@@ -92,22 +66,16 @@ class CAMClsHead(LinearClsHead):
                 'neck=None (a GlobalAveragePooling neck removes the map).')
         return feat
 
+    def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """The globally average-pooled last feature map, shape (N, C)."""
+        return self.feature_map(feats).mean(dim=(2, 3))
+
     def cams(self,
              feats: Tuple[torch.Tensor],
              output_size: Optional[int] = None) -> torch.Tensor:
         """Class activation maps (N, K, H, W), or (N, K, r, r) when pooled.
 
-        See :func:`class_activation_maps`.
+        See :func:`mmcatkd.models.cams.class_activation_maps`.
         """
         return class_activation_maps(
-            self.pre_logits(feats), self.fc.weight, output_size)
-
-    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Logits (N, K): the spatial mean of the CAMs (Eq. 3), plus the bias
-        when the head has one.
-
-        By linearity ``mean_xy(conv1x1(f)) = fc(mean_xy(f))``; the logits are
-        computed in the second form, which costs ``K*C`` instead of
-        ``K*C*H*W`` multiply-adds per image.
-        """
-        return self.fc(self.pre_logits(feats).mean(dim=(2, 3)))
+            self.feature_map(feats), self.fc.weight, output_size)

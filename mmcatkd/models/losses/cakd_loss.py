@@ -7,6 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
+from ...utils import fp32_region
+
 
 @MODELS.register_module()
 class CAKDLoss(nn.Module):
@@ -45,6 +47,6 @@ class CAKDLoss(nn.Module):
                 'grid (its stage-3 map) must equal the teacher patch grid and '
                 'the connectors must project to the teacher widths.')
         # squared over millions of token elements, fp16 loses the small terms
-        with torch.autocast(device_type=s_feature.device.type, enabled=False):
+        with fp32_region(s_feature):
             loss = F.mse_loss(s_feature.float(), t_feature.detach().float())
         return self.loss_weight * loss

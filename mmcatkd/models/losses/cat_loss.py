@@ -2,47 +2,16 @@
 
 Guo, Yan, Li, Lin. CVPR 2023, https://arxiv.org/abs/2304.12777, Eq. 5.
 """
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
+from ...utils import at_least_fp32, fp32_region
+from ..cams import binarize_cams, check_cam_resolution
 from .auto_beta import DEFAULT_TARGET, AutoBeta
-
-
-def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
-    """Raise ``ValueError`` unless every (.., H, W) shape can be pooled to r×r."""
-    if not isinstance(resolution, int) or resolution < 1:
-        raise ValueError(
-            f'CAM resolution must be an integer >= 1, got {resolution!r}.')
-    for shape in cam_shapes:
-        if resolution > min(shape[-2:]):
-            raise ValueError(
-                f'CAM resolution {resolution} is larger than a CAM map of '
-                f'shape {tuple(shape)}: choose a resolution no larger than '
-                'the smallest H and W of student and teacher.')
-
-
-def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
-    """1 where a CAM exceeds the mean of its absolute values over H×W, else 0.
-
-    Args:
-        cams (Tensor): (N, K, H, W).
-
-    Returns:
-        Tensor: binary maps of the same shape and dtype.
-    """
-    threshold = cams.abs().mean(dim=(2, 3), keepdim=True)
-    return (cams > threshold).to(cams.dtype)
-
-
-def _at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
-    """``tensor`` in fp32 if it is in a half-precision dtype, else as is."""
-    if tensor.dtype in (torch.float16, torch.bfloat16):
-        return tensor.float()
-    return tensor
 
 
 @MODELS.register_module()
@@ -67,7 +36,7 @@ class CATLoss(nn.Module):
             Defaults to 1.0.
         resolution (int): r, the side of the pooled maps. Defaults to 2.
         normalize (bool): l2-normalise each pooled map (eps 1e-12).
-            Defaults to True (the issue's API). The authors' CAT-KD configs
+            Defaults to True. The authors' CAT-KD configs
             mostly use unnormalised maps (``IF_NORMALIZE: False``, e.g.
             res56->res20 beta 0.7, res32x4->res8x4 beta 15, R34->R18 beta
             0.5): a beta taken from one of those needs ``normalize=False``.
@@ -140,13 +109,9 @@ class CATLoss(nn.Module):
             cams_T (Tensor): teacher CAMs, (N, K, Ht, Wt); detached here.
         """
         self._check_shapes(cams_S, cams_T)
-        # Under AMP the CAMs arrive in bf16/fp16: pooled, normalised and
-        # squared there, the loss keeps 2-3 significant digits (and a squared
-        # fp16 norm can overflow), and it costs nothing next to the step, so
-        # compute it in fp32 with autocast off.
-        with torch.autocast(device_type=cams_S.device.type, enabled=False):
-            loss = self._loss(_at_least_fp32(cams_S),
-                              _at_least_fp32(cams_T.detach()))
+        with fp32_region(cams_S):
+            loss = self._loss(at_least_fp32(cams_S),
+                              at_least_fp32(cams_T.detach()))
             if self.auto_beta is not None:
                 return self.auto_beta(loss).to(loss.dtype) * loss
             return self.loss_weight * loss

@@ -13,9 +13,10 @@ with :func:`adaptive_layer_sum`.
 from typing import List, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
+
+from .layerwise import LayerwiseLoss, check_tokens
 
 
 def adaptive_layer_sum(layer_losses: Sequence[torch.Tensor],
@@ -44,39 +45,8 @@ def adaptive_layer_sum(layer_losses: Sequence[torch.Tensor],
     return (losses * weights * scale).sum() / num_layers
 
 
-def _fp32(tensor: torch.Tensor) -> torch.Tensor:
-    """``tensor`` in fp32 if it is in a half-precision dtype, else as is."""
-    if tensor.dtype in (torch.float16, torch.bfloat16):
-        return tensor.float()
-    return tensor
-
-
-def check_layer_lists(name: str, feats_S: Sequence[torch.Tensor],
-                      feats_T: Sequence[torch.Tensor]) -> None:
-    """Raise ``ValueError`` unless both are equally long non-empty lists."""
-    if isinstance(feats_S, torch.Tensor) or isinstance(feats_T, torch.Tensor):
-        raise ValueError(
-            f'{name} takes one tensor per distilled layer as a list: record '
-            "the blocks with a 'LayerOutputs' recorder.")
-    if len(feats_S) == 0 or len(feats_S) != len(feats_T):
-        raise ValueError(
-            f'{name} needs the same number (>= 1) of student and teacher '
-            f'layers, got {len(feats_S)} and {len(feats_T)}.')
-
-
-def check_tokens(name: str, tokens_S: torch.Tensor,
-                 tokens_T: torch.Tensor) -> None:
-    """Raise ``ValueError`` unless both are (B, N, C) with equal B and N."""
-    if (tokens_S.dim() != 3 or tokens_T.dim() != 3
-            or tokens_S.shape[:2] != tokens_T.shape[:2]):
-        raise ValueError(
-            f'{name} expects student and teacher block outputs (B, 1+P, C) '
-            'with the same batch size and number of tokens, got student '
-            f'{tuple(tokens_S.shape)} and teacher {tuple(tokens_T.shape)}.')
-
-
 @MODELS.register_module()
-class CLSTokenLoss(nn.Module):
+class CLSTokenLoss(LayerwiseLoss):
     """[CLS]-KD's class-token loss (Kang et al., KBS 2024).
 
     "Adaptive class token knowledge distillation for efficient vision
@@ -97,9 +67,8 @@ class CLSTokenLoss(nn.Module):
     def __init__(self,
                  last_weight: float = 4.0,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.last_weight = last_weight
-        self.loss_weight = loss_weight
 
     def forward(self, cls_S: List[torch.Tensor],
                 tokens_T: List[torch.Tensor]) -> torch.Tensor:
@@ -111,25 +80,24 @@ class CLSTokenLoss(nn.Module):
             tokens_T (list[Tensor]): per layer, the teacher's block output
                 (B, 1+P, C_T); detached here.
         """
-        check_layer_lists(type(self).__name__, cls_S, tokens_T)
-        layer_losses = []
-        with torch.autocast(device_type=cls_S[0].device.type, enabled=False):
-            for proj_S, block_T in zip(cls_S, tokens_T):
-                if block_T.dim() != 3 or proj_S.shape != block_T[:, 0].shape:
-                    raise ValueError(
-                        'CLSTokenLoss expects projected student class tokens '
-                        '(B, C_T) and teacher block outputs (B, 1+P, C_T), '
-                        f'got {tuple(proj_S.shape)} and '
-                        f'{tuple(block_T.shape)}: check the projector\'s '
-                        'out_channels.')
-                cls_T = F.normalize(_fp32(block_T.detach()[:, 0]), dim=-1)
-                layer_losses.append(F.mse_loss(_fp32(proj_S), cls_T))
-            loss = adaptive_layer_sum(layer_losses, self.last_weight)
-        return self.loss_weight * loss
+        return super().forward(cls_S, tokens_T)
+
+    def layer_loss(self, proj_S: torch.Tensor,
+                   block_T: torch.Tensor) -> torch.Tensor:
+        if block_T.dim() != 3 or proj_S.shape != block_T[:, 0].shape:
+            raise ValueError(
+                'CLSTokenLoss expects projected student class tokens '
+                '(B, C_T) and teacher block outputs (B, 1+P, C_T), got '
+                f'{tuple(proj_S.shape)} and {tuple(block_T.shape)}: check '
+                'the projector\'s out_channels.')
+        return F.mse_loss(proj_S, F.normalize(block_T[:, 0], dim=-1))
+
+    def combine(self, layer_losses: List[torch.Tensor]) -> torch.Tensor:
+        return adaptive_layer_sum(layer_losses, self.last_weight)
 
 
 @MODELS.register_module()
-class CLSPatchAttentionLoss(nn.Module):
+class CLSPatchAttentionLoss(LayerwiseLoss):
     """[CLS]-KD's CLS-patch attention loss (Kang et al., KBS 2024).
 
     "Adaptive class token knowledge distillation for efficient vision
@@ -152,32 +120,18 @@ class CLSPatchAttentionLoss(nn.Module):
     def __init__(self,
                  last_weight: float = 4.0,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
+        super().__init__(loss_weight)
         self.last_weight = last_weight
-        self.loss_weight = loss_weight
 
-    def forward(self, tokens_S: List[torch.Tensor],
-                tokens_T: List[torch.Tensor]) -> torch.Tensor:
-        """The loss, a scalar, computed in fp32 even under AMP.
+    def layer_loss(self, block_S: torch.Tensor,
+                   block_T: torch.Tensor) -> torch.Tensor:
+        check_tokens(type(self).__name__, block_S, block_T)
+        return F.mse_loss(
+            self.cls_patch_similarity(block_S),
+            self.cls_patch_similarity(block_T))
 
-        Args:
-            tokens_S (list[Tensor]): per layer, the student's block output
-                (B, 1+P, C_S).
-            tokens_T (list[Tensor]): per layer, the teacher's block output
-                (B, 1+P, C_T); detached here.
-        """
-        name = type(self).__name__
-        check_layer_lists(name, tokens_S, tokens_T)
-        layer_losses = []
-        with torch.autocast(
-                device_type=tokens_S[0].device.type, enabled=False):
-            for block_S, block_T in zip(tokens_S, tokens_T):
-                check_tokens(name, block_S, block_T)
-                atn_S = self.cls_patch_similarity(_fp32(block_S))
-                atn_T = self.cls_patch_similarity(_fp32(block_T.detach()))
-                layer_losses.append(F.mse_loss(atn_S, atn_T))
-            loss = adaptive_layer_sum(layer_losses, self.last_weight)
-        return self.loss_weight * loss
+    def combine(self, layer_losses: List[torch.Tensor]) -> torch.Tensor:
+        return adaptive_layer_sum(layer_losses, self.last_weight)
 
     @staticmethod
     def cls_patch_similarity(tokens: torch.Tensor) -> torch.Tensor:

@@ -12,14 +12,11 @@ difference, as in the [CLS]-KD code (Kang et al., KBS 2024,
 https://github.com/kmc3661/CLS-KD); the manifold-distillation code sums over
 the last Gram axis first, a factor of N (or B or K) larger.
 """
-from typing import List
-
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
-from .cls_kd import _fp32, check_layer_lists, check_tokens
+from .layerwise import LayerwiseLoss, check_tokens
 
 
 def gram_mse(feats_S: torch.Tensor, feats_T: torch.Tensor) -> torch.Tensor:
@@ -32,36 +29,15 @@ def gram_mse(feats_S: torch.Tensor, feats_T: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(gram_S, gram_T)
 
 
-class _ManifoldLoss(nn.Module):
-    """Shared forward: per layer ``self.layer_loss``, averaged, weighted."""
-
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, tokens_S: List[torch.Tensor],
-                tokens_T: List[torch.Tensor]) -> torch.Tensor:
-        """The loss, a scalar, computed in fp32 even under AMP.
-
-        Args:
-            tokens_S (list[Tensor]): per layer, the student's block output
-                (B, N, C_S).
-            tokens_T (list[Tensor]): per layer, the teacher's block output
-                (B, N, C_T); detached here.
-        """
-        name = type(self).__name__
-        check_layer_lists(name, tokens_S, tokens_T)
-        layer_losses = []
-        with torch.autocast(
-                device_type=tokens_S[0].device.type, enabled=False):
-            for block_S, block_T in zip(tokens_S, tokens_T):
-                check_tokens(name, block_S, block_T)
-                layer_losses.append(
-                    self.layer_loss(_fp32(block_S), _fp32(block_T.detach())))
-        return self.loss_weight * torch.stack(layer_losses).mean()
+class _ManifoldLoss(LayerwiseLoss):
+    """The mean over layers of the ``gram_mse`` of ``self.pairs(S, T)``."""
 
     def layer_loss(self, block_S: torch.Tensor,
                    block_T: torch.Tensor) -> torch.Tensor:
+        check_tokens(type(self).__name__, block_S, block_T)
+        return gram_mse(*self.pairs(block_S, block_T))
+
+    def pairs(self, block_S: torch.Tensor, block_T: torch.Tensor):
         raise NotImplementedError
 
 
@@ -76,8 +52,8 @@ class PatchManifoldLoss(_ManifoldLoss):
         loss_weight (float): the authors' ``--w-patch``. Defaults to 1.0.
     """
 
-    def layer_loss(self, block_S, block_T):
-        return gram_mse(block_S, block_T)
+    def pairs(self, block_S, block_T):
+        return block_S, block_T
 
 
 @MODELS.register_module()
@@ -91,8 +67,8 @@ class SampleManifoldLoss(_ManifoldLoss):
         loss_weight (float): the authors' ``--w-sample``. Defaults to 1.0.
     """
 
-    def layer_loss(self, block_S, block_T):
-        return gram_mse(block_S.transpose(0, 1), block_T.transpose(0, 1))
+    def pairs(self, block_S, block_T):
+        return block_S.transpose(0, 1), block_T.transpose(0, 1)
 
 
 @MODELS.register_module()
@@ -118,9 +94,9 @@ class RandomManifoldLoss(_ManifoldLoss):
                              f'{num_samples!r}.')
         self.num_samples = num_samples
 
-    def layer_loss(self, block_S, block_T):
+    def pairs(self, block_S, block_T):
         rows_S = block_S.flatten(0, 1)
         rows_T = block_T.flatten(0, 1)
         sampled = torch.randperm(
             rows_S.shape[0], device=rows_S.device)[:self.num_samples]
-        return gram_mse(rows_S[sampled], rows_T[sampled])
+        return rows_S[sampled], rows_T[sampled]

@@ -1,6 +1,4 @@
-from .cam_recorder import CAMRecorder, classifier_of, find_module
+from .cam_recorder import CAMRecorder
 from .layer_outputs_recorder import LayerOutputsRecorder
 
-__all__ = [
-    'CAMRecorder', 'classifier_of', 'find_module', 'LayerOutputsRecorder'
-]
+__all__ = ['CAMRecorder', 'LayerOutputsRecorder']

@@ -6,7 +6,7 @@ from mmrazor.models.task_modules.recorder.base_recorder import BaseRecorder
 from mmrazor.registry import TASK_UTILS
 from torch import nn
 
-from .cam_recorder import find_module
+from ...utils import find_module
 
 
 @TASK_UTILS.register_module()

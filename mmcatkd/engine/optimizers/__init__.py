@@ -1,0 +1,3 @@
+from .trainable_constructor import TrainableOptimWrapperConstructor
+
+__all__ = ['TrainableOptimWrapperConstructor']

@@ -1,0 +1,128 @@
+"""Class activation maps of a classifier: the one place they are computed.
+
+Guo, Yan, Li, Lin. "Class Attention Transfer Based Knowledge Distillation",
+CVPR 2023, https://arxiv.org/abs/2304.12777, Sec. 3.1: a classifier computes
+``logits_k = GAP(sum_c w_kc f_c) + b_k``; moving the FC in front of the pooling
+gives the CAMs ``CAM_k(x, y) = sum_c w_kc f_c(x, y)`` (Eq. 2, no bias).
+
+The recorder, the agreement hook, the figures, the multi-teacher metrics and
+the analysis tool all take their CAMs from :func:`head_cams` or
+:func:`logits_and_cams`, so they agree on every model.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Feats = Union[torch.Tensor, Sequence[torch.Tensor]]
+
+
+def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
+    """Raise ``ValueError`` unless every (.., H, W) shape can be pooled to r×r."""
+    if not isinstance(resolution, int) or resolution < 1:
+        raise ValueError(
+            f'CAM resolution must be an integer >= 1, got {resolution!r}.')
+    for shape in cam_shapes:
+        if resolution > min(shape[-2:]):
+            raise ValueError(
+                f'CAM resolution {resolution} is larger than a CAM map of '
+                f'shape {tuple(shape)}: choose a resolution no larger than '
+                'the smallest H and W of student and teacher.')
+
+
+def class_activation_maps(feat: torch.Tensor,
+                          fc_weight: torch.Tensor,
+                          output_size: Optional[int] = None) -> torch.Tensor:
+    """Class activation maps ``CAM_k(x, y) = sum_c w_kc f_c(x, y)`` (Eq. 2).
+
+    The classifier's weights act as a bias-free 1x1 convolution on the feature
+    map. Adaptive average pooling and that convolution are both linear maps
+    that act on different axes, so they commute: with ``output_size`` the
+    feature map is pooled first, which gives the same CAMs as pooling full
+    CAMs and saves ``K*C*(H*W - r*r)`` multiply-adds per image.
+
+    Args:
+        feat (Tensor): the map the classifier pools, shape (N, C, H, W).
+        fc_weight (Tensor): the classifier's weight, shape (K, C).
+        output_size (int, optional): pool to (r, r) before the 1x1 conv.
+            Defaults to None (full-resolution CAMs).
+
+    Returns:
+        Tensor: CAMs, shape (N, K, H, W) or (N, K, r, r).
+    """
+    if feat.dim() != 4:
+        raise ValueError('class activation maps need a feature map of shape '
+                         f'(N, C, H, W), got shape {tuple(feat.shape)}: the '
+                         'map must be taken before global pooling.')
+    if feat.shape[1] != fc_weight.shape[1]:
+        raise ValueError(f'the feature map has {feat.shape[1]} channels but '
+                         f'the classifier expects {fc_weight.shape[1]}.')
+    if output_size is not None:
+        check_cam_resolution(output_size, feat.shape)
+        feat = F.adaptive_avg_pool2d(feat, output_size)
+    return F.conv2d(feat, fc_weight[:, :, None, None].to(feat.dtype))
+
+
+def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
+    """1 where a CAM exceeds the mean of its absolute values over H×W, else 0
+    (CAT-KD Sec. 4.1).
+
+    Args:
+        cams (Tensor): (N, K, H, W).
+
+    Returns:
+        Tensor: binary maps of the same shape and dtype.
+    """
+    threshold = cams.abs().mean(dim=(2, 3), keepdim=True)
+    return (cams > threshold).to(cams.dtype)
+
+
+def classifier_of(head: nn.Module) -> nn.Linear:
+    """The linear classifier (K, C) whose weights turn features into CAMs.
+
+    ``CAMClsHead`` and ``LinearClsHead`` (used after a GAP neck) keep it as
+    ``head.fc``.
+    """
+    fc = getattr(head, 'fc', None)
+    if not isinstance(fc, nn.Linear):
+        raise TypeError(
+            f'{type(head).__name__} cannot produce class activation maps: '
+            'CAT-KD needs a head whose classifier is one nn.Linear `fc` '
+            'applied to the pooled last feature map (CAMClsHead, or '
+            'GlobalAveragePooling + LinearClsHead).')
+    return fc
+
+
+def head_cams(head: nn.Module,
+              feats: Feats,
+              output_size: Optional[int] = None) -> torch.Tensor:
+    """The CAMs (N, K, H, W), or (N, K, r, r), of ``head`` on the backbone's
+    outputs ``feats``.
+
+    A head with its own ``cams`` method (``CAMClsHead``) gives them; for
+    GAP + ``LinearClsHead`` they are its ``fc`` applied to the last map.
+    """
+    if hasattr(head, 'cams'):
+        return head.cams(feats, output_size)
+    feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
+    return class_activation_maps(feat, classifier_of(head).weight,
+                                 output_size)
+
+
+def logits_and_cams(
+        model: nn.Module,
+        inputs: torch.Tensor,
+        output_size: Optional[int] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One forward of an MMPretrain ``ImageClassifier``: its logits (N, K)
+    and CAMs (N, K, H, W) (or (N, K, r, r)), from one backbone pass.
+
+    ``inputs`` are preprocessed (N, 3, H_in, W_in) images; the logits are
+    the head's (after the neck, if any), so they are what ``predict`` scores.
+    """
+    feats = model.backbone(inputs)
+    cams = head_cams(model.head, feats, output_size)
+    if getattr(model, 'neck', None) is not None:
+        feats = model.neck(feats)
+    return model.head(feats), cams

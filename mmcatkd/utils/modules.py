@@ -1,0 +1,11 @@
+"""Finding a submodule by the dotted name a config gives."""
+from torch import nn
+
+
+def find_module(model: nn.Module, name: str) -> nn.Module:
+    """The submodule called ``name`` (dotted path), with a clear error."""
+    try:
+        return model.get_submodule(name)
+    except AttributeError:
+        raise ValueError(
+            f'{type(model).__name__} has no submodule "{name}".') from None
