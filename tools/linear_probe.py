@@ -19,7 +19,6 @@ cosine schedule, on the student's own input normalisation.
 import argparse
 import copy
 import os
-import os.path as osp
 from typing import Dict, Optional
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py

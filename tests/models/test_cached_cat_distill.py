@@ -117,7 +117,7 @@ def test_cached_losses_and_gradients_equal_the_online_teachers(
 
     with torch.no_grad():
         feat = online.teacher.backbone(inputs)[-1]
-    from mmcatkd.models.heads import class_activation_maps
+    from mmcatkd.models.cams import class_activation_maps
     cams_online = class_activation_maps(
         feat, online.teacher.head.fc.weight, 2)
     cams_cached = cached.teacher_cams(samples, inputs.device)
