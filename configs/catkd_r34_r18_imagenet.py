@@ -11,16 +11,13 @@ model = dict(
     architecture=dict(
         cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet18.py',
         head={{_base_.conv_test_fan_out}}),
-    # Same keys as MMPretrain's resnet34_8xb32_in1k (GAP + LinearClsHead):
-    # CAMClsHead keeps the classifier as head.fc.
     teacher=dict(
         cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet34.py'),
-    # MMPretrain's model-zoo ResNet-34 (73.62 top-1), downloaded to the torch
-    # hub cache on first use. To use a local file instead, give its path here
-    # or `--cfg-options model.teacher_ckpt=path/to/resnet34.pth`;
-    # tools/convert_teacher.py converts torchvision's resnet34 weights (the
-    # paper's teacher, 73.31 top-1).
-    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
-    'resnet34_8xb32_in1k_20210831-f257d4e6.pth',
+    # The paper's teacher: torchvision's resnet34 IMAGENET1K_V1 (73.31 top-1),
+    # downloaded to the torch hub cache on first use and converted while
+    # loading. MMPretrain's model-zoo ResNet-34 (73.62) loads as it is:
+    # --cfg-options model.teacher_ckpt=https://download.openmmlab.com/...
+    # (docs/model_zoo.md).
+    teacher_ckpt='torchvision://resnet34.imagenet1k_v1',
     distiller=dict(
         cat_loss=dict(loss_weight=0.5, resolution=2, normalize=False)))

@@ -9,16 +9,13 @@ model = dict(
     architecture=dict(
         cfg_path='{{fileDirname}}/_base_/models/imagenet/mobilenetv1.py',
         head={{_base_.conv_test_default}}),
-    # Same keys as MMPretrain's resnet50_8xb32_in1k (GAP + LinearClsHead):
-    # CAMClsHead keeps the classifier as head.fc.
     teacher=dict(
         cfg_path='{{fileDirname}}/_base_/models/imagenet/resnet50.py'),
-    # MMPretrain's model-zoo ResNet-50 (76.55 top-1), downloaded to the torch
-    # hub cache on first use. To use a local file instead, give its path here
-    # or `--cfg-options model.teacher_ckpt=path/to/resnet50.pth`;
-    # tools/convert_teacher.py converts torchvision's resnet50 weights (the
-    # paper's teacher, 76.16 top-1).
-    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
-    'resnet50_8xb32_in1k_20210831-ea4938fc.pth',
+    # The paper's teacher: torchvision's resnet50 IMAGENET1K_V1 (76.16 top-1),
+    # downloaded to the torch hub cache on first use and converted while
+    # loading. MMPretrain's model-zoo ResNet-50 (76.55) loads as it is:
+    # --cfg-options model.teacher_ckpt=https://download.openmmlab.com/...
+    # (docs/model_zoo.md).
+    teacher_ckpt='torchvision://resnet50.imagenet1k_v1',
     distiller=dict(
         cat_loss=dict(loss_weight=10, resolution=2, normalize=True)))

@@ -4,7 +4,9 @@
 
 The output holds only the student's weights (keys without ``architecture.``;
 no teacher, no optimizer state), loadable by ``tools/test.py`` with the
-student's own config and by a plain MMPretrain ``ImageClassifier``.
+student's own config and by a plain MMPretrain ``ImageClassifier``. A
+bias-free CAT-KD classifier gets a zero bias, so that the checkpoint loads
+strictly into a ``LinearClsHead`` model as well.
 """
 import argparse
 import os.path as osp
@@ -37,12 +39,23 @@ def student_checkpoint(checkpoint: dict) -> dict:
         raise KeyError(
             'no student weights (keys starting with "architecture.") in the '
             'checkpoint: is it a distillation checkpoint?')
+    add_zero_head_bias(student_state)
     meta = {
         key: value
         for key, value in checkpoint.get('meta', {}).items()
         if key in KEPT_META
     }
     return dict(state_dict=student_state, meta=meta)
+
+
+def add_zero_head_bias(state: dict) -> None:
+    """Give a bias-free classifier (``CAMClsHead(bias=False)``, the paper's
+    CAT-KD students) a zero ``head.fc.bias`` (K,), in place, so that the
+    checkpoint loads strictly into a plain ``LinearClsHead`` model with the
+    same logits."""
+    weight = state.get('head.fc.weight')
+    if weight is not None and 'head.fc.bias' not in state:
+        state['head.fc.bias'] = weight.new_zeros(weight.shape[0])
 
 
 def check_output(checkpoint: str, out: str) -> None:

@@ -13,6 +13,8 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', interval=10, max_keep_ckpts=3,
         save_last=True, save_best='accuracy/top1', rule='greater'),
+    # one line with the best top-1 and its checkpoint when training ends
+    best_score=dict(type='BestScoreLoggerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False))
 

@@ -3,16 +3,12 @@
 # to compare with catkd_resnet32x4_shufflenetv1.py.
 # lr 0.01, as for every ShuffleNet and MobileNet student.
 _base_ = ['./_base_/kd.py']
-# MMRazor's algorithms resolve `cfg_path` only inside installed packages
-# ('mmpretrain::...'); mmcatkd's resolver reads our model files into the same
-# model dicts CATDistill builds from them.
-from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path  # noqa: E402
 
 model = dict(
-    architecture=resolve_cfg_path(dict(
+    architecture=dict(
         cfg_path='{{fileDirname}}/../_base_/models/cifar100/shufflenetv1.py',
-        head=dict(loss=dict(loss_weight=0.1)))),
-    teacher=resolve_cfg_path(dict(
-        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32x4.py')),
+        head={{_base_.student_head}}),
+    teacher=dict(
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet32x4.py'),
     teacher_ckpt='work_dirs/teachers/resnet32x4.pth')
 optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -18,7 +18,7 @@ model = dict(
     _delete_=True,
     _scope_='mmrazor',
     type='CATDistill',
-    architecture={{_base_.student_model}},
+    architecture={{_base_.cat_student_model}},
     teacher={{_base_.teacher_model}},
     # written by stage 1 of tools/demo.py (which passes its own path)
     teacher_ckpt='work_dirs/demo/teacher/teacher.pth',

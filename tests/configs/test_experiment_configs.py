@@ -24,7 +24,7 @@ EXPERIMENTS = sorted(
     for path in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
     if not {'_base_', 'demo'} & set(osp.relpath(path, CONFIGS).split(os.sep)))
 
-# The configs that run Python beyond assignments (an import statement).
+# Configs that run Python beyond assignments (an import statement).
 CODE_CONFIGS = [
     experiment for experiment in EXPERIMENTS if re.search(
         r'^(from|import) ', Path(CONFIGS, experiment).read_text(), re.M)
@@ -152,14 +152,11 @@ def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
     assert all(torch.isfinite(value).all() for value in losses.values())
 
 
-@pytest.mark.parametrize('experiment', CODE_CONFIGS)
-def test_config_that_runs_code_dumps_and_reloads(experiment, tmp_path):
-    """A config that imports (the baselines' model resolver) survives the
-    dump the Runner writes to the work dir: nothing unprintable stays."""
-    cfg = _config(experiment)
-    dumped = tmp_path / 'dumped.py'
-    cfg.dump(str(dumped))
-    assert Config.fromfile(str(dumped)).model == cfg.model
+def test_no_config_imports_package_code():
+    """Configs name things and the package resolves them (a student or a
+    teacher by ``cfg_path``): an import would tie config parsing to import
+    order and leave unprintable objects in the dump the Runner writes."""
+    assert CODE_CONFIGS == []
 
 
 @pytest.mark.parametrize('teacher,student,beta,resolution,normalize,lr',

@@ -97,6 +97,19 @@ def test_linear_head_checkpoint_loads_strictly(tmp_path):
             rtol=0)
 
 
+def test_bias_free_logits_are_the_spatial_mean_of_the_cams():
+    """bias=False (the paper's Eq. 3, the authors' conv_test): no bias
+    parameter, logits_k = mean_xy(CAM_k) exactly."""
+    torch.manual_seed(0)
+    head = CAMClsHead(num_classes=10, in_channels=64, bias=False)
+    assert head.fc.bias is None
+    assert set(head.state_dict()) == {'fc.weight'}
+    feat = torch.randn(2, 64, 8, 8)
+    torch.testing.assert_close(
+        head((feat, )), head.cams((feat, )).mean(dim=(2, 3)),
+        atol=1e-5, rtol=0)
+
+
 def test_loss_and_predict_are_mmpretrain_heads():
     """loss() returns MMPretrain's CE loss and predict() fills pred_score."""
     from mmpretrain.structures import DataSample

@@ -1,7 +1,8 @@
 # The DKD baseline (Zhao et al., "Decoupled Knowledge Distillation", CVPR
-# 2022) with MMRazor's own SingleTeacherDistill, ConfigurableDistiller and
-# DKDLoss, on the data and schedule of the CAT-KD runs (./catkd.py). DKD's
-# CIFAR-100 settings: CE (weight 1) + DKD with alpha 1, beta 8, tau 4.
+# 2022) with MMRazor's ConfigurableDistiller and DKDLoss, on the data and
+# schedule of the CAT-KD runs (./catkd.py). DKD's CIFAR-100 settings: CE
+# (weight 1) + DKD with alpha 1, beta 8, tau 4. The teacher is frozen in eval
+# mode (FrozenTeacherDistill, as MDistiller; it also reads `cfg_path` models).
 #
 # Not reproduced: DKD's 20-epoch linear warm-up of the DKD loss weight.
 # MMRazor has no loss-weight schedule (its own DKD config has no warm-up).
@@ -13,7 +14,7 @@ _base_ = [
 
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='FrozenTeacherDistill',
     teacher_ckpt=None,
     distiller=dict(
         type='ConfigurableDistiller',
