@@ -1,0 +1,124 @@
+"""Long-tailed subsets of balanced data sets (e.g. CIFAR-100-LT).
+
+The multi-teacher study (Guo et al., "Why does Knowledge Distillation Work?
+Rethink its Attention and Fidelity Mechanism", ESWA 2025,
+https://arxiv.org/abs/2405.00739) also trains on long-tailed CIFAR-100 with
+imbalance factor 100, the exponential profile of Cao et al. (LDAM, NeurIPS
+2019): class i keeps n_i = floor(n_max * imbalance^(-i / (K - 1))) images,
+500 down to 5 for CIFAR-100 (10,847 in all, the count of the authors'
+``CIFAR100_train_imb100.txt``).
+"""
+import copy
+from typing import List, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset, force_full_init
+from mmpretrain.registry import DATASETS
+
+
+def long_tailed_counts(n_max: int, num_classes: int,
+                       imbalance: float) -> List[int]:
+    """Images kept per class: ``floor(n_max * imbalance ** (-i / (K - 1)))``
+    for class i = 0..K-1 (class 0 keeps ``n_max``, class K-1
+    ``n_max / imbalance``)."""
+    if num_classes < 2:
+        raise ValueError('a long-tailed profile needs at least 2 classes, '
+                         f'got {num_classes}.')
+    return [
+        int(n_max * imbalance**(-index / (num_classes - 1)))
+        for index in range(num_classes)
+    ]
+
+
+@DATASETS.register_module()
+class LongTailedDataset:
+    """A balanced data set cut to an exponential long-tailed profile.
+
+    Class i (in label order) keeps :func:`long_tailed_counts` images, where
+    ``n_max`` is the size of the largest class; which images is a draw with
+    ``seed`` (the authors ship a fixed list; Cao et al. draw with a seeded
+    shuffle). Labels and ``metainfo`` are unchanged. Evaluate on the
+    balanced test split, as the paper does.
+
+    Args:
+        dataset (BaseDataset | dict): the balanced training set or its config.
+        imbalance_factor (float): n_max / n_min, > 1. Defaults to 100.
+        seed (int): seed of the draw. Defaults to 0.
+        lazy_init (bool): defer loading as MMEngine's wrappers do.
+            Defaults to False.
+    """
+
+    def __init__(self,
+                 dataset: Union[BaseDataset, dict],
+                 imbalance_factor: float = 100,
+                 seed: int = 0,
+                 lazy_init: bool = False) -> None:
+        if isinstance(dataset, dict):
+            dataset = DATASETS.build(dataset)
+        if not hasattr(dataset, 'get_cat_ids'):
+            raise TypeError('LongTailedDataset wraps a data set with '
+                            'get_cat_ids (an MMPretrain BaseDataset), got '
+                            f'{type(dataset).__name__}.')
+        if isinstance(imbalance_factor, bool) or not (
+                isinstance(imbalance_factor, (int, float))
+                and imbalance_factor > 1):
+            raise ValueError('imbalance_factor must be a number > 1 '
+                             f'(n_max / n_min), got {imbalance_factor!r}.')
+        self.dataset = dataset
+        self.imbalance_factor = imbalance_factor
+        self.seed = seed
+        self._fully_initialized = False
+        if not lazy_init:
+            self.full_init()
+
+    @property
+    def metainfo(self) -> dict:
+        """The wrapped data set's metainfo: all K classes."""
+        return copy.deepcopy(self.dataset.metainfo)
+
+    def full_init(self) -> None:
+        """Choose the kept images (once)."""
+        if self._fully_initialized:
+            return
+        self.dataset.full_init()
+        labels = np.array([
+            self.dataset.get_cat_ids(index)[0]
+            for index in range(len(self.dataset))
+        ])
+        num_classes = len(self.dataset.metainfo['classes'])
+        members = [np.flatnonzero(labels == label)
+                   for label in range(num_classes)]
+        counts = long_tailed_counts(
+            max(len(m) for m in members), num_classes, self.imbalance_factor)
+        rng = np.random.default_rng(self.seed)
+        kept = []
+        for label, (images, count) in enumerate(zip(members, counts)):
+            if len(images) < count:
+                raise ValueError(
+                    f'class {label} has {len(images)} images but the '
+                    f'long-tailed profile keeps {count}: wrap a balanced '
+                    'data set.')
+            kept.append(rng.choice(images, count, replace=False))
+        self.indices = np.sort(np.concatenate(kept)).tolist()
+        self._fully_initialized = True
+
+    @force_full_init
+    def get_data_info(self, index: int) -> dict:
+        return self.dataset.get_data_info(self.indices[index])
+
+    @force_full_init
+    def get_cat_ids(self, index: int) -> List[int]:
+        return self.dataset.get_cat_ids(self.indices[index])
+
+    @force_full_init
+    def get_gt_labels(self) -> np.ndarray:
+        return np.array(
+            [self.get_cat_ids(index)[0] for index in range(len(self))])
+
+    @force_full_init
+    def __getitem__(self, index: int) -> dict:
+        return self.dataset[self.indices[index]]
+
+    @force_full_init
+    def __len__(self) -> int:
+        return len(self.indices)
