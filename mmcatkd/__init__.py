@@ -1,8 +1,11 @@
 """mmcatkd: Class Attention Transfer knowledge distillation for OpenMMLab.
 
 Importing the package applies the compatibility workarounds of
-:mod:`mmcatkd.compat` (before anything imports MMRazor) and registers every
-component in the MMPretrain / MMRazor registries that configs look in.
+:mod:`mmcatkd.compat` (before anything imports MMRazor), each only where
+its problem is detected (``python -m mmcatkd.compat`` lists them), and
+registers every component in the MMPretrain / MMRazor registries that
+configs look in. ``python -m mmcatkd.run TOOL ARGS...`` runs another
+OpenMMLab project's tool with mmcatkd imported first.
 """
 from . import compat
 

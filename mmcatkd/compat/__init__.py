@@ -1,25 +1,39 @@
 """Workarounds that make the OpenMMLab stack run on today's PyTorch/setuptools.
 
 ``import mmcatkd`` calls :func:`apply` before anything imports MMRazor. Each
-workaround is applied only where the problem it works around is detected, and
-each has a test in ``tests/test_compat.py`` that fails without it.
+workaround (:data:`WORKAROUNDS`) first detects its problem and is applied
+only where it finds it; :data:`ACTIVE` records which were, and
+``python -m mmcatkd.compat`` prints them with their reasons. Each has a test
+in ``tests/test_compat.py`` that fails without it.
 
-1. MMRazor 1.0.0 cannot be imported on torch >= 2.x: its quantization backend
-   configs use ``torch.ao`` helpers that torch removed. Distillation never uses
-   them, so the broken subpackage is replaced by a stand-in whose members raise
-   an error explaining why (:func:`disable_mmrazor_quantization_backends`).
-2. torch >= 2.6 loads checkpoints with ``weights_only=True``; MMEngine 0.10.7
-   checkpoints hold a ``HistoryBuffer`` and numpy arrays, which that loader
-   refuses. MMEngine's local checkpoint loader is replaced by one that keeps
-   the safe loader and allows exactly those globals
-   (:func:`install_safe_checkpoint_loader`).
-3. setuptools >= 81 ships no ``pkg_resources``, which MMEngine 0.10.7 uses to
-   find installed packages for ``mmpretrain::`` config paths
-   (:func:`replace_pkg_resources_lookups`).
-4. MMEngine 0.10.7's ``pytorch`` launcher assumes CUDA; on a machine without
-   it, distributed training runs on gloo (:func:`enable_cpu_distributed_training`).
+1. ``mmrazor-quantization``: MMRazor 1.0.0 cannot be imported on torch >= 2.x:
+   its quantization backend configs use ``torch.ao`` helpers that torch
+   removed. Distillation never uses them, so the broken subpackage is
+   replaced by a stand-in whose members raise an error explaining why
+   (:func:`disable_mmrazor_quantization_backends`).
+2. ``safe-checkpoint-files``: MMEngine 0.10.7 loads files with
+   ``torch.load``'s defaults: on torch >= 2.6 the weights-only loader, which
+   refuses the ``HistoryBuffer`` and numpy arrays of MMEngine's own
+   checkpoints; before, the full unpickler, which runs code from the file.
+   MMEngine's local loader becomes :func:`safe_torch_load`, the safe loader
+   allowing exactly those globals (:func:`install_safe_checkpoint_loader`).
+3. ``safe-checkpoint-urls``: MMEngine 0.10.7 loads URLs with
+   ``weights_only=False``; they are downloaded and loaded by
+   :func:`safe_torch_load` (:func:`install_safe_url_loader`).
+4. ``pkg-resources-lookups``: setuptools >= 81 ships no ``pkg_resources``,
+   which MMEngine 0.10.7 uses to find installed packages for
+   ``mmpretrain::`` config paths (:func:`replace_pkg_resources_lookups`).
+5. ``cpu-distributed``: MMEngine 0.10.7's ``pytorch`` launcher assumes CUDA;
+   without it, distributed training runs on gloo
+   (:func:`enable_cpu_distributed_training`).
+
+Beside these, :func:`check_mmcv_version` stops an MMCV outside MMRazor's
+range with one sentence and silences mmcv-lite's warning about its missing
+compiled ops.
 """
 import importlib.util
+import inspect
+import io
 import os
 import os.path as osp
 import pickle
@@ -28,7 +42,7 @@ import types
 import warnings
 import zipfile
 from importlib import metadata
-from typing import Callable, List, Tuple, Union
+from typing import Callable, Dict, List, Tuple, Union
 
 import torch
 
@@ -102,24 +116,48 @@ class _QuantizationUnavailable:
         self._refuse()
 
 
+# MMRazor 1.0.0's subpackages that import its quantization backend configs
+# (through mmrazor.structures). The rest (mmrazor.utils, .registry, .datasets,
+# .testing, .visualization) never do, so MMRazor's tools may import them
+# before mmcatkd and the stand-in can still be installed.
+_MMRAZOR_PACKAGES_REACHING_QUANTIZATION = (
+    'mmrazor.structures', 'mmrazor.models', 'mmrazor.engine',
+    'mmrazor.implementations')
+
+
+def mmrazor_modules_reaching_quantization() -> List[str]:
+    """Loaded MMRazor modules of the packages that import the quantization
+    backend configs: left behind by an import of them that failed (or is
+    under way), after which the stand-in would come too late."""
+    return sorted(
+        name for name in sys.modules if '.'.join(name.split('.')[:2]) in
+        _MMRAZOR_PACKAGES_REACHING_QUANTIZATION)
+
+
 def disable_mmrazor_quantization_backends() -> bool:
     """Replace MMRazor's quantization backend configs when torch broke them.
 
     Workaround for MMRazor 1.0.0 failing to import on torch >= 2.x
     (``ImportError: torch>=1.13 is not installed properly``). Must run before
-    the first import of MMRazor: importing it, catching the failure and
-    importing again would build a second ``mmrazor`` registry.
+    MMRazor first imports its quantization code (through
+    ``mmrazor.structures``); MMRazor's tools import ``mmrazor.utils`` before
+    that, which is fine. A failed import of MMRazor's models leaves
+    half-registered modules behind, so after one this raises instead.
 
     Returns:
         bool: whether the stand-in was installed.
     """
     if not torch_lacks_mmrazor_quantization_api():
         return False
-    if 'mmrazor' in sys.modules and _QUANT_BACKEND_MODULE not in sys.modules:
+    if _QUANT_BACKEND_MODULE in sys.modules:  # the stand-in, already there
+        return True
+    too_late = mmrazor_modules_reaching_quantization()
+    if too_late:
         raise ImportError(
-            'mmrazor was imported before mmcatkd on a torch whose quantization '
-            'API it cannot use: import mmcatkd first (or list it first in '
-            'custom_imports).')
+            f'{too_late[0]} was imported before mmcatkd and pulled in MMRazor '
+            'quantization code this torch cannot run: import mmcatkd before '
+            'MMRazor, e.g. run the tool as `python -m mmcatkd.run TOOL.py '
+            'ARGS...`.')
     stand_in = types.ModuleType(_QUANT_BACKEND_MODULE)
     stand_in.__doc__ = 'Disabled by mmcatkd.compat: see its docstring.'
     for name in _QUANT_BACKEND_NAMES:
@@ -259,29 +297,89 @@ def load_from_http_safely(filename,
         download_checkpoint(filename, model_dir, progress), map_location)
 
 
-def install_safe_checkpoint_loader() -> None:
-    """Make MMEngine load checkpoints with :func:`safe_torch_load`.
+class _CallsLen:
+    """Pickles as a call of ``len``: harmless, but code a safe loader refuses."""
 
-    Workaround for MMEngine 0.10.7 + torch >= 2.6: ``Runner.resume`` fails with
-    ``Unsupported global: ...HistoryBuffer``. Registered as MMEngine's local
-    checkpoint scheme, so ``load_checkpoint``, ``Runner.resume`` and
-    ``Runner.load_checkpoint`` all use it. URLs (MMEngine's http(s) scheme,
-    also used by its ``torchvision://`` and ``open-mmlab://`` schemes) get
-    :func:`load_from_http_safely`, since MMEngine loads them unsafely.
+    def __reduce__(self):
+        return len, ((), )
+
+
+def _default_torch_load_accepts(obj) -> bool:
+    """Whether ``torch.load`` with its defaults, as MMEngine 0.10.7 calls it,
+    loads ``obj`` back from its saved bytes."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    try:
+        torch.load(buffer, map_location='cpu')
+    except pickle.UnpicklingError:
+        return False
+    return True
+
+
+def torch_load_mishandles_mmengine_checkpoints() -> bool:
+    """Whether ``torch.load``'s defaults refuse MMEngine's own training
+    checkpoints (the weights-only default of torch >= 2.6 without MMEngine's
+    ``HistoryBuffer`` allowed) or run code named in a checkpoint (the
+    default of torch < 2.6, or ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``)."""
+    from mmengine.logging import HistoryBuffer
+    return (not _default_torch_load_accepts(HistoryBuffer())
+            or _default_torch_load_accepts(_CallsLen()))
+
+
+def install_safe_checkpoint_loader() -> bool:
+    """Make MMEngine load checkpoint files with :func:`safe_torch_load`.
+
+    Workaround for MMEngine 0.10.7 loading files with ``torch.load``'s
+    defaults, detected by :func:`torch_load_mishandles_mmengine_checkpoints`
+    (on torch >= 2.6 ``Runner.resume`` fails with ``Unsupported global:
+    ...HistoryBuffer``). Registered as MMEngine's local checkpoint scheme, so
+    ``load_checkpoint``, ``Runner.resume`` and ``Runner.load_checkpoint`` all
+    use it.
+
+    Returns:
+        bool: whether the loader was installed.
     """
+    if not torch_load_mishandles_mmengine_checkpoints():
+        return False
     from mmengine.runner import checkpoint as mmengine_checkpoint
 
     def load_from_local(filename, map_location):
         return safe_torch_load(filename, map_location)
 
-    loader = mmengine_checkpoint.CheckpointLoader
-    loader.register_scheme(prefixes='', loader=load_from_local, force=True)
-    loader.register_scheme(
+    mmengine_checkpoint.CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+    return True
+
+
+def mmengine_loads_urls_unsafely() -> bool:
+    """Whether MMEngine downloads checkpoint URLs into a loader that runs
+    code from the pickle (``torch.hub.load_state_dict_from_url`` defaults to
+    ``weights_only=False``; MMEngine 0.10.7 passes nothing)."""
+    from mmengine.runner.checkpoint import load_url
+    weights_only = inspect.signature(load_url).parameters.get('weights_only')
+    return weights_only is None or weights_only.default is not True
+
+
+def install_safe_url_loader() -> bool:
+    """Make MMEngine load checkpoint URLs with :func:`load_from_http_safely`.
+
+    Covers MMEngine's http(s) scheme and its ``torchvision://`` and
+    ``open-mmlab://`` schemes, which call ``load_from_http`` by name.
+    Applied where :func:`mmengine_loads_urls_unsafely`.
+
+    Returns:
+        bool: whether the loader was installed.
+    """
+    if not mmengine_loads_urls_unsafely():
+        return False
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    mmengine_checkpoint.CheckpointLoader.register_scheme(
         prefixes=('http://', 'https://'),
         loader=load_from_http_safely,
         force=True)
-    # the torchvision:// and open-mmlab:// loaders call it by this name
     mmengine_checkpoint.load_from_http = load_from_http_safely
+    return True
 
 
 def _is_installed(package: str) -> bool:
@@ -404,10 +502,52 @@ def enable_cpu_distributed_training() -> bool:
     return True
 
 
+# name, the problem it works around, the function that detects the problem
+# and, where found, applies the workaround (returning whether it did).
+WORKAROUNDS: Tuple[Tuple[str, str, Callable[[], bool]], ...] = (
+    ('mmrazor-quantization',
+     'MMRazor 1.0.0 imports torch.ao quantization helpers that torch >= 2 '
+     'removed; its quantization backend configs become stand-ins that '
+     'raise when used (distillation never uses them)',
+     disable_mmrazor_quantization_backends),
+    ('safe-checkpoint-files',
+     "MMEngine 0.10.7 loads checkpoint files with torch.load's defaults, "
+     "which refuse MMEngine's own checkpoints (torch >= 2.6) or run code "
+     'from the file (torch < 2.6); they go through safe_torch_load',
+     install_safe_checkpoint_loader),
+    ('safe-checkpoint-urls',
+     'MMEngine 0.10.7 loads checkpoint URLs with weights_only=False, which '
+     'runs code from the download; they go through safe_torch_load',
+     install_safe_url_loader),
+    ('pkg-resources-lookups',
+     'MMEngine 0.10.7 finds installed packages (mmpretrain:: config paths) '
+     'with pkg_resources, which setuptools >= 81 does not ship; '
+     'importlib.metadata lookups replace them',
+     replace_pkg_resources_lookups),
+    ('cpu-distributed',
+     "MMEngine 0.10.7's pytorch launcher assumes CUDA; without it the "
+     'process group starts on gloo and DDP gets device_ids=None',
+     enable_cpu_distributed_training),
+)
+
+# name -> whether apply() found the problem and applied the workaround
+ACTIVE: Dict[str, bool] = {}
+
+
 def apply() -> None:
     """Apply every workaround this environment needs (idempotent)."""
     check_mmcv_version()
-    disable_mmrazor_quantization_backends()
-    install_safe_checkpoint_loader()
-    replace_pkg_resources_lookups()
-    enable_cpu_distributed_training()
+    for name, _, detect_and_apply in WORKAROUNDS:
+        ACTIVE[name] = detect_and_apply()
+
+
+def report() -> str:
+    """One line per workaround: whether :func:`apply` applied it, and why
+    it exists (``python -m mmcatkd.compat`` prints this)."""
+    import mmengine
+    versions = f'torch {torch.__version__}, mmengine {mmengine.__version__}'
+    lines = [f'mmcatkd compatibility workarounds ({versions}):']
+    for name, problem, _ in WORKAROUNDS:
+        state = 'active' if ACTIVE[name] else 'not needed here'
+        lines.append(f'  {name}: {state}. {problem}.')
+    return '\n'.join(lines)
