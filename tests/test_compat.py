@@ -14,6 +14,7 @@ from mmcatkd import compat
 from tests.conftest import run_python
 
 
+@pytest.mark.slow
 def test_mmrazor_distillation_imports_on_this_torch():
     """With mmcatkd imported first, MMRazor's models, engine, losses,
     distillers, recorders and SingleTeacherDistillValLoop import (MMRazor
@@ -29,6 +30,7 @@ def test_mmrazor_distillation_imports_on_this_torch():
     assert result.stdout.strip() == 'ok'
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not compat.torch_lacks_mmrazor_quantization_api(),
     reason='this torch still has the API MMRazor 1.0.0 needs')
@@ -40,6 +42,7 @@ def test_mmrazor_alone_fails_on_this_torch():
     assert 'torch>=1.13' in result.stderr
 
 
+@pytest.mark.slow
 def test_quantization_use_raises_an_explaining_error():
     """Using a disabled MMRazor quantization part says why it is
     unavailable."""
@@ -51,6 +54,130 @@ def test_quantization_use_raises_an_explaining_error():
     assert 'quantization' in result.stderr and 'unavailable' in result.stderr
 
 
+@pytest.mark.slow
+def test_fix_still_applies_after_mmrazor_utils():
+    """MMRazor's tools import mmrazor.utils before anything else; `import
+    mmcatkd` after it (e.g. at the start of the tool's main()) still applies
+    the fix and MMRazor's register_all_modules then works."""
+    result = run_python(
+        'from mmrazor.utils import register_all_modules\n'
+        'import mmcatkd\n'
+        'register_all_modules(False)\n'
+        'from mmrazor.registry import MODELS\n'
+        'print(MODELS.get("CATDistill").__name__)')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == 'CATDistill'
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not compat.torch_lacks_mmrazor_quantization_api(),
+    reason='this torch still has the API MMRazor 1.0.0 needs')
+def test_too_late_after_a_failed_mmrazor_import():
+    """After MMRazor's models failed to import (leaving half-registered
+    modules), `import mmcatkd` refuses in one sentence that names the
+    module and the way out, instead of importing MMRazor a second time."""
+    result = run_python('try:\n'
+                        '    import mmrazor.models\n'
+                        'except ImportError:\n'
+                        '    pass\n'
+                        'import mmcatkd\n')
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith('ImportError: mmrazor.models')
+    assert 'python -m mmcatkd.run' in last_line
+
+
+@pytest.mark.slow
+def test_mmrazor_packages_that_never_reach_quantization():
+    """The guard's list is right: with the stand-in in place, importing
+    every other MMRazor subpackage loads no quantization code, and every
+    subpackage is in one of the two groups."""
+    code = (
+        'import importlib, importlib.util, pkgutil, sys\n'
+        # compat alone: the package would import MMRazor's models
+        'spec = importlib.util.spec_from_file_location(\n'
+        '    "compat_alone", "mmcatkd/compat/__init__.py")\n'
+        'compat = importlib.util.module_from_spec(spec)\n'
+        'spec.loader.exec_module(compat)\n'
+        'compat.disable_mmrazor_quantization_backends()\n'
+        'import mmrazor\n'
+        'reaching = set(compat._MMRAZOR_PACKAGES_REACHING_QUANTIZATION)\n'
+        'others = sorted(f"mmrazor.{m.name}" for m in\n'
+        '    pkgutil.iter_modules(mmrazor.__path__)) \n'
+        'others = [m for m in others if m not in reaching]\n'
+        'for name in others:\n'
+        '    importlib.import_module(name)\n'
+        'print(sorted(reaching - {m for m in sys.modules}) == sorted(reaching),'
+        ' compat.mmrazor_modules_reaching_quantization(),'
+        ' "mmrazor.structures.quantization" in sys.modules, others)\n')
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[:3] == ['True', '[]', 'False']
+    assert "'mmrazor.utils'" in result.stdout  # the others were imported
+
+
+@pytest.mark.slow
+def test_compat_report_lists_each_workaround_and_its_state():
+    """`python -m mmcatkd.compat` prints one line per workaround saying
+    whether it is active here, as apply() recorded it, and why it exists."""
+    result = run_python('import runpy\n'
+                        'runpy.run_module("mmcatkd.compat", '
+                        'run_name="__main__")')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'RuntimeWarning' not in result.stderr
+    lines = result.stdout.strip().splitlines()[1:]
+    assert len(lines) == len(compat.WORKAROUNDS)
+    for line, (name, problem, _) in zip(lines, compat.WORKAROUNDS):
+        state = 'active' if compat.ACTIVE[name] else 'not needed here'
+        assert line.strip() == f'{name}: {state}. {problem}.'
+    # on this machine: torch without the API, no pkg_resources, no CUDA
+    assert compat.ACTIVE['mmrazor-quantization'] == (
+        compat.torch_lacks_mmrazor_quantization_api())
+    assert compat.ACTIVE['pkg-resources-lookups'] == (
+        compat.pkg_resources_missing())
+    assert compat.ACTIVE['cpu-distributed'] == (
+        not torch.cuda.is_available())
+
+
+def test_checkpoint_file_problem_is_detected_not_assumed(monkeypatch):
+    """The checkpoint-file workaround is applied where torch.load's defaults
+    refuse MMEngine checkpoints or run code from them, and not where they
+    load them safely (e.g. once those globals are allowed)."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    assert compat.torch_load_mishandles_mmengine_checkpoints()
+    assert compat.ACTIVE['safe-checkpoint-files']
+    schemes = dict(mmengine_checkpoint.CheckpointLoader._schemes)
+    monkeypatch.setattr(mmengine_checkpoint.CheckpointLoader, '_schemes',
+                        schemes)
+    schemes[''] = mmengine_checkpoint.load_from_local
+    with torch.serialization.safe_globals(
+            compat.mmengine_checkpoint_globals()):
+        assert not compat.torch_load_mishandles_mmengine_checkpoints()
+        assert compat.install_safe_checkpoint_loader() is False
+    assert schemes[''] is mmengine_checkpoint.load_from_local
+    # torch < 2.6 or this variable: the default runs code, so it is needed
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    with torch.serialization.safe_globals(
+            compat.mmengine_checkpoint_globals()), pytest.warns(
+                UserWarning, match='forcing weights_only=False'):
+        assert compat.torch_load_mishandles_mmengine_checkpoints()
+
+
+def test_url_problem_is_detected_from_mmengines_loader(monkeypatch):
+    """The URL workaround follows the weights_only default of the function
+    MMEngine downloads with: applied for torch.hub's False, not for True."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    assert compat.mmengine_loads_urls_unsafely()
+
+    def load_url_safe_by_default(url, weights_only=True):
+        raise AssertionError('not called')
+
+    monkeypatch.setattr(mmengine_checkpoint, 'load_url',
+                        load_url_safe_by_default)
+    assert not compat.mmengine_loads_urls_unsafely()
+
+
 def test_mmrazor_registry_is_built_once():
     """One `mmrazor` registry holds MMRazor's and mmcatkd's components, so
     configs find both (a second import would split them)."""
@@ -59,6 +186,7 @@ def test_mmrazor_registry_is_built_once():
     assert MODELS.get('CATDistill') is not None
 
 
+@pytest.mark.slow
 def test_incompatible_mmcv_fails_with_one_sentence():
     """An mmcv outside MMRazor's range gives an ImportError naming the
     installed and the supported versions, not MMRazor's assertion."""
@@ -179,6 +307,7 @@ model = dict(head=dict(num_classes=7))
 '''
 
 
+@pytest.mark.slow
 def test_mmpretrain_config_paths_work_without_pkg_resources(tmp_path):
     """`_base_ = 'mmpretrain::...'` and `cfg_path='mmpretrain::...'` resolve
     where pkg_resources cannot be imported (setuptools >= 81)."""
@@ -198,6 +327,7 @@ def test_mmpretrain_config_paths_work_without_pkg_resources(tmp_path):
     assert result.stdout.split() == ['18', '7', '34']
 
 
+@pytest.mark.slow
 def test_without_the_lookup_workaround_mmpretrain_paths_fail(tmp_path):
     """The problem: MMEngine's own lookups need pkg_resources."""
     config = tmp_path / 'uses_mmpretrain_base.py'

@@ -323,7 +323,9 @@ def torch_load_mishandles_mmengine_checkpoints() -> bool:
     ``HistoryBuffer`` allowed) or run code named in a checkpoint (the
     default of torch < 2.6, or ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``)."""
     from mmengine.logging import HistoryBuffer
-    return (not _default_torch_load_accepts(HistoryBuffer())
+    logged_loss = HistoryBuffer()  # as a checkpoint's message hub holds it
+    logged_loss.update(0.5)
+    return (not _default_torch_load_accepts(logged_loss)
             or _default_torch_load_accepts(_CallsLen()))
 
 

@@ -23,6 +23,9 @@ test_pipeline = [dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=32,
     num_workers=0,
+    # off: MMPretrain's tools/train.py turns it on by default, and it
+    # needs num_workers > 0
+    persistent_workers=False,
     dataset=dict(
         type='SklearnDigits', split='train', pipeline=train_pipeline),
     sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -30,6 +33,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=100,
     num_workers=0,
+    persistent_workers=False,
     dataset=dict(type='SklearnDigits', split='test', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, ))

@@ -20,6 +20,9 @@ data_preprocessor = dict(
 train_dataloader = dict(
     batch_size=32,
     num_workers=0,
+    # off: MMPretrain's tools/train.py turns it on by default, and it
+    # needs num_workers > 0
+    persistent_workers=False,
     dataset=dict(
         type='SklearnDigits',
         split='train',
@@ -29,6 +32,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=100,
     num_workers=0,
+    persistent_workers=False,
     dataset=dict(
         type='SklearnDigits', split='test',
         pipeline=[dict(type='PackInputs')]),

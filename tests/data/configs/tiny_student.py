@@ -1,6 +1,7 @@
 # A plain MMPretrain classifier small enough for the test suite: a 2-stage
 # ResNet with CAMClsHead on 32 px images the tests generate (data_root is set
 # by --cfg-options). Also the student of catkd_tiny.py.
+_base_ = ['./tiny_data.py']
 custom_imports = dict(imports=['mmcatkd'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 num_classes = 4
@@ -27,27 +28,6 @@ model = dict(
         num_classes=num_classes,
         in_channels=16,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
-
-pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=32),
-    dict(type='PackInputs'),
-]
-dataset = dict(type='CustomDataset', data_root='', pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    dataset=dataset,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    drop_last=True)
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    dataset=dataset,
-    sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(type='Accuracy', topk=(1, ))
-test_dataloader = val_dataloader
-test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
