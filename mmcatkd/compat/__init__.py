@@ -130,8 +130,10 @@ def mmrazor_modules_reaching_quantization() -> List[str]:
     backend configs: left behind by an import of them that failed (or is
     under way), after which the stand-in would come too late."""
     return sorted(
-        name for name in sys.modules if '.'.join(name.split('.')[:2]) in
-        _MMRAZOR_PACKAGES_REACHING_QUANTIZATION)
+        name for name in sys.modules
+        if '.'.join(name.split('.')[:2]) in
+        _MMRAZOR_PACKAGES_REACHING_QUANTIZATION
+        and name != _QUANT_BACKEND_MODULE)  # the stand-in
 
 
 def disable_mmrazor_quantization_backends() -> bool:
