@@ -99,7 +99,7 @@ def test_mmpretrain_tools_run_the_digits_catkd_config(tmp_path):
     test_log = _run(
         _wheel_tool('mmpretrain', 'test.py'), DIGITS_CATKD, checkpoint,
         '--work-dir', str(tmp_path / 'test'), '--cfg-options',
-        'model.teacher_ckpt=None')
+        'model.teacher_ckpt=None', 'test_dataloader.dataset.indices=100')
     assert f'Load checkpoint from {checkpoint}' in test_log
     assert 'do not match exactly' not in test_log
-    assert re.search(r'Iter\(test\) \[6/6\]\s+accuracy/top1: \d', test_log)
+    assert re.search(r'Iter\(test\) \[1/1\]\s+accuracy/top1: \d', test_log)
