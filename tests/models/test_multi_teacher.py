@@ -1,5 +1,6 @@
 """MultiTeacherDistill: per-teacher losses averaged, frozen teachers, and the
 teacher outputs the fidelity / CAM IoU metrics read."""
+import copy
 import glob
 import os.path as osp
 import re
@@ -247,3 +248,43 @@ def test_multiteacher_configs_build(path):
     assert len(model.teachers) == int(
         re.search(r'_(\d)t', osp.basename(path)).group(1))
     assert model.student.head.num_classes == model.teachers[0].head.num_classes
+
+
+def test_teacher_mode_train_keeps_the_teachers_as_the_authors_do():
+    """teacher_mode='train' (the multi-teacher study's code never calls
+    eval() on its teachers): they stay in train mode through model.eval()
+    too, their BN layers normalise with the batch's statistics (the distilled
+    logits are a train-mode teacher's, not an eval-mode one's) and their
+    running statistics drift, while their weights never change."""
+    model = _build(teacher_mode='train')
+    model.eval()
+    assert all(m.training for m in model.teachers.modules())
+    model.train()
+    assert all(m.training for m in model.teachers.modules())
+    teacher = model.teachers[1]
+    reference = copy.deepcopy(teacher)
+    images, samples = _batch()
+    inputs = model.data_preprocessor(
+        dict(inputs=images, data_samples=samples), True)['inputs']
+    recorded = {}
+    teacher.head.fc.register_forward_hook(
+        lambda module, args, output: recorded.update(logits=output))
+    before = copy.deepcopy(teacher.state_dict())
+    model.loss(inputs, samples)
+    with torch.no_grad():
+        train_mode_logits = reference.train()(inputs, mode='tensor')
+        eval_mode_logits = copy.deepcopy(reference).eval()(
+            inputs, mode='tensor')
+    torch.testing.assert_close(recorded['logits'], train_mode_logits)
+    assert not torch.allclose(recorded['logits'], eval_mode_logits)
+    after = teacher.state_dict()
+    moved = [key for key in before if 'running_mean' in key
+             and not torch.equal(before[key], after[key])]
+    assert moved
+    for name, parameter in teacher.named_parameters():
+        assert torch.equal(before[name], parameter), name
+
+
+def test_unknown_teacher_mode_is_refused():
+    with pytest.raises(ValueError, match="teacher_mode must be 'eval'"):
+        _build(teacher_mode='frozen')

@@ -9,7 +9,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from .model_cfg import default_cls_preprocessor, resolve_cfg_path
-from .teacher import check_class_counts, freeze_teacher
+from .teacher import check_class_counts, freeze_teacher, set_teacher_mode
 
 LossResults = Dict[str, torch.Tensor]
 
@@ -136,5 +136,5 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     def train(self, mode: bool = True) -> 'FrozenTeacherDistill':
         """Set the student's mode; the teacher always stays in eval mode."""
         super().train(mode)
-        self.teacher.eval()
+        set_teacher_mode(self.teacher, 'eval')
         return self

@@ -22,7 +22,8 @@ from torch import nn
 from ..cams import logits_and_cams
 from .frozen_teacher_distill import run_to_records
 from .model_cfg import default_cls_preprocessor, resolve_cfg_path
-from .teacher import check_class_counts, freeze_teacher
+from .teacher import (check_class_counts, check_teacher_mode, freeze_teacher,
+                      set_teacher_mode)
 
 LossResults = Dict[str, torch.Tensor]
 
@@ -50,10 +51,10 @@ class MultiTeacherDistill(BaseAlgorithm):
     The teachers live in ``teachers`` (an ``nn.ModuleList``, so checkpoints
     hold them), are frozen (``requires_grad=False``; build the optimizer with
     ``mmrazor.TrainableOptimWrapperConstructor`` to leave them out of it),
-    stay in
-    eval mode for the whole run, and run under ``torch.no_grad()`` only as
-    far as their recorders need (their backbone alone for CAMs). Their task
-    loss is never computed.
+    stay in eval mode for the whole run (``teacher_mode='train'``: in train
+    mode, as the authors' code leaves them, see :func:`set_teacher_mode`),
+    and run under ``torch.no_grad()`` only as far as their recorders need
+    (their backbone alone for CAMs). Their task loss is never computed.
 
     Args:
         distiller (dict): the distiller config each teacher gets a copy of.
@@ -74,6 +75,8 @@ class MultiTeacherDistill(BaseAlgorithm):
             1 + T maps, student first) and the input size
             (``batch_input_shape``), for the ``TeacherFidelity`` and
             ``CAMIoU`` metrics. Defaults to False (predict is the student's).
+        teacher_mode (str): 'eval' or 'train', the mode the teachers stay
+            in (training and validation alike). Defaults to 'eval'.
         **kwargs: ``architecture`` (the student; same forms as a teacher),
             ``data_preprocessor``, ``init_cfg``.
     """
@@ -85,7 +88,9 @@ class MultiTeacherDistill(BaseAlgorithm):
                  teacher_ckpt_strict: bool = True,
                  calculate_student_loss: bool = True,
                  attach_teacher_outputs: bool = False,
+                 teacher_mode: str = 'eval',
                  **kwargs) -> None:
+        check_teacher_mode(teacher_mode)
         if not isinstance(teachers, (list, tuple)) or not teachers:
             raise ValueError('teachers must be a non-empty list of teacher '
                              f'models or configs, got {teachers!r}.')
@@ -100,6 +105,7 @@ class MultiTeacherDistill(BaseAlgorithm):
         kwargs['data_preprocessor'] = default_cls_preprocessor(
             kwargs.get('data_preprocessor'))
         super().__init__(**kwargs)
+        self.teacher_mode = teacher_mode
 
         self.teachers = nn.ModuleList()
         for index, teacher in enumerate(teachers):
@@ -216,7 +222,7 @@ class MultiTeacherDistill(BaseAlgorithm):
         return data_samples
 
     def train(self, mode: bool = True) -> 'MultiTeacherDistill':
-        """Set the student's mode; the teachers always stay in eval mode."""
+        """Set the student's mode; the teachers stay in ``teacher_mode``."""
         super().train(mode)
-        self.teachers.eval()
+        set_teacher_mode(self.teachers, self.teacher_mode)
         return self

@@ -3,7 +3,9 @@
 A teacher is built from a config (or given built), its checkpoint loaded
 strictly through the safe loader, its in-place operations turned off (a
 recorder must see outputs no later layer overwrites), its parameters frozen
-and its modules kept in eval mode; it predicts the student's classes.
+and its modules kept in eval mode (or, as the multi-teacher study's authors
+leave theirs, in train mode: :func:`set_teacher_mode`); it predicts the
+student's classes.
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -87,6 +89,33 @@ def freeze_teacher(teacher: BaseModel,
                 module.inplace = False
     teacher.requires_grad_(False)
     return teacher.eval()
+
+
+TEACHER_MODES = ('eval', 'train')
+
+
+def check_teacher_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`TEACHER_MODES`, else a clear error."""
+    if mode not in TEACHER_MODES:
+        raise ValueError(
+            f"teacher_mode must be 'eval' (frozen BN statistics, no dropout) "
+            f"or 'train' (the teachers never switched to eval mode, as in "
+            f"the multi-teacher study's code), got {mode!r}.")
+    return mode
+
+
+def set_teacher_mode(teachers: torch.nn.Module, mode: str) -> None:
+    """Put frozen teachers in ``mode``, whatever mode the student is in.
+
+    - ``'eval'``: BN normalises with its running statistics, dropout and
+      drop-path are off; the teacher computes one fixed function.
+    - ``'train'``: what the code of Guo et al. (ESWA 2025, zisci2/RethinkKD)
+      does, which never calls ``eval()`` on its teachers: BN normalises each
+      batch with that batch's statistics (in validation too) and every
+      forward, though under ``no_grad``, moves its running statistics.
+      The teachers' outputs then depend on the batch they are in.
+    """
+    teachers.train(check_teacher_mode(mode) == 'train')
 
 
 def check_class_counts(student: torch.nn.Module,
