@@ -193,3 +193,39 @@ def test_cam_figure_grid_and_refusals():
         | dict(head=dict(type='CAMClsHead', num_classes=3, in_channels=16)))
     with pytest.raises(ValueError, match='same classes'):
         cam_figure(dict(student=student, other=three_classes), images)
+
+
+def test_teacher_cams_are_built_once_then_reused_and_the_saving_counted(
+        tmp_path):
+    """--teacher-cams: the first call builds the cache, a second finds it
+    complete and reuses the recorded build time; the saving is the skipped
+    teacher forwards (steps x batch of each CAT stage) at the build's rate,
+    net of the build only when this run built it."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'demo_tool', osp.join(PROJECT_ROOT, 'tools', 'demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py'))
+    torch.manual_seed(0)
+    from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+    from mmrazor.registry import MODELS as RAZOR_MODELS
+    teacher = RAZOR_MODELS.build(resolve_cfg_path(cfg.model.teacher))
+    cfg.model.teacher_ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), cfg.model.teacher_ckpt)
+    built = demo.prepare_teacher_cams(cfg, str(tmp_path))
+    again = demo.prepare_teacher_cams(cfg, str(tmp_path))
+    assert built['views'] == 10 * 162 and not built['reused']
+    assert again['reused'] and again['build_seconds'] == built[
+        'build_seconds']
+    stages = [Config(dict(train_cfg=dict(max_iters=n),
+                          train_dataloader=dict(batch_size=8)))
+              for n in (3, 5)]
+    first = demo.teacher_cams_saving(built, stages)
+    later = demo.teacher_cams_saving(again, stages)
+    per_view = built['build_seconds'] / built['views']
+    assert first['skipped_teacher_forwards'] == 64
+    assert first['saved_seconds'] == pytest.approx(64 * per_view, abs=0.06)
+    assert first['net_saved_seconds'] == pytest.approx(
+        64 * per_view - built['build_seconds'], abs=0.06)
+    assert later['net_saved_seconds'] == later['saved_seconds']

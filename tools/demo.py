@@ -25,11 +25,13 @@ Options for studies on the same data (docs/your_own_pair.md):
         --stages catkd,cat_only --teacher-dir work_dirs/demo/teacher \
         --work-dir work_dirs/auto3_s1
     python tools/demo.py --teacher-config configs/demo/teacher_convnext_digits.py
+    python tools/demo.py --teacher-cams     # CAT students without the teacher
 """
 import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -48,6 +50,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmcatkd.apis.teacher_cam_cache import (  # noqa: E402
+    CacheBuilder, use_teacher_cams)
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
 from mmcatkd.engine.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)
@@ -137,6 +141,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--teacher-dir', help='where the teacher is trained or reused '
         '(default WORK_DIR/teacher); lets several runs share one teacher')
+    parser.add_argument(
+        '--teacher-cams',
+        action='store_true',
+        help='CAT-KD and CAT only read the teacher\'s CAMs from a cache of '
+        'every view of their training digits (WORK_DIR/teacher_cams, built '
+        'once) instead of running the teacher; results.md says what it saved')
     args = parser.parse_args(argv)
     args.stages = ['teacher'] + args.stages.split(',')
     unknown = set(args.stages) - {stage.key for stage in STAGES}
@@ -146,6 +156,67 @@ def parse_args(argv=None):
     if args.beta is not None and args.beta != 'auto':
         args.beta = float(args.beta)
     return args
+
+
+def prepare_teacher_cams(cfg: Config, work_dir: str) -> dict:
+    """Build (or reuse) the teacher-CAM cache of a CAT stage's config.
+
+    The cache holds the pooled teacher CAMs of all 81 crops of each of the
+    students' training digits; one of another teacher is replaced.
+
+    Returns:
+        dict: ``folder``, ``views``, ``build_seconds`` (of the build that
+        made it) and ``reused``.
+    """
+    folder = osp.join(work_dir, 'teacher_cams')
+    record_path = osp.join(work_dir, 'teacher_cams.json')
+    builder = CacheBuilder(cfg, folder, 'float16')
+    try:
+        builder.check_existing()
+    except ValueError:  # a cache of an earlier teacher: the demo's to replace
+        shutil.rmtree(folder)
+    views = builder.shape[0] * builder.shape[1]
+    print(f'\n=== Teacher-CAM cache: {builder.shape[0]} training digits x '
+          f'{builder.shape[1]} crops = {views} teacher forwards, '
+          f'{builder.nbytes / 2**20:.1f} MiB, in {folder} ===', flush=True)
+    tic = time.perf_counter()
+    summary = builder.build(log=lambda line: print(line, flush=True))
+    if summary['chunks'] == 0 and osp.isfile(record_path):
+        with open(record_path) as f:
+            record = json.load(f)
+        print(f'Reusing it (built in {record["build_seconds"]:.0f} s).')
+        return dict(record, reused=True)
+    record = dict(
+        folder=folder,
+        views=views,
+        build_seconds=round(time.perf_counter() - tic, 1))
+    atomic_json_dump(record, record_path)
+    return dict(record, reused=False)
+
+
+def teacher_cams_saving(cache: dict, configs: List[Config]) -> dict:
+    """Teacher forwards the cached CAT stages skipped and the time they
+    would have taken at the build's rate (its batched forwards), net of the
+    build when this run made it."""
+    skipped = sum(cfg.train_cfg.max_iters * cfg.train_dataloader.batch_size
+                  for cfg in configs)
+    seconds_per_view = cache['build_seconds'] / cache['views']
+    saved = skipped * seconds_per_view
+    spent = 0 if cache['reused'] else cache['build_seconds']
+    return dict(
+        skipped_teacher_forwards=skipped,
+        saved_seconds=round(saved, 1),
+        build_seconds=cache['build_seconds'],
+        reused=cache['reused'],
+        net_saved_seconds=round(saved - spent, 1),
+        text=(f'Teacher CAMs from a cache of {cache["views"]} views '
+              f'({"reused" if cache["reused"] else "built"}; the build took '
+              f'{cache["build_seconds"]:.0f} s). The {len(configs)} CAT '
+              f'students skipped {skipped} teacher forwards, about '
+              f'{saved:.0f} s at the build\'s rate (batches of 512, so '
+              f'likely more): net '
+              f'{saved - spent:+.0f} s this run, {saved:+.0f} s on every '
+              'run that reuses it.'))
 
 
 def load_stage_config(stage: Stage, work_dir: str, quick: bool,
@@ -380,7 +451,17 @@ def main(argv=None):
     reuse = None if args.retrain_teacher else reusable_teacher(
         teacher_dir, settings)
     results, models = [], {}
+    saving = None
+    cat_stages = [i for i, stage in enumerate(stages)
+                  if stage.key in ('catkd', 'cat_only')]
     for index, (stage, cfg) in enumerate(zip(stages, configs), 1):
+        if args.teacher_cams and cat_stages and index - 1 == cat_stages[0]:
+            cache = prepare_teacher_cams(cfg, work_dir)
+            saving = teacher_cams_saving(cache,
+                                         [configs[i] for i in cat_stages])
+            for i in cat_stages:
+                configs[i] = use_teacher_cams(configs[i], cache['folder'])
+            cfg = configs[index - 1]
         result, model = run_stage(index, len(stages), stage, cfg, start,
                                   reuse if stage.key == 'teacher' else None)
         if stage.key == 'teacher' and reuse is None:
@@ -416,6 +497,9 @@ def main(argv=None):
         cat_normalize=cat_loss['normalize'],
         seed=student_cfg.randomness.seed,
         quick=args.quick)
+    if saving is not None:
+        setting['teacher_cams'] = {
+            k: v for k, v in saving.items() if k != 'text'}
     setting['description'] = (
         f'Teacher: {setting["teacher"]}. Students: {setting["student"]}, '
         f'{setting["labelled_per_class"]} training digits per class, '
@@ -423,7 +507,8 @@ def main(argv=None):
         f'{setting["student_batch_size"]} images, seed {setting["seed"]}; '
         f'CAT on {"l2-normalised" if setting["cat_normalize"] else "raw"} '
         f'2x2-pooled CAMs, beta {setting["beta"]}'
-        + (' (--quick: results mean nothing).' if args.quick else '.'))
+        + (' (--quick: results mean nothing).' if args.quick else '.')
+        + (f' {saving["text"]}' if saving else ''))
     table = write_results(work_dir, setting, results,
                           time.perf_counter() - start,
                           time.process_time() - cpu_start)
