@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmcatkd-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo clean-venv
+.PHONY: install test test-fast test-cuda cuda-check demo clean-venv
 
 install: $(STAMP)
 
@@ -23,6 +23,14 @@ test: install
 # The fast tier for iterating: everything not marked slow (under a minute).
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS) tests
+
+# The CUDA tier (tests/cuda, skipped without a GPU) and the full-size GPU
+# checks with a results table (under 8 minutes on one GPU).
+test-cuda: install
+	$(PY) -m pytest -m cuda $(PYTEST_ARGS) tests/cuda
+
+cuda-check: install
+	$(PY) tools/cuda_check.py --out cuda_check.json
 
 demo: install
 	$(PY) tools/demo.py
