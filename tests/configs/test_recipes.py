@@ -89,3 +89,25 @@ def test_rendered_doc_is_current():
     with open(recipes.DOC) as file:
         assert file.read() == recipes.render(TABLE), (
             'docs/recipes.md is stale: run `python tools/recipes.py render`')
+
+
+def test_metafile_results_are_the_tables_paper_numbers():
+    """configs/metafile.yml and the table give each config the same paper
+    top-1 (the table's cell starts with the number, or the metafile says
+    null where the table has none)."""
+    import yaml
+    with open(osp.join(PROJECT_ROOT, 'configs', 'metafile.yml')) as file:
+        models = yaml.safe_load(file)['Models']
+    compared = 0
+    for model in models:
+        if model['Config'] not in TABLE['experiments']:
+            continue
+        rows = recipes.expand(TABLE, TABLE['experiments'][model['Config']])
+        paper = str(rows['paper_top1']['authors']).split()[0]
+        metafile = model['Results'][0]['Metrics']['Top 1 Accuracy']
+        if metafile is None:
+            assert not paper[0].isdigit(), model['Config']
+        else:
+            assert float(paper) == metafile, model['Config']
+            compared += 1
+    assert compared >= 15
