@@ -124,7 +124,24 @@ def test_the_experiment_list_is_complete():
     assert expected <= set(EXPERIMENTS)
 
 
-@pytest.mark.parametrize('experiment', EXPERIMENTS)
+# The 36 multi-teacher paper configs differ only in their teachers, student
+# augmentation and data set (test_paper_multiteacher_config_names_its_setting
+# checks each); two of them and the two teachers build full-size ResNets here.
+PAPER = osp.join('multiteacher', 'paper')
+PAPER_BUILT = {
+    osp.join(PAPER, name) for name in (
+        'mtkd_1tw_sw_resnet50_resnet18_cifar100.py',
+        'mtkd_3t2w1s_ss_resnet50_resnet18_cifar100-lt100.py',
+        'teachers/resnet50_weak_cifar100.py',
+        'teachers/resnet50_strong_cifar100.py')
+}
+BUILT = [
+    pytest.param(e, marks=pytest.mark.slow) if e in PAPER_BUILT else e
+    for e in EXPERIMENTS if not e.startswith(PAPER) or e in PAPER_BUILT
+]
+
+
+@pytest.mark.parametrize('experiment', BUILT)
 def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
     """With `--cfg-options model.teacher_ckpt=None` (a random teacher) the
     model builds and one loss step on two fake images returns exactly the

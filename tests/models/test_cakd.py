@@ -312,3 +312,27 @@ def _accuracy(runner, model) -> float:
         correct += (logits.argmax(1) == labels).sum().item()
         total += len(labels)
     return correct / total
+
+
+def test_imagenet_lr_of_every_epoch_is_torchvisions():
+    """The CAKD schedule is torchvision's reference one: LinearLR(0.01,
+    total_iters=5) then StepLR(30, 0.1) chained after the warm-up, stepped
+    per epoch: lr 0.1 x (0.01 + 0.99 e / 5) for e < 5, x0.1 from epochs 35,
+    65 and 95."""
+    from mmengine.registry import PARAM_SCHEDULERS
+    cfg = Config.fromfile(
+        osp.join(PROJECT_ROOT, 'configs', 'cakd_vit-b_r50_imagenet.py'))
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))],
+                                lr=cfg.optim_wrapper.optimizer.lr)
+    schedulers = [
+        PARAM_SCHEDULERS.build(dict(scheduler, optimizer=optimizer))
+        for scheduler in cfg.param_scheduler
+    ]
+    for epoch in range(120):
+        expected = 0.1 * (0.01 + 0.99 * epoch / 5) if epoch < 5 else \
+            0.1 * 0.1**sum(epoch >= step for step in (35, 65, 95))
+        assert optimizer.param_groups[0]['lr'] == pytest.approx(
+            expected, rel=1e-9), epoch
+        optimizer.step()
+        for scheduler in schedulers:
+            scheduler.step()

@@ -10,7 +10,9 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=2e-5),
     paramwise_cfg=dict(norm_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5),
+    # torchvision's LinearLR(total_iters=5): lr x 0.01 at epoch 0, x1 from
+    # epoch 5 (MMEngine's LinearLR reaches its end factor at step end - 1)
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=6),
     dict(type='MultiStepLR', by_epoch=True, milestones=[35, 65, 95],
          gamma=0.1),
 ]

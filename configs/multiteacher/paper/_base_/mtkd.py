@@ -1,0 +1,43 @@
+# The multi-teacher study's distillation at 224 px (Guo et al., ESWA 2025,
+# arXiv 2405.00739, as zisci2/RethinkKD's trainer.py computes it): a
+# torchvision ResNet-18 student learns from T fine-tuned torchvision
+# ResNet-50 teachers with, per teacher,
+#     0.6 CE(z_S, y) + 0.4 tau^2 KL(softmax(z_T/tau) || softmax(z_S/tau)),
+# tau = 3, averaged over the teachers; teachers and student see the same
+# batch; the teachers are never put in eval mode (teacher_mode='train').
+# An experiment adds its data and measurements
+# (student_{weak,strong}[_lt100].py), schedule and teachers. Teacher
+# checkpoints are the best epochs of
+# teachers/resnet50_{weak,strong}_cifar100.py (seeds 1-3), copied to
+# work_dirs/multiteacher/paper/teachers/resnet50_{weak,strong}_{1,2,3}.pth.
+_base_ = ['../../../_base_/default_runtime.py']
+
+alpha = 0.6  # weight of the student's CE; the KD term gets 1 - alpha
+tau = 3
+teacher_model = '{{fileDirname}}/resnet50_cifar100.py'
+
+model = dict(
+    _scope_='mmrazor',
+    type='MultiTeacherDistill',
+    architecture=dict(
+        cfg_path='{{fileDirname}}/resnet18_cifar100.py',
+        head=dict(loss=dict(loss_weight=alpha))),
+    teachers=[],
+    teacher_ckpts=None,
+    teacher_mode='train',
+    distiller=dict(
+        type='ConfigurableDistiller',
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='head.fc')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='head.fc')),
+        distill_losses=dict(
+            loss_kl=dict(
+                type='KLDivergence', tau=tau, loss_weight=1 - alpha,
+                reduction='batchmean')),
+        loss_forward_mappings=dict(
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))),
+    # validation also runs the teachers, for fidelity and CAM IoU
+    attach_teacher_outputs=True)
