@@ -71,6 +71,26 @@ def random_batch(n: int = 4, seed: int = 0, num_classes: int = 4,
     return images, samples
 
 
+def cams_by_hand(classifier, images: torch.Tensor) -> torch.Tensor:
+    """CAM_k = sum_c w_kc f_c (CAT-KD Eq. 2) from the classifier's last
+    feature map and its fc weight, (N, K, H, W)."""
+    feat = classifier.backbone(images)[-1]
+    return torch.einsum('kc,nchw->nkhw', classifier.head.fc.weight, feat)
+
+
+def cat_by_hand(cams_S: torch.Tensor, cams_T: torch.Tensor, beta: float,
+                resolution: int) -> torch.Tensor:
+    """CAT-KD Eq. 5 written out: r x r block means (H, W divisible by r),
+    each map divided by its l2 norm, mean squared difference, times beta."""
+    def pooled(cams):
+        n, k, h, w = cams.shape
+        blocks = cams.reshape(n, k, resolution, h // resolution, resolution,
+                              w // resolution).mean(dim=(3, 5))
+        return blocks / blocks.flatten(2).norm(dim=2)[..., None, None]
+
+    return beta * ((pooled(cams_S) - pooled(cams_T))**2).mean()
+
+
 @pytest.fixture(scope='module')
 def one_thread():
     """Tiny models run fastest on one thread: on a shared two-core machine
@@ -108,6 +128,26 @@ def write_image_folder(root: str, num_classes: int = 4,
             Image.fromarray(pixels.astype(np.uint8)).save(
                 osp.join(folder, f'{index}.png'))
     return root
+
+
+#: fixtures that train through MMEngine's Runner or spawn interpreters: a
+#: test that uses one is in the slow tier (`make test-fast` leaves it out)
+SLOW_FIXTURES = {
+    'trained_catkd',  # reliability: one epoch of tools/train.py
+    'catkd_run', 'guarded_run', 'bad_checkpoint',  # ... and its copies
+    'runs',  # reliability: killed and resumed training runs
+    'two_process_epoch',  # tools/dist_train.sh with two processes
+    'trained_run',  # tools: train, resume, export
+    'demo_runs',  # tools/demo.py twice in fresh interpreters
+    'tiny_run',  # tools/benchmark.py in a fresh interpreter
+    'no_data_runs',  # tools/train.py started without its data
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

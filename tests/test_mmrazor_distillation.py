@@ -1,47 +1,16 @@
 """MMRazor's distillation parts behave as documented with mmcatkd imported.
 
 MMRazor's own unit tests are not shipped in its wheel; these tests check the
-same parts (losses, recorders, deliveries, ConfigurableDistiller,
+parts mmcatkd builds on (recorders, deliveries, ConfigurableDistiller,
 SingleTeacherDistill) through their public behaviour, on the patched import.
+MMRazor's losses are MMRazor's to test: tests/test_compat.py imports them.
 """
-import pytest
 import torch
-import torch.nn.functional as F
 from mmrazor.models import ConfigurableDistiller, SingleTeacherDistill
 from mmrazor.models.task_modules import (DistillDeliveryManager,
                                          RecorderManager)
 from mmrazor.registry import MODELS
 from torch import nn
-
-
-def test_kl_divergence_equals_its_definition():
-    """KLDivergence(tau) = tau^2 * KL(softmax(T/tau) || softmax(S/tau))."""
-    torch.manual_seed(0)
-    student, teacher = torch.randn(4, 10), torch.randn(4, 10)
-    loss = MODELS.build(dict(type='KLDivergence', tau=4, reduction='batchmean'))
-    expected = F.kl_div(
-        F.log_softmax(student / 4, dim=1),
-        F.softmax(teacher / 4, dim=1),
-        reduction='batchmean') * 16
-    torch.testing.assert_close(loss(student, teacher), expected)
-
-
-@pytest.mark.parametrize('cfg', [
-    dict(type='ATLoss'),
-    dict(type='DKDLoss', tau=4),
-    dict(type='L2Loss'),
-])
-def test_feature_and_logit_losses_vanish_for_identical_inputs(cfg):
-    """Distillation losses build from the registry and are zero when the
-    student equals the teacher."""
-    torch.manual_seed(0)
-    shape = (4, 10) if cfg['type'] == 'DKDLoss' else (4, 8, 6, 6)
-    tensor = torch.randn(shape)
-    kwargs = {}
-    if cfg['type'] == 'DKDLoss':
-        kwargs['gt_labels'] = torch.arange(4)
-    loss = MODELS.build(cfg)(tensor, tensor.clone(), **kwargs)
-    assert loss.abs().item() < 1e-6
 
 
 class ToyModel(nn.Module):

@@ -136,7 +136,8 @@ PAPER_BUILT = {
         'teachers/resnet50_strong_cifar100.py')
 }
 BUILT = [
-    pytest.param(e, marks=pytest.mark.slow) if e in PAPER_BUILT else e
+    pytest.param(e, marks=pytest.mark.slow)
+    if e in PAPER_BUILT or 'imagenet' in e else e  # full-size ImageNet too
     for e in EXPERIMENTS if not e.startswith(PAPER) or e in PAPER_BUILT
 ]
 

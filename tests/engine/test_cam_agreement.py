@@ -38,6 +38,7 @@ def test_identical_cams_agree_fully_and_disjoint_ones_not_at_all():
         1.0, 1.0]
 
 
+@pytest.mark.slow
 def test_runner_logs_cat_loss_and_iou_after_validation(
         image_folder, tmp_path):  # noqa: F811
     """One epoch of the tiny CAT-KD config with the hook: after validation
@@ -79,3 +80,52 @@ def test_needs_a_distillation_model():
 
     with pytest.raises(TypeError, match='distillation model'):
         CAMAgreementHook()._algorithm(FakeRunner())
+
+
+def test_hook_reports_the_cat_loss_and_iou_computed_by_hand():
+    """After one validation batch (seen twice, as MMRazor's loop does) the
+    hook reports the CAT loss of the two models' CAMs computed by hand from
+    their weights, and the mean IoU of their top-1 (teacher) CAMs upsampled
+    to the input, each binarised at its mean |CAM|, also by hand."""
+    from mmengine.logging import MessageHub
+
+    from tests.conftest import build_model, cams_by_hand, cat_by_hand
+    model = build_model('catkd_tiny.py').eval()
+    generator = torch.Generator().manual_seed(1)
+    data_batch = dict(inputs=[
+        torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8,
+                      generator=generator) for _ in range(3)])
+
+    class FakeRunner:
+        message_hub = MessageHub.get_instance('cam_agreement_by_hand')
+
+    FakeRunner.model = model
+    hook = CAMAgreementHook()
+    hook.before_val(FakeRunner)
+    hook.after_val_iter(FakeRunner, 0, data_batch)
+    hook.after_val_iter(FakeRunner, 0, data_batch)
+    metrics = {}
+    hook.after_val_epoch(FakeRunner, metrics)
+
+    with torch.no_grad():
+        inputs = model.data_preprocessor(data_batch, False)['inputs']
+        cams_S = cams_by_hand(model.student, inputs)
+        cams_T = cams_by_hand(model.teacher, inputs)
+        logits_T = cams_T.mean(dim=(2, 3)) + model.teacher.head.fc.bias
+    loss = float(cat_by_hand(cams_S, cams_T, 1.0, 2))
+    ious = []
+    for index, label in enumerate(logits_T.argmax(dim=1)):
+        masks = []
+        for cams in (cams_S, cams_T):
+            cam = torch.nn.functional.interpolate(
+                cams[index, label][None, None], size=(32, 32),
+                mode='bilinear', align_corners=False)[0, 0]
+            masks.append(cam > cam.abs().mean())
+        ious.append(float((masks[0] & masks[1]).sum() /
+                          (masks[0] | masks[1]).sum()))
+    assert 0 < min(ious) and max(ious) < 1  # not a trivial agreement
+    assert metrics['cam_agreement/cat_loss'] == pytest.approx(loss, rel=1e-5)
+    assert metrics['cam_agreement/top1_iou'] == pytest.approx(
+        sum(ious) / 3, rel=1e-6)
+    assert FakeRunner.message_hub.get_scalar(
+        'val/cam_agreement/top1_iou').current() == pytest.approx(sum(ious) / 3)

@@ -80,3 +80,67 @@ def test_tool_refuses_a_checkpoint_of_another_model(checkpoints,
             '--model', 'b', STUDENT, checkpoints['student'],
             '--cfg-options', *data_root_options(image_folder)
         ])
+
+
+def test_two_different_models_match_measurements_by_hand(
+        checkpoints, image_folder):
+    """For two different models (the CAMClsHead student and the GAP +
+    LinearClsHead teacher) accuracy, top-1 agreement, KL(teacher||student)
+    and the CAM IoU equal what is computed here from their weights: logits,
+    class-summed CAMs from the last map and fc weight, upsampled, min-max
+    normalised and thresholded at 0.4, intersection over union pooled over
+    the images."""
+    from mmengine.runner import Runner
+
+    from mmcatkd.apis import load_classifier
+    from tests.conftest import cams_by_hand
+    results = main([
+        STUDENT, '--model', 's', STUDENT, checkpoints['student'], '--model',
+        't', TEACHER, checkpoints['teacher'], '--cfg-options',
+        *data_root_options(image_folder)
+    ])
+    models = dict(s=load_classifier(STUDENT, checkpoints['student']),
+                  t=load_classifier(TEACHER, checkpoints['teacher']))
+    cfg = Config.fromfile(STUDENT)
+    cfg.test_dataloader.dataset.data_root = image_folder
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader.to_dict(), num_workers=0,
+             persistent_workers=False,
+             sampler=dict(type='DefaultSampler', shuffle=False)))
+    logits = dict(s=[], t=[])
+    masks = dict(s=[], t=[])
+    labels = []
+    with torch.no_grad():
+        for batch in loader:
+            for name, model in models.items():
+                inputs = model.data_preprocessor(batch, False)['inputs']
+                feat = model.backbone(inputs)[-1]
+                logits[name].append(
+                    model.head.fc(feat.mean(dim=(2, 3))))
+                cam = cams_by_hand(model, inputs).sum(dim=1, keepdim=True)
+                cam = torch.nn.functional.interpolate(
+                    cam, size=inputs.shape[-2:], mode='bilinear',
+                    align_corners=False)[:, 0]
+                low = cam.amin(dim=(1, 2), keepdim=True)
+                high = cam.amax(dim=(1, 2), keepdim=True)
+                masks[name].append((cam - low) / (high - low + 1e-8) > 0.4)
+            labels += [int(s.gt_label) for s in batch['data_samples']]
+    logits = {name: torch.cat(value) for name, value in logits.items()}
+    masks = {name: torch.cat(value) for name, value in masks.items()}
+    labels = torch.tensor(labels)
+    pair = results['pairs']['s-t']
+    for name in models:
+        assert results['models'][name]['accuracy'] == pytest.approx(
+            float((logits[name].argmax(1) == labels).float().mean()))
+    agreement = float(
+        (logits['s'].argmax(1) == logits['t'].argmax(1)).float().mean())
+    assert agreement < 1  # two different models
+    assert pair['top1_agreement'] == pytest.approx(agreement)
+    log_p_t = logits['t'].log_softmax(1)
+    kl = float((log_p_t.exp() * (log_p_t - logits['s'].log_softmax(1))).sum(
+        1).mean())
+    assert pair['kl'] == pytest.approx(kl, rel=1e-4)
+    iou = float((masks['s'] & masks['t']).sum() /
+                (masks['s'] | masks['t']).sum())
+    assert 0 < iou < 1
+    assert pair['cam_iou'] == pytest.approx(iou, rel=1e-6)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from tests.conftest import build_model, model_cfg, random_batch
+from tests.conftest import (build_model, cams_by_hand, cat_by_hand, model_cfg,
+                            random_batch)
 
 NUM_CLASSES = 4
 
@@ -205,23 +206,6 @@ def test_resolution_larger_than_cams_fails_at_first_step():
         model.loss(*_batch())
 
 
-def _cams_by_hand(classifier, images):
-    """CAM_k = sum_c w_kc f_c (Eq. 2) from the last map and the fc weight."""
-    feat = classifier.backbone(images)[-1]
-    return torch.einsum('kc,nchw->nkhw', classifier.head.fc.weight, feat)
-
-
-def _cat_by_hand(cams_S, cams_T, beta, resolution):
-    """Eq. 5: 2x2 block means, l2-normalised per map, mean squared diff."""
-    def pooled(cams):
-        n, k, h, w = cams.shape
-        blocks = cams.reshape(n, k, resolution, h // resolution, resolution,
-                              w // resolution).mean(dim=(3, 5))
-        return blocks / blocks.flatten(2).norm(dim=2)[..., None, None]
-
-    return beta * ((pooled(cams_S) - pooled(cams_T))**2).mean()
-
-
 def test_step_cat_loss_equals_eq5_on_cams_computed_by_hand():
     """distill.loss_cat of a step equals beta * mean((norm(pool(CAM_S)) -
     norm(pool(CAM_T)))^2) with both models' CAMs computed by hand from
@@ -231,9 +215,9 @@ def test_step_cat_loss_equals_eq5_on_cams_computed_by_hand():
     images, samples = _batch()
     losses = model.loss(images, samples)
     with torch.no_grad():
-        expected = _cat_by_hand(
-            _cams_by_hand(model.student, images),
-            _cams_by_hand(model.teacher, images), 2.5, 2)
+        expected = cat_by_hand(
+            cams_by_hand(model.student, images),
+            cams_by_hand(model.teacher, images), 2.5, 2)
     assert float(expected) > 0
     torch.testing.assert_close(
         losses['distill.loss_cat'].detach(), expected, rtol=1e-5, atol=0)

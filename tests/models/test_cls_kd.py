@@ -377,6 +377,7 @@ def test_class_count_mismatch_is_refused():
 # --- the ImageNet configs -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_imagenet_configs_build_deit_models_with_the_recipe():
     """DeiT-T config at real size: DeiT-Base teacher with MMPretrain's
     DeiT-Base weights, 8 recorded block pairs, one 192->480->768 projector,
@@ -428,6 +429,7 @@ def test_imagenet_configs_build_deit_models_with_the_recipe():
     assert small.model.teacher == cfg.model.teacher
 
 
+@pytest.mark.slow
 def test_tiny_stand_ins_train_through_the_imagenet_config(
         tmp_path, image_folder):
     """Runner + the ImageNet config with tiny stand-ins: a short epoch of

@@ -17,6 +17,7 @@ from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import CATKD, CATKD_RANDOM, train_in_process
 
 
+@pytest.mark.slow
 def test_cam_resolution_larger_than_the_cams_fails_before_training(
         image_folder, tmp_path, capsys):  # noqa: F811
     """32 px images give 4x4 CAMs: resolution 8 stops the run in

@@ -1,6 +1,6 @@
 """Issue #7, item 6: a checkpoint of a 2-process run (tools/dist_train.sh,
-gloo on CPU) resumes in one process, and one of a single process resumes
-in two; one epoch each."""
+gloo on CPU, compat.enable_cpu_distributed_training) resumes in one
+process, and one of a single process resumes in two; one epoch each."""
 import glob
 import os.path as osp
 import re
@@ -45,6 +45,8 @@ def test_single_process_checkpoint_resumes_in_two_processes(
     saved in the checkpoint, not rescaled by auto_scale_lr (MMEngine loads
     the optimizer and scheduler states after scaling)."""
     work_dir, output = two_process_epoch
+    assert 'Distributed launcher: pytorch' in output
+    assert 'Distributed training: True' in output
     assert output.count('resumed epoch: 1, iter: 6') == 1  # rank 0 logs
     assert 'Scaling the original LR by 2.0' in output
     assert 'Epoch(train) [2][3/3]' in output

@@ -18,6 +18,7 @@ def _resume_with_poison(work_dir, data_root, directory, **poison):
                          'train_cfg.max_epochs=2', resume='auto')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('when', ['before', 'after'])
 def test_non_finite_state_stops_before_any_checkpoint(
         when, catkd_run, image_folder, tmp_path, capsys):  # noqa: F811

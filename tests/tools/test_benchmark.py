@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, run_python
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, model_cfg, run_python
 
 VARIANTS = ('student', 'teacher', 'logit_kd', 'catkd', 'catkd_bin',
             'catkd_cached', 'cam_loss', 'cam_loss_bin')
@@ -113,6 +113,25 @@ def test_cached_catkd_counts_the_student_step_and_no_teacher(tiny_run):
     assert 0 < extra['ops'] <= report['variants']['cam_loss']['work']['ops']
 
 
+def test_resident_state_is_the_bytes_of_the_models_and_optimizer(tiny_run):
+    """The teacher's resident state is its parameters and buffers (its data
+    preprocessor's mean and std included), counted here from the built
+    model; logit KD keeps exactly the student's (with its optimizer state)
+    and the teacher's."""
+    from mmpretrain.registry import MODELS
+    report, _ = tiny_run
+    rows = report['variants']
+    teacher = MODELS.build(model_cfg('tiny_teacher.py'))
+    teacher_bytes = sum(
+        tensor.numel() * tensor.element_size()
+        for tensor in (*teacher.parameters(), *teacher.buffers()))
+    assert rows['teacher']['state_memory_mb'] * 2**20 == pytest.approx(
+        teacher_bytes)
+    assert rows['logit_kd']['state_memory_mb'] == pytest.approx(
+        rows['student']['state_memory_mb'] +
+        rows['teacher']['state_memory_mb'])
+
+
 def test_progress_goes_to_stderr_and_the_table_to_stdout(tiny_run):
     """A user sees rounds while it runs and one table at the end."""
     _, result = tiny_run
@@ -121,6 +140,7 @@ def test_progress_goes_to_stderr_and_the_table_to_stdout(tiny_run):
     assert 'round 2/2' not in result.stdout
 
 
+@pytest.mark.slow
 def test_cpu_peak_memory_sees_a_step_allocation():
     """The CPU memory figure of a call that holds 64 MiB is 64 MiB (within
     8 MiB), and a call that allocates nothing reports almost nothing."""

@@ -109,6 +109,7 @@ def calibrate_batch_norms(model: torch.nn.Module, size: int = 64) -> None:
     model.eval()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('depth', [18, 34, 50])
 def test_torchvision_resnet_converts_to_the_same_logits(depth, tmp_path):
     """A torchvision ImageNet ResNet state dict, converted for MMPretrain's

@@ -1,6 +1,5 @@
 """tools/train.py, --resume, tools/export_student.py, tools/test.py and
 tools/dist_train.sh, end to end on generated images."""
-import os
 import os.path as osp
 import re
 import subprocess
@@ -98,30 +97,3 @@ def test_exported_student_loads_into_plain_image_classifier(
     _tool('export_student.py', osp.join(work_dir, 'epoch_3.pth'), exported)
     model = MODELS.build(Config.fromfile(STUDENT).model)
     load_checkpoint(model, exported, strict=True)
-
-
-@pytest.mark.skipif(
-    not torch.distributed.is_gloo_available(), reason='needs gloo')
-def test_dist_train_two_processes_on_cpu(tmp_path, image_folder):  # noqa
-    """tools/dist_train.sh CONFIG 2 trains with 2 gloo processes on a
-    machine without CUDA (compat.enable_cpu_distributed_training), each on
-    its own half of the data (3 iterations per epoch instead of 6)."""
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29617')
-    result = subprocess.run([
-        'bash',
-        osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CATKD, '2',
-        '--work-dir',
-        str(tmp_path), '--cfg-options', *data_root_options(image_folder),
-        'train_cfg.max_epochs=1'
-    ],
-                            capture_output=True,
-                            text=True,
-                            cwd=PROJECT_ROOT,
-                            env=env,
-                            timeout=300)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    assert 'Distributed launcher: pytorch' in output
-    assert 'Distributed training: True' in output
-    assert 'Epoch(train) [1][3/3]' in output
-    assert osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
