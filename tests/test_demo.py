@@ -16,7 +16,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from mmcatkd.visualization import cam_figure, classifier_cams
-from .conftest import PROJECT_ROOT, TEST_CONFIGS
+from .conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
 
 STAGE_KEYS = ['teacher', 'baseline', 'kd', 'catkd', 'cat_only']
 
@@ -119,20 +119,11 @@ def test_progress_names_each_stage_of_five(demo_runs):
     assert stages == ['1', '2', '3', '4', '5']
 
 
-def load_demo_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'demo_cli', osp.join(PROJECT_ROOT, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_teacher_trained_with_other_settings_is_not_reused(tmp_path):
     """A saved teacher is reused only if it was trained with the same
     settings: a --quick teacher left in work_dirs/demo must not stand in for
     the full one."""
-    demo = load_demo_module()
+    demo = load_tool('demo')
     full = demo.load_stage_config(demo.STAGES[0], str(tmp_path), False, '')
     quick = demo.load_stage_config(demo.STAGES[0], str(tmp_path), True, '')
     (tmp_path / 'teacher.pth').write_bytes(b'')

@@ -5,7 +5,7 @@ transfers class activation maps ``CAM_k = sum_c w_kc f_c`` (Eq. 2); this
 module shows them, so that a teacher's and its students' maps for the same
 images can be compared at a glance.
 """
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import torch
@@ -46,6 +46,23 @@ def classifier_cams(model: nn.Module,
     return logits.softmax(dim=1).cpu(), cams.cpu()
 
 
+def shared_class_names(num_classes: Set[int], topk: int,
+                       class_names: Optional[Sequence[str]]) -> List[str]:
+    """The K class names (default '0'..'K-1') of models that all predict K
+    classes (``num_classes``: their output counts), with 1 <= topk <= K."""
+    if len(num_classes) != 1:
+        raise ValueError('all models must predict the same classes, got '
+                         f'{sorted(num_classes)} outputs.')
+    count = num_classes.pop()
+    if not 1 <= topk <= count:
+        raise ValueError(f'topk must be in 1..{count}, got {topk}.')
+    names = (list(class_names) if class_names is not None else
+             [str(k) for k in range(count)])
+    if len(names) != count:
+        raise ValueError(f'{len(names)} class names for {count} classes.')
+    return names
+
+
 def cam_figure(models: Mapping[str, nn.Module],
                images: np.ndarray,
                labels: Optional[Sequence[int]] = None,
@@ -84,15 +101,9 @@ def cam_figure(models: Mapping[str, nn.Module],
     num_images, height, width = images.shape[:3]
     results = {name: classifier_cams(model, images)
                for name, model in models.items()}
-    num_classes = {scores.shape[1] for scores, _ in results.values()}
-    if len(num_classes) != 1:
-        raise ValueError('all models must predict the same classes, got '
-                         f'{sorted(num_classes)} outputs.')
-    num_classes = num_classes.pop()
-    if not 1 <= topk <= num_classes:
-        raise ValueError(f'topk must be in 1..{num_classes}, got {topk}.')
-    names = (list(class_names) if class_names is not None else
-             [str(k) for k in range(num_classes)])
+    names = shared_class_names(
+        {scores.shape[1] for scores, _ in results.values()}, topk,
+        class_names)
 
     num_cols = 1 + len(models)
     fig = Figure(figsize=(1.7 * num_cols + 0.9, 1.9 * topk * num_images),

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..models.cams import binarize_cams
-from .cam_figure import CAM_CMAP, classifier_cams
+from .cam_figure import CAM_CMAP, classifier_cams, shared_class_names
 
 BINARY_CMAP = 'Reds'
 
@@ -74,19 +74,9 @@ def topk_cam_figure(student: nn.Module,
         role: tuple(t[0] for t in classifier_cams(model, image[None]))
         for role, model in models
     } for image in images]
-    num_classes = {scores.numel() for result in results
-                   for scores, _ in result.values()}
-    if len(num_classes) != 1:
-        raise ValueError('teacher and student must predict the same classes, '
-                         f'got {sorted(num_classes)} outputs.')
-    num_classes = num_classes.pop()
-    if not 1 <= topk <= num_classes:
-        raise ValueError(f'topk must be in 1..{num_classes}, got {topk}.')
-    names = (list(class_names) if class_names is not None else
-             [str(k) for k in range(num_classes)])
-    if len(names) != num_classes:
-        raise ValueError(f'{len(names)} class names for {num_classes} '
-                         'classes.')
+    names = shared_class_names(
+        {scores.numel() for result in results
+         for scores, _ in result.values()}, topk, class_names)
 
     rows_per_image = len(models)
     num_rows, num_cols = len(images) * rows_per_image, 1 + topk

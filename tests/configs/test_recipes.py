@@ -4,23 +4,14 @@ every deliberate difference names its switch and reason, and docs/recipes.md
 is the table rendered now."""
 import copy
 import functools
-import importlib.util
 import os.path as osp
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, load_tool
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmcatkd_tool_recipes', osp.join(PROJECT_ROOT, 'tools', 'recipes.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-recipes = _load_tool()
+recipes = load_tool('recipes')
 TABLE = recipes.load_table()
 
 

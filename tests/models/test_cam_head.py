@@ -133,9 +133,7 @@ def test_pooled_input_is_rejected_with_advice():
         cam_head((torch.randn(2, 64), ))
 
 
-def test_pre_logits_keeps_mmpretrain_contract():
-    """extract_feat(stage='pre_logits') gives the pooled (N, C) features, as
-    for GAP + LinearClsHead; the map and CAMs come from their own methods."""
+def _same_weights_cam_and_gap_linear_models():
     torch.manual_seed(0)
     linear_model = _classifier(
         dict(type='LinearClsHead', num_classes=10, in_channels=64),
@@ -143,6 +141,13 @@ def test_pre_logits_keeps_mmpretrain_contract():
     cam_model = _classifier(
         dict(type='CAMClsHead', num_classes=10, in_channels=64)).eval()
     cam_model.load_state_dict(linear_model.state_dict())
+    return cam_model, linear_model
+
+
+def test_pre_logits_keeps_mmpretrain_contract():
+    """extract_feat(stage='pre_logits') gives the pooled (N, C) features, as
+    for GAP + LinearClsHead; the map and CAMs come from their own methods."""
+    cam_model, linear_model = _same_weights_cam_and_gap_linear_models()
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         pooled = cam_model.extract_feat(images, stage='pre_logits')
@@ -157,13 +162,7 @@ def test_logits_and_cams_agree_for_cam_and_gap_linear_heads():
     """The one CAM function gives the same logits and CAMs for a CAMClsHead
     model and the GAP + LinearClsHead model with its weights, and its CAMs
     are the FC weights applied to the last map by hand."""
-    torch.manual_seed(0)
-    linear_model = _classifier(
-        dict(type='LinearClsHead', num_classes=10, in_channels=64),
-        neck=dict(type='GlobalAveragePooling')).eval()
-    cam_model = _classifier(
-        dict(type='CAMClsHead', num_classes=10, in_channels=64)).eval()
-    cam_model.load_state_dict(linear_model.state_dict())
+    cam_model, linear_model = _same_weights_cam_and_gap_linear_models()
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         logits_cam, cams_cam = logits_and_cams(cam_model, images)

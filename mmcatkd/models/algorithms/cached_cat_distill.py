@@ -14,7 +14,7 @@ from ...utils import find_module
 from ..cams import classifier_of
 from ..distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
 from .frozen_teacher_distill import LossResults, run_to_records
-from .model_cfg import default_cls_preprocessor, resolve_cfg_path
+from .model_cfg import algorithm_kwargs, resolve_cfg_path
 
 # What the model side checks against the manifest (the engine's
 # TeacherCAMCacheHook checks the dataset and the pipeline).
@@ -114,11 +114,7 @@ class CachedCATDistill(BaseAlgorithm):
             if not isinstance(flag, bool):
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
-        if 'architecture' in kwargs:
-            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
-        kwargs['data_preprocessor'] = default_cls_preprocessor(
-            kwargs.get('data_preprocessor'))
-        super().__init__(**kwargs)
+        super().__init__(**algorithm_kwargs(kwargs))
         self.distiller = MODELS.build(distiller)
         self.distiller.prepare_from_student(self.student)
         recorder = self._teacher_cam_recorder()

@@ -8,7 +8,7 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from .model_cfg import default_cls_preprocessor, resolve_cfg_path
+from .model_cfg import algorithm_kwargs, resolve_cfg_path
 from .teacher import check_class_counts, freeze_teacher, set_teacher_mode
 
 LossResults = Dict[str, torch.Tensor]
@@ -82,17 +82,13 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             if not isinstance(flag, bool):  # 'False' would count as True
                 raise ValueError(
                     f'{name} must be True or False, got {flag!r}.')
-        if 'architecture' in kwargs:
-            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
-        kwargs['data_preprocessor'] = default_cls_preprocessor(
-            kwargs.get('data_preprocessor'))
         super().__init__(
             distiller=distiller,
             teacher=resolve_cfg_path(teacher),
             teacher_ckpt=None,
             teacher_trainable=False,
             calculate_student_loss=calculate_student_loss,
-            **kwargs)
+            **algorithm_kwargs(kwargs))
         check_class_counts(self.student, [self.teacher])
         freeze_teacher(self.teacher, teacher_ckpt, teacher_ckpt_strict,
                        self.teacher_module_inplace)

@@ -1,6 +1,6 @@
 """Student and teacher model configs, resolved as the algorithms build them."""
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from mmengine.config import Config
 
@@ -48,3 +48,14 @@ def default_cls_preprocessor(preprocessor: Optional[Any]) -> Optional[Any]:
     if isinstance(preprocessor, dict) and 'type' not in preprocessor:
         return dict(preprocessor, type='mmpretrain.ClsDataPreprocessor')
     return preprocessor
+
+
+def algorithm_kwargs(kwargs: Dict) -> Dict:
+    """``kwargs`` of an algorithm with its student (``architecture``)
+    resolved by :func:`resolve_cfg_path` and its ``data_preprocessor`` by
+    :func:`default_cls_preprocessor`."""
+    if 'architecture' in kwargs:
+        kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
+    kwargs['data_preprocessor'] = default_cls_preprocessor(
+        kwargs.get('data_preprocessor'))
+    return kwargs

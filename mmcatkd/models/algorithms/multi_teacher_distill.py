@@ -21,7 +21,7 @@ from torch import nn
 
 from ..cams import logits_and_cams
 from .frozen_teacher_distill import run_to_records
-from .model_cfg import default_cls_preprocessor, resolve_cfg_path
+from .model_cfg import algorithm_kwargs, resolve_cfg_path
 from .teacher import (check_class_counts, check_teacher_mode, freeze_teacher,
                       set_teacher_mode)
 
@@ -100,11 +100,7 @@ class MultiTeacherDistill(BaseAlgorithm):
             raise ValueError(
                 f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
                 'teachers: give one checkpoint (or None) per teacher.')
-        if 'architecture' in kwargs:
-            kwargs['architecture'] = resolve_cfg_path(kwargs['architecture'])
-        kwargs['data_preprocessor'] = default_cls_preprocessor(
-            kwargs.get('data_preprocessor'))
-        super().__init__(**kwargs)
+        super().__init__(**algorithm_kwargs(kwargs))
         self.teacher_mode = teacher_mode
 
         self.teachers = nn.ModuleList()

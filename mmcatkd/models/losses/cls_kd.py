@@ -45,8 +45,21 @@ def adaptive_layer_sum(layer_losses: Sequence[torch.Tensor],
     return (losses * weights * scale).sum() / num_layers
 
 
+class _AdaptiveLayerLoss(LayerwiseLoss):
+    """Layer losses combined by :func:`adaptive_layer_sum`."""
+
+    def __init__(self,
+                 last_weight: float = 4.0,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight)
+        self.last_weight = last_weight
+
+    def combine(self, layer_losses: List[torch.Tensor]) -> torch.Tensor:
+        return adaptive_layer_sum(layer_losses, self.last_weight)
+
+
 @MODELS.register_module()
-class CLSTokenLoss(LayerwiseLoss):
+class CLSTokenLoss(_AdaptiveLayerLoss):
     """[CLS]-KD's class-token loss (Kang et al., KBS 2024).
 
     "Adaptive class token knowledge distillation for efficient vision
@@ -63,12 +76,6 @@ class CLSTokenLoss(LayerwiseLoss):
             authors' ``--last-w``. Defaults to 4.0.
         loss_weight (float): the authors' ``--w-cls``. Defaults to 1.0.
     """
-
-    def __init__(self,
-                 last_weight: float = 4.0,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__(loss_weight)
-        self.last_weight = last_weight
 
     def forward(self, cls_S: List[torch.Tensor],
                 tokens_T: List[torch.Tensor]) -> torch.Tensor:
@@ -92,12 +99,9 @@ class CLSTokenLoss(LayerwiseLoss):
                 'the projector\'s out_channels.')
         return F.mse_loss(proj_S, F.normalize(block_T[:, 0], dim=-1))
 
-    def combine(self, layer_losses: List[torch.Tensor]) -> torch.Tensor:
-        return adaptive_layer_sum(layer_losses, self.last_weight)
-
 
 @MODELS.register_module()
-class CLSPatchAttentionLoss(LayerwiseLoss):
+class CLSPatchAttentionLoss(_AdaptiveLayerLoss):
     """[CLS]-KD's CLS-patch attention loss (Kang et al., KBS 2024).
 
     "Adaptive class token knowledge distillation for efficient vision
@@ -117,21 +121,12 @@ class CLSPatchAttentionLoss(LayerwiseLoss):
         loss_weight (float): the authors' ``--w-atn``. Defaults to 1.0.
     """
 
-    def __init__(self,
-                 last_weight: float = 4.0,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__(loss_weight)
-        self.last_weight = last_weight
-
     def layer_loss(self, block_S: torch.Tensor,
                    block_T: torch.Tensor) -> torch.Tensor:
         check_tokens(type(self).__name__, block_S, block_T)
         return F.mse_loss(
             self.cls_patch_similarity(block_S),
             self.cls_patch_similarity(block_T))
-
-    def combine(self, layer_losses: List[torch.Tensor]) -> torch.Tensor:
-        return adaptive_layer_sum(layer_losses, self.last_weight)
 
     @staticmethod
     def cls_patch_similarity(tokens: torch.Tensor) -> torch.Tensor:
