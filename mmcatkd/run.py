@@ -20,9 +20,9 @@ config, which fails on torch >= 2; and MMEngine resolves
 setuptools >= 81 ships no ``pkg_resources``. The alternatives were weighed:
 an import hook has to be installed as a ``.pth`` file that runs in every
 Python process of the environment, which is more than ``import mmcatkd``
-should change; a console script would be this module under another name,
-but one that only exists after installation and that ``torchrun -m`` cannot
-start.
+should change; a console script would be this module under another name
+that exists only once the package is installed (not in a source checkout on
+``PYTHONPATH``), with nothing gained.
 """
 import importlib.util
 import os.path as osp
