@@ -4,4 +4,11 @@
 # PyTorch's default init.
 _base_ = ['../../../_base_/models/imagenet/resnet18.py']
 
-model = dict(head=dict(num_classes=100))
+model = dict(
+    # the authors' normalisation; CIFAR-100 images are loaded as RGB
+    data_preprocessor=dict(
+        num_classes=100,
+        mean=[125.307, 122.961, 113.8575],
+        std=[51.5865, 50.847, 51.255],
+        to_rgb=False),
+    head=dict(num_classes=100))
