@@ -192,11 +192,8 @@ def test_teacher_cams_are_built_once_then_reused_and_the_saving_counted(
     complete and reuses the recorded build time; the saving is the skipped
     teacher forwards (steps x batch of each CAT stage) at the build's rate,
     net of the build only when this run built it."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'demo_tool', osp.join(PROJECT_ROOT, 'tools', 'demo.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    from .conftest import load_tool
+    demo = load_tool('demo')
     cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py'))
     torch.manual_seed(0)
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path

@@ -25,7 +25,6 @@ mmcatkd.benchmark.agreement.TOLERANCES.
 """
 import argparse
 import copy
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -47,14 +46,6 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
 TEST_CONFIGS = osp.join(ROOT, 'tests', 'data', 'configs')
 DIGITS_CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        'mmcatkd_benchmark_tool', osp.join(ROOT, 'tools', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def agreement_setup(device: torch.device):
@@ -151,7 +142,6 @@ def matmul_peak(device: torch.device, dtype: torch.dtype,
 
 def check_throughput(device: torch.device, amp: bool) -> dict:
     """tools/benchmark.py on R34 -> R18 at 224 px (batch 64 on CUDA)."""
-    benchmark = load_benchmark()
     argv = (['--pair', 'r34-r18', '--iters', '10', '--warmup', '3']
             if device.type == 'cuda' else [
                 '--config',
@@ -163,7 +153,17 @@ def check_throughput(device: torch.device, amp: bool) -> dict:
              '64' if device.type == 'cuda' else '4']
     if amp:
         argv += ['--amp', '--channels-last']
-    result = benchmark.run_pair(benchmark.parse_args(argv))
+    with tempfile.TemporaryDirectory() as folder:
+        out = osp.join(folder, 'benchmark.json')
+        run = subprocess.run(
+            [sys.executable, osp.join(ROOT, 'tools', 'benchmark.py'), *argv,
+             '--out', out],
+            capture_output=True, text=True, cwd=ROOT, timeout=300)
+        if run.returncode != 0:
+            raise RuntimeError('tools/benchmark.py failed: ' +
+                               run.stderr[-500:])
+        with open(out) as file:
+            result = json.load(file)
     if device.type == 'cuda':
         peak = matmul_peak(device, torch.float16 if amp else torch.float32,
                            tf32=True)

@@ -66,6 +66,13 @@ def _preprocessor_cfg(cfg: Config) -> Dict:
     return preprocessor
 
 
+def _build(cfg: Dict):
+    """Build in MMRazor's registry as the algorithm does, whatever default
+    scope an earlier Runner left (unscoped types are MMRazor's)."""
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        return MODELS.build(copy.deepcopy(cfg))
+
+
 class CacheBuilder:
     """Plans and builds the cache of one config; see the module docstring.
 
@@ -96,7 +103,7 @@ class CacheBuilder:
         self.out = out
         self.device = torch.device(device)
         model_cfg = cfg.model.to_dict()
-        distiller = MODELS.build(copy.deepcopy(model_cfg['distiller']))
+        distiller = _build(model_cfg['distiller'])
         refuse_uncacheable_cat(distiller.distill_losses[CAT_LOSS])
         recorder_cfg = distiller.teacher_recorders.recorders[CAM_RECORDER]
         self.recorder_cfg = dict(
@@ -143,14 +150,15 @@ class CacheBuilder:
         """The teacher (eval, frozen, on the device) and its CAM recorder."""
         if self._teacher is None:
             from mmrazor.models.task_modules import RecorderManager
-            teacher = MODELS.build(copy.deepcopy(self.teacher_cfg))
+            teacher = _build(self.teacher_cfg)
             load_teacher_checkpoint(teacher, self.teacher_ckpt)
             teacher.to(self.device).eval().requires_grad_(False)
-            recorders = RecorderManager(dict(cam=self.recorder_cfg))
-            recorders.initialize(teacher)
+            with DefaultScope.overwrite_default_scope('mmrazor'):
+                recorders = RecorderManager(dict(cam=self.recorder_cfg))
+                recorders.initialize(teacher)
             self._teacher = (teacher, recorders.recorders['cam'], recorders)
-            self._preprocessor = MODELS.build(
-                copy.deepcopy(self.preprocessor_cfg)).to(self.device)
+            self._preprocessor = _build(self.preprocessor_cfg).to(
+                self.device)
         return self._teacher
 
     @property

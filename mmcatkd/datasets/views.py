@@ -240,9 +240,10 @@ def pipeline_records_views(pipeline: Sequence[Dict]) -> Optional[str]:
                 "use type='ViewRandomCrop' (same arguments).")
     if names and names[-1] == PACK:
         kept = pipeline[-1].get('meta_keys', DEFAULT_META_KEYS)
-        needed = [key for key in VIEW_META_KEYS if key not in kept]
-        if 'ViewRandomCrop' not in names and 'crop_offset' in needed:
-            needed.remove('crop_offset')
+        drawn = {'sample_idx': True, 'crop_offset': 'ViewRandomCrop' in names,
+                 'flip': FLIP in names}
+        needed = [key for key in VIEW_META_KEYS
+                  if drawn[key] and key not in kept]
         if needed:
             return (f'the train pipeline\'s PackInputs drops {needed}: list '
                     f'them in its meta_keys (e.g. meta_keys={VIEW_META_KEYS}).')

@@ -15,6 +15,7 @@ from mmrazor.registry import MODELS
 from mmcatkd.apis.teacher_cam_cache import CacheBuilder, use_teacher_cams
 from mmcatkd.engine.hooks import check_cache_matches_data
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+from mmcatkd.models.cams import class_activation_maps
 from mmcatkd.utils.cam_cache import TeacherCAMCache, chunk_marker
 from tests.conftest import TEST_CONFIGS
 
@@ -48,10 +49,13 @@ def _build_cache(ckpt, folder, dtype, chunk_images=4, **build):
 
 @pytest.fixture(scope='module')
 def caches(teacher_ckpt, tmp_path_factory):
+    """An fp32 and an fp16 cache; the fp16 one built under the default
+    scope a Runner leaves behind ('mmpretrain', as in the demo)."""
     folders = {}
-    for dtype in ('float32', 'float16'):
+    for dtype, scope in (('float32', None), ('float16', 'mmpretrain')):
         folders[dtype] = str(tmp_path_factory.mktemp(dtype) / 'cams')
-        _build_cache(teacher_ckpt, folders[dtype], dtype)
+        with DefaultScope.overwrite_default_scope(scope):
+            _build_cache(teacher_ckpt, folders[dtype], dtype)
     return folders
 
 
@@ -117,7 +121,6 @@ def test_cached_losses_and_gradients_equal_the_online_teachers(
 
     with torch.no_grad():
         feat = online.teacher.backbone(inputs)[-1]
-    from mmcatkd.models.cams import class_activation_maps
     cams_online = class_activation_maps(
         feat, online.teacher.head.fc.weight, 2)
     cams_cached = cached.teacher_cams(samples, inputs.device)
@@ -196,6 +199,28 @@ def test_shards_together_build_the_whole_cache(teacher_ckpt, caches,
     np.testing.assert_array_equal(
         TeacherCAMCache(folder).array,
         TeacherCAMCache(caches['float32']).array)
+
+
+def test_a_crop_only_pipeline_needs_no_flip_in_the_metainfo(
+        teacher_ckpt, tmp_path):
+    """The digits demo's pipeline (crops, no flip: 81 views) records no
+    ``flip``; its samples still find their crops' teacher CAMs (within
+    fp32 rounding of the teacher's own)."""
+    folder = str(tmp_path / 'cams')
+    cfg = _config(teacher_ckpt)
+    del cfg.train_dataloader.dataset.pipeline[1]  # the RandomFlip
+    CacheBuilder(cfg, folder, 'float32', 4).build(log=lambda line: None)
+    online = _model(cfg)
+    cached = _model(use_teacher_cams(copy.deepcopy(cfg), folder))
+    cached.dataset_verified = True
+    assert TeacherCAMCache(folder).array.shape[1] == 81
+    inputs, samples = _batch(cfg, online)
+    assert all('flip' not in s.metainfo for s in samples)
+    with torch.no_grad():
+        feat = online.teacher.backbone(inputs)[-1]
+    expected = class_activation_maps(feat, online.teacher.head.fc.weight, 2)
+    assert _relative(cached.teacher_cams(samples, inputs.device),
+                     expected) <= 1e-6
 
 
 # --- refusals ---------------------------------------------------------

@@ -165,25 +165,23 @@ class CachedCATDistill(BaseAlgorithm):
     def teacher_cams(self, data_samples: List[BaseDataElement],
                      device: torch.device) -> torch.Tensor:
         """The cached pooled teacher CAMs (N, K, r, r) of a batch, fp32."""
+        needed = ['sample_idx']
+        needed += ['crop_offset'] if self.cache.views['crop'] else []
+        needed += ['flip'] if 'flip' in self.cache.views['order'] else []
         samples, views = [], []
         for sample in data_samples:
-            missing = [
-                key for key in ('sample_idx', 'crop_offset', 'flip')
-                if key not in sample.metainfo
-                and not (key == 'crop_offset'
-                         and self.cache.views['crop'] is None)
-            ]
+            missing = [key for key in needed if key not in sample.metainfo]
             if missing:
                 raise ValueError(
                     f'the data samples lack {missing} in their metainfo: use '
                     "ViewRandomCrop instead of RandomCrop and PackInputs(meta_"
-                    "keys=(..., 'sample_idx', 'crop_offset', 'flip')) in the "
-                    'train pipeline.')
+                    f"keys=(..., {', '.join(map(repr, needed))})) in the "
+                    'train pipeline (tools/train.py --teacher-cams does).')
             offset_h, offset_w = sample.metainfo.get('crop_offset', (0, 0))
             samples.append(sample.metainfo['sample_idx'])
             views.append(
                 view_index(self.cache.views, offset_h, offset_w,
-                           bool(sample.metainfo['flip'])))
+                           bool(sample.metainfo.get('flip', False))))
         cams = torch.from_numpy(self.cache.lookup(samples, views))
         return cams.to(device=device, dtype=torch.float32, non_blocking=True)
 
