@@ -78,16 +78,50 @@ def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
     return (cams > threshold).to(cams.dtype)
 
 
+# Why MMPretrain's other classification heads give no exact CAMs.
+HEAD_REASONS = {
+    'StackedLinearClsHead':
+    'a stacked MLP head (linear layers with activations between them) is '
+    'not one linear map after pooling',
+    'VisionTransformerClsHead':
+    'a class-token head classifies the class token, not pooled patch '
+    'features',
+    'DeiTClsHead':
+    'a class-token head (class and distillation tokens) classifies tokens, '
+    'not pooled patch features',
+    'LeViTClsHead':
+    'a batch-normalised head (BatchNorm1d before the linear layer) is not '
+    'one linear map of the pooled features in training',
+    'EfficientFormerClsHead':
+    'a head with a distillation classifier averages two linear layers of '
+    'pooled tokens',
+    'ConformerHead':
+    'a two-branch head averages a CNN classifier and a class-token '
+    'classifier',
+    'CSRAClsHead':
+    'class-specific residual attention pools each class differently',
+    'ArcFaceClsHead':
+    'an ArcFace head compares normalised features with normalised weights',
+    'VigClsHead':
+    'a stacked MLP head (linear layers with activations between them) is '
+    'not one linear map after pooling',
+}
+
+
 def classifier_of(head: nn.Module) -> nn.Linear:
     """The linear classifier (K, C) whose weights turn features into CAMs.
 
-    ``CAMClsHead`` and ``LinearClsHead`` (used after a GAP neck) keep it as
-    ``head.fc``.
+    Accepted heads: ``CAMClsHead`` (with ``neck=None``) and MMPretrain's
+    ``LinearClsHead`` after a ``GlobalAveragePooling`` neck (and any head
+    whose classifier is one ``nn.Linear`` ``fc`` on pooled features);
+    :data:`HEAD_REASONS` says why the others are refused.
     """
     fc = getattr(head, 'fc', None)
     if not isinstance(fc, nn.Linear):
+        name = type(head).__name__
+        reason = HEAD_REASONS.get(name, 'it has no single nn.Linear `fc`')
         raise TypeError(
-            f'{type(head).__name__} cannot produce class activation maps: '
+            f'{name} cannot produce class activation maps ({reason}): '
             'CAT-KD needs a head whose classifier is one nn.Linear `fc` '
             'applied to the pooled last feature map (CAMClsHead, or '
             'GlobalAveragePooling + LinearClsHead).')

@@ -1,0 +1,38 @@
+"""docs/cam_compatibility.md stays true (issue #16, item 2)."""
+import pytest
+
+from mmcatkd.models.cams import classifier_of
+from tests.reliability.helpers import load_tool
+
+# small models covering the three outcomes: as is, after a config change
+# (stacked head; norm after pooling; class-token head), and refused
+SAMPLE = ['MobileNetV2', 'MobileNetV3', 'ConvNeXt V2', 'DeiT', 'LeViT']
+
+
+@pytest.mark.slow
+def test_sampled_rows_of_the_table_are_true():
+    """Each sampled family, checked again now, gets the status and details
+    the committed table states (exactness measured, not copied)."""
+    tool = load_tool('cam_compat_table')
+    with open(tool.DOC) as f:
+        table = tool.parse_rows(f.read())
+    assert len(table) == len(tool.FAMILIES)
+    families = {family.name: family for family in tool.FAMILIES}
+    for name in SAMPLE:
+        row = tool.check_family(families[name])
+        assert table[name] == dict(status=row['status'],
+                                   detail=row['detail']), name
+
+
+def test_refused_head_error_names_the_reason():
+    """CAMRecorder's classifier lookup refuses MMPretrain's stacked head
+    with one sentence saying why and what it accepts."""
+    from mmpretrain.models.heads import StackedLinearClsHead
+    head = StackedLinearClsHead(num_classes=3, in_channels=4,
+                                mid_channels=[5])
+    with pytest.raises(TypeError) as error:
+        classifier_of(head)
+    message = str(error.value)
+    assert 'StackedLinearClsHead cannot produce class activation maps' in (
+        message)
+    assert 'stacked MLP head' in message and 'CAMClsHead' in message

@@ -1,0 +1,144 @@
+"""tools/check_pair.py and mmcatkd.apis.pair_check (issue #16, items 1, 3)."""
+import math
+import os.path as osp
+import re
+
+import pytest
+import torch
+
+from mmcatkd.apis.loading import build_classifier
+from mmcatkd.apis.pair_check import inspect_cams, legal_resolutions
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
+from tests.reliability.helpers import load_tool
+
+TEACHER = osp.join(TEST_CONFIGS, 'tiny_teacher.py')  # GAP + LinearClsHead
+STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')  # CAMClsHead
+
+
+def _config(tmp_path, name, text):
+    path = str(tmp_path / name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def _tiny(head=None, neck='GlobalAveragePooling', num_classes=4):
+    cfg = dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet', depth=18, num_stages=2, strides=(1, 2),
+                      dilations=(1, 1), out_indices=(1, ), stem_channels=8,
+                      base_channels=8),
+        neck=dict(type=neck) if neck else None,
+        head=head or dict(type='LinearClsHead', num_classes=num_classes,
+                          in_channels=16))
+    return build_classifier(cfg)
+
+
+def test_exact_pair_passes_with_its_measured_difference(capsys):
+    """GAP + LinearClsHead teacher and CAMClsHead student: exit 0, both
+    exact with a printed difference <= 1e-5, 4x4 CAMs at the configs' 32 px
+    (two stride-2 steps... of a 2-stage ResNet: 32/8), r up to 4."""
+    assert load_tool('check_pair').main([TEACHER, STUDENT,
+                                         '--no-timing']) == 0
+    out = capsys.readouterr().out
+    differences = [float(d) for d in re.findall(r'yes \(([^)]+)\)', out)]
+    assert len(differences) == 2 and max(differences) <= 1e-5
+    assert 'input 32x32' in out and '1..4, equal bins at 1, 2, 4' in out
+
+
+def test_stacked_head_pair_is_refused(tmp_path, capsys):
+    """A teacher with MMPretrain's StackedLinearClsHead: exit 1 and one
+    sentence naming the stacked MLP head."""
+    stacked = _config(
+        tmp_path, 'stacked.py', f'_base_ = [{TEACHER!r}]\n'
+        "model = dict(head=dict(_delete_=True, type='StackedLinearClsHead', "
+        'num_classes=4, in_channels=32, mid_channels=[16]))\n')
+    assert load_tool('check_pair').main([stacked, STUDENT,
+                                         '--no-timing']) == 1
+    out = capsys.readouterr().out
+    assert ('This pair cannot do CAT-KD: the teacher (ResNet + '
+            'StackedLinearClsHead) has no exact CAMs: a stacked MLP head'
+            in out)
+
+
+def test_class_count_mismatch_is_refused(tmp_path, capsys):
+    other = _config(tmp_path, 'ten.py', f'_base_ = [{STUDENT!r}]\n'
+                    'model = dict(head=dict(num_classes=10))\n')
+    assert load_tool('check_pair').main([TEACHER, other,
+                                         '--no-timing']) == 1
+    assert 'predicts 4 classes and the student 10' in capsys.readouterr().out
+
+
+def test_difference_is_measured_not_assumed():
+    """The same backbone and head after generalised-mean pooling (p=3), not
+    average pooling, misses GAP(CAM) + b by far more than 1e-5 and is
+    flagged; after GAP it is exact (the same weights)."""
+    torch.manual_seed(0)
+    gem = _tiny(neck='GeneralizedMeanPooling')
+    report = inspect_cams(gem, 32)
+    assert not report.exact and report.difference > 1e-3
+    assert 'not average pooling' in report.reason
+    gap = _tiny()
+    gap.load_state_dict(gem.state_dict(), strict=False)
+    assert inspect_cams(gap, 32).difference <= 1e-12
+
+
+def test_norm_after_pooling_says_which_switch():
+    """ConvNeXt pools before its final norm by default: refused, naming
+    gap_before_final_norm; with it False and a GAP neck, exact."""
+    def convnext(gap_first):
+        return build_classifier(dict(
+            type='ImageClassifier',
+            backbone=dict(type='ConvNeXt', arch=dict(depths=[1, 1],
+                                                     channels=[8, 16]),
+                          out_indices=(1, ),
+                          gap_before_final_norm=gap_first),
+            neck=None if gap_first else dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=3, in_channels=16)))
+    assert 'gap_before_final_norm' in inspect_cams(convnext(True), 32).reason
+    assert inspect_cams(convnext(False), 32).exact
+
+
+def test_legal_resolutions():
+    """r up to the smallest side; equal bins where r divides every side."""
+    assert legal_resolutions((8, 8), (4, 4)) == (4, [1, 2, 4])
+    assert legal_resolutions((7, 7), (14, 14)) == (7, [1, 7])
+
+
+@pytest.mark.slow
+def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
+    """check_pair --data-config on the demo's CAT-KD config prints the beta
+    that tools/train.py with auto_iters=3 then fixes (same teacher weights,
+    seed and data), and beta * CAT equals the target."""
+    torch.manual_seed(0)
+    teacher = build_classifier(dict(
+        type='ImageClassifier', backbone=dict(type='CIFARResNet',
+                                              arch='resnet20'),
+        neck=None, head=dict(type='CAMClsHead', num_classes=10,
+                             in_channels=64)))
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    config = osp.join(PROJECT_ROOT, 'configs', 'demo',
+                      'catkd_res56_res20_digits.py')
+    small_teacher = _config(
+        tmp_path, 'catkd.py', f'_base_ = [{config!r}]\n'
+        "model = dict(teacher=dict(backbone=dict(arch='resnet20')))\n")
+    assert load_tool('check_pair').main([
+        '--data-config', small_teacher, '--teacher-ckpt', ckpt, '--iters',
+        '3', '--no-timing']) == 0
+    out = capsys.readouterr().out
+    printed = float(re.search(r'auto beta: ([0-9.e+-]+)', out).group(1))
+    measured = float(re.search(r'window: ([0-9.e+-]+)', out).group(1))
+    assert printed * measured == pytest.approx(math.sqrt(50), rel=1e-3)
+
+    work_dir = str(tmp_path / 'run')
+    load_tool('train').main([
+        small_teacher, '--work-dir', work_dir, '--cfg-options',
+        f'model.teacher_ckpt={ckpt}',
+        'model.distiller.cat_loss.loss_weight=auto',
+        'model.distiller.cat_loss.auto_iters=3', 'train_cfg.max_iters=3',
+        'train_cfg.val_interval=3', 'experiment_name=check_pair_window'])
+    from mmcatkd.compat import safe_torch_load
+    state = safe_torch_load(osp.join(work_dir, 'iter_3.pth'))['state_dict']
+    chosen = state['distiller.distill_losses.loss_cat.auto_beta.beta'].item()
+    assert printed == pytest.approx(chosen, rel=1e-3)  # 4 printed digits
