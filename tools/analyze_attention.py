@@ -13,10 +13,15 @@ https://arxiv.org/abs/2405.00739), defined in :mod:`mmcatkd.evaluation`:
 - per model: top-1 accuracy, ECE (count-weighted and the authors'
   unweighted mean over 10 bins), mean prediction entropy and, with
   ``--affinity``, the accuracy under the training augmentation of
-  DATA_CONFIG (or ``--aug-config``) divided by the accuracy on the test view;
+  DATA_CONFIG (or ``--aug-config``) divided by the accuracy on the base
+  views: as the authors measure it, the images through the config's
+  ``base_pipeline`` (RandomResizedCrop(0.2-1) alone,
+  ``--affinity-base crop``), or through the test pipeline
+  (``--affinity-base test``);
 - per pair (a, b): top-1 agreement (fidelity), KL(p_b || p_a) (with the
   student listed first: KL(teacher || student), the direction of the KD
-  loss) and the IoU of their binarised class-summed CAMs;
+  loss), the authors' ``kl_authors`` = 10 KL(p_a || p_b) and the IoU of
+  their binarised class-summed CAMs;
 - with three or more models: the first model against the ensemble (mean
   logits) of the others, and the CAM IoU of all models together.
 
@@ -39,7 +44,8 @@ from mmengine.runner.utils import set_random_seed
 
 from mmcatkd.engine.atomic_file import atomic_json_dump
 from mmcatkd.evaluation import (affinity, cam_masks,
-                                expected_calibration_error, kl_divergence,
+                                expected_calibration_error, fidelity_kl,
+                                kl_divergence,
                                 mask_overlap, prediction_entropy,
                                 top1_agreement)
 from mmcatkd.apis import load_classifier
@@ -122,6 +128,7 @@ def analyse(logits: Dict[str, torch.Tensor], labels: torch.Tensor,
             results['pairs'][f'{first}-{second}'] = dict(
                 top1_agreement=top1_agreement(logits[first], logits[second]),
                 kl=kl_divergence(logits[second], logits[first]),
+                kl_authors=fidelity_kl(logits[second], logits[first]),
                 cam_iou=iou)
         else:
             results['cam_iou_all'] = iou
@@ -133,6 +140,7 @@ def analyse(logits: Dict[str, torch.Tensor], labels: torch.Tensor,
             of=others,
             top1_agreement=top1_agreement(logits[first], ensemble),
             kl=kl_divergence(ensemble, logits[first]),
+            kl_authors=fidelity_kl(ensemble, logits[first]),
             ensemble_accuracy=(ensemble.argmax(dim=1) == labels).float().mean(
             ).item())
     return results
@@ -196,7 +204,13 @@ def parse_args(argv=None):
     parser.add_argument('--affinity', action='store_true',
                         help='also evaluate under the training augmentation')
     parser.add_argument('--aug-config', help='config whose train pipeline '
-                        '--affinity applies (default: DATA_CONFIG)')
+                        '(and base_pipeline) --affinity applies (default: '
+                        'DATA_CONFIG)')
+    parser.add_argument(
+        '--affinity-base', choices=['crop', 'test'], default='crop',
+        help="affinity's denominator: the views of the config's "
+        "base_pipeline (the authors': RandomResizedCrop alone; default) or "
+        'the test views')
     parser.add_argument('--max-images', type=int, default=0,
                         help='only the first N images (default: all)')
     parser.add_argument('--batch-size', type=int, default=100)
@@ -240,7 +254,25 @@ def main(argv=None) -> dict:
                      for name, _, checkpoint in args.model})
 
     if args.affinity:
-        aug_cfg = Config.fromfile(args.aug_config or args.data_config)
+        aug_cfg = data_cfg if args.aug_config is None else Config.fromfile(
+            args.aug_config)
+        base_logits = logits
+        if args.affinity_base == 'crop':
+            if 'base_pipeline' not in aug_cfg:
+                raise SystemExit(
+                    f'{args.aug_config or args.data_config} defines no '
+                    'base_pipeline (the RandomResizedCrop-only views '
+                    "affinity divides by): add one, or pass "
+                    '--affinity-base test to divide by the test views.')
+            set_random_seed(args.seed + 1)
+            base_logits, base_labels, _ = run_models(
+                models,
+                build_loader(data_cfg, args.split, args.batch_size,
+                             args.max_images, pipeline=aug_cfg.base_pipeline),
+                args.threshold, args.device)
+            if not torch.equal(base_labels, labels):
+                raise RuntimeError('the base pass saw other images than '
+                                   'the test pass.')
         set_random_seed(args.seed)
         aug_loader = build_loader(
             data_cfg, args.split, args.batch_size, args.max_images,
@@ -252,10 +284,12 @@ def main(argv=None) -> dict:
                                'the base pass.')
         for name in models:
             correct_aug = aug_logits[name].argmax(dim=1) == labels
-            correct_base = logits[name].argmax(dim=1) == labels
+            correct_base = base_logits[name].argmax(dim=1) == labels
             results['models'][name].update(
                 accuracy_augmented=correct_aug.float().mean().item(),
+                accuracy_base=correct_base.float().mean().item(),
                 affinity=affinity(correct_aug, correct_base))
+        results['affinity_base'] = args.affinity_base
         results['aug_config'] = args.aug_config or args.data_config
 
     print(format_table(results))

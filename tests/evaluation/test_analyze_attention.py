@@ -45,11 +45,17 @@ def test_tool_reports_pairs_ensemble_and_affinity(checkpoints, image_folder,
     --affinity adds the augmented accuracy; the JSON holds what was
     printed."""
     out = str(tmp_path / 'results.json')
+    # affinity's base views: here the test views themselves, so the base
+    # accuracy must be the test accuracy
+    aug_config = tmp_path / 'aug.py'
+    aug_config.write_text(f"_base_ = ['{STUDENT}']\n"
+                          'base_pipeline = {{_base_.pipeline}}\n')
     results = main([
         STUDENT, '--model', 'distilled', DISTILL, checkpoints['distill'],
         '--model', 'plain', STUDENT, checkpoints['student'], '--model',
         'teacher', TEACHER, checkpoints['teacher'], '--affinity', '--out',
-        out, '--batch-size', '8', '--cfg-options',
+        out, '--batch-size', '8', '--aug-config', str(aug_config),
+        '--cfg-options',
         *data_root_options(image_folder)
     ])
     same = results['pairs']['distilled-plain']
@@ -65,7 +71,10 @@ def test_tool_reports_pairs_ensemble_and_affinity(checkpoints, image_folder,
     assert 0 <= results['cam_iou_all'] <= results['pairs'][
         'distilled-teacher']['cam_iou']
     assert results['ensemble']['of'] == ['plain', 'teacher']
-    assert 'affinity' in results['models']['teacher']
+    for row in results['models'].values():
+        assert row['accuracy_base'] == pytest.approx(row['accuracy'])
+        assert row['affinity'] == pytest.approx(
+            row['accuracy_augmented'] / row['accuracy'])
     with open(out) as file:
         assert json.load(file)['pairs'] == results['pairs']
     assert 'CAM IoU of all 3 models' in capsys.readouterr().out
@@ -140,6 +149,9 @@ def test_two_different_models_match_measurements_by_hand(
     kl = float((log_p_t.exp() * (log_p_t - logits['s'].log_softmax(1))).sum(
         1).mean())
     assert pair['kl'] == pytest.approx(kl, rel=1e-4)
+    log_p_s = logits['s'].log_softmax(1)
+    kl_s_t = float((log_p_s.exp() * (log_p_s - log_p_t)).sum(1).mean())
+    assert pair['kl_authors'] == pytest.approx(10 * kl_s_t, rel=1e-4)
     iou = float((masks['s'] & masks['t']).sum() /
                 (masks['s'] | masks['t']).sum())
     assert 0 < iou < 1

@@ -29,6 +29,8 @@ cutout = dict(type='Cutout', shape=cutout_size, pad_val=0, prob=1.0)
 pack = dict(type='PackInputs')
 
 weak_pipeline = [crop, flip, rotate, pack]
+# the views affinity divides by (the authors' "base" views): the crop alone
+base_pipeline = [crop, pack]
 strong_pipeline = [crop, flip, rotate, autoaugment, cutout, pack]
 # for digits, whose mirror images are other digits (or none)
 weak_pipeline_noflip = [crop, rotate, pack]
