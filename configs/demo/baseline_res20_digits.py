@@ -2,9 +2,7 @@
 # digits per class (100 images, a fixed seeded draw from the training split),
 # the few-data regime of the paper's Fig. 7-left. The distillation configs
 # train the same student on the same 100 images with the same schedule.
-_base_ = ['./_base_/models.py', './_base_/schedule.py']
-custom_imports = dict(imports=['mmcatkd'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
+_base_ = ['./_base_/models.py', '../_base_/schedules/digits.py']
 
 model = {{_base_.student_model}}
 train_dataloader = dict(

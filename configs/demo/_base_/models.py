@@ -4,7 +4,7 @@
 # `cat_student_model` (the authors' CAT student classifier) so that a
 # distillation config can use them ({{_base_.teacher_model}}); a plain config
 # sets `model` to one of them.
-_base_ = ['./digits.py']
+_base_ = ['../../_base_/datasets/digits.py']
 
 # MDistiller's classifier (teacher, baseline and KD students): nn.Linear with
 # a bias and PyTorch's default init.

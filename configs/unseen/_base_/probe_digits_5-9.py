@@ -2,7 +2,7 @@
 # the demo data): digits 5-9 of scikit-learn's digits, labels 0-4, the demo's
 # pipelines and splits. A backbone trained on other digits is frozen and a
 # new 5-way linear head is trained here.
-_base_ = ['../../demo/_base_/digits.py']
+_base_ = ['../../_base_/datasets/digits.py']
 custom_imports = dict(imports=['mmcatkd'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
