@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, load_tool
 
-
 recipes = load_tool('recipes')
 TABLE = recipes.load_table()
 

@@ -5,7 +5,7 @@ import torch
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
-from tests.reliability.helpers import load_tool
+from tests.conftest import load_tool
 
 
 def _classifier(head, neck=None):

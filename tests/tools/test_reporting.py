@@ -10,7 +10,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub
 
 from mmcatkd.engine.hooks import BestScoreLoggerHook
-from tests.reliability.helpers import load_tool
+from tests.conftest import load_tool
 
 
 def _write_run(work_dir, *validations, timestamp='20260101_000000'):
