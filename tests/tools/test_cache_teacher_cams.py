@@ -1,5 +1,6 @@
 """tools/cache_teacher_cams.py and tools/train.py --teacher-cams, end to end:
 build the cache as a user does, train on it, resume."""
+import os
 import os.path as osp
 import re
 import subprocess
@@ -27,36 +28,55 @@ def _tool(name, *args):
 
 
 @pytest.mark.slow
-def test_cache_then_train_and_resume_without_the_teacher(tmp_path):
-    """The tool prints the size first, then chunks with an ETA; training with
-    --teacher-cams checks the cache, logs CE and CAT every step, never builds
-    the teacher (no teacher accuracy) and resumes."""
+def test_sharded_cache_then_ddp_training_and_resume_without_the_teacher(
+        tmp_path):
+    """Two torchrun processes share the chunks of one cache (the size printed
+    first, then chunks with an ETA); two DDP processes (gloo) train on it
+    through tools/dist_train.sh --teacher-cams, checking it first, logging CE
+    and CAT every step, never building the teacher (no teacher accuracy);
+    tools/train.py --resume continues in one process."""
     torch.manual_seed(3)
     teacher = MODELS.build(
         resolve_cfg_path(Config.fromfile(CONFIG).model.teacher.to_dict()))
     ckpt = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
     cams, work_dir = str(tmp_path / 'cams'), str(tmp_path / 'work')
-    result, output = _tool('cache_teacher_cams.py', CONFIG, '--out', cams,
-                           '--chunk-images', '4', '--cfg-options',
-                           f'model.teacher_ckpt={ckpt}')
+    # 20 images: 10 per DDP process, one batch of 8 each
+    options = [
+        '--cfg-options', f'model.teacher_ckpt={ckpt}',
+        'train_dataloader.dataset.num_per_class=2'
+    ]
+    result = subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+        '2', '--master_port', '29517',
+        osp.join(PROJECT_ROOT, 'tools', 'cache_teacher_cams.py'), CONFIG,
+        '--out', cams, '--chunk-images', '4', '--launcher', 'pytorch',
+        *options
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=PROJECT_ROOT,
+                            timeout=300)
+    output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    assert re.search(r'10 images x 162 views x 10 classes x 2x2 in float16: '
-                     r'0\.000 GiB \(1620 teacher forwards\)', result.stdout)
-    assert re.findall(r'chunk \d/3 .*ETA', result.stderr) and (
-        'cache complete' in result.stdout)
+    assert re.search(r'20 images x 162 views x 10 classes x 2x2 in float16: '
+                     r'0\.000 GiB \(3240 teacher forwards\)', result.stdout)
+    assert len(re.findall(r'rank [01]: chunk \d/\d .*ETA', output)) == 5
+    assert 'cache complete' in result.stdout
 
-    options = ['--cfg-options', f'model.teacher_ckpt={ckpt}']
-    result, first = _tool('train.py', CONFIG, '--work-dir', work_dir,
-                          '--teacher-cams', cams, *options)
+    result = subprocess.run(
+        ['bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CONFIG,
+         '2', '--work-dir', work_dir, '--teacher-cams', cams, *options],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        env=dict(os.environ, PYTHON=sys.executable, PORT='29518'))
+    first = result.stdout + result.stderr
     assert result.returncode == 0, first[-3000:]
     losses = re.findall(r'student\.loss: (\S+)\s+distill\.loss_cat: (\S+)',
                         first)
-    assert len(losses) == 2  # 2 epochs x 1 iteration (10 images, batch 8)
+    assert len(losses) == 2  # 2 epochs x 1 iteration, logged by rank 0
     assert 'teacher.accuracy' not in first and 'accuracy/top1' in first
     result, second = _tool('train.py', CONFIG, '--work-dir', work_dir,
                            '--teacher-cams', cams, '--resume', *options,
                            'train_cfg.max_epochs=3')
     assert result.returncode == 0, second[-3000:]
     assert 'resumed epoch: 2' in second and 'Epoch(train) [3]' in second
-
