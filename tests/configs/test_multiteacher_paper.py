@@ -98,3 +98,36 @@ def test_lr_of_every_epoch_is_the_authors(config, epochs, steps):
         optimizer.step()
         for scheduler in schedulers:
             scheduler.step()
+
+
+@pytest.mark.slow
+def test_teacher_starts_from_torchvisions_imagenet_resnet50(
+        tmp_path, monkeypatch):
+    """The teacher configs fine-tune torchvision's ImageNet ResNet-50: every
+    backbone tensor of torchvision://resnet50 lands in the MMPretrain
+    backbone under the same name (a random torchvision model stands in for
+    the download, put where the scheme looks for it)."""
+    import torchvision
+    from mmengine.registry import DefaultScope
+    from mmengine.runner.checkpoint import get_torchvision_models
+    from mmpretrain.registry import MODELS
+
+    import mmcatkd  # noqa: F401
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet50().state_dict()
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path))
+    cached = tmp_path / 'checkpoints' / osp.basename(
+        get_torchvision_models()['resnet50'])
+    cached.parent.mkdir()
+    torch.save(reference, cached)
+    cfg = Config.fromfile(osp.join(PAPER, 'teachers',
+                                   'resnet50_weak_cifar100.py'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    backbone = model.backbone.state_dict()
+    loaded = [key for key in reference if not key.startswith('fc.')]
+    assert set(loaded) == set(backbone)
+    for key in loaded:
+        assert torch.equal(backbone[key], reference[key]), key
+    assert model.head.fc.weight.shape == (100, 2048)
