@@ -137,6 +137,7 @@ def test_data_preprocessor_runs_once_per_train_step():
     assert calls == ['data_preprocessor']
 
 
+@pytest.mark.slow
 def test_compiled_forward_gives_the_eager_losses():
     """torch.compile (dynamo, eager backend: no C compiler in the test)
     traces the CAT-KD loss forward, recorder hooks and contexts included,
