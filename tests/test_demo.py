@@ -95,6 +95,38 @@ def test_cams_png_is_a_readable_figure(demo_runs):
     assert width >= 600 and height >= 800
 
 
+def test_reported_teacher_accuracy_is_its_checkpoints_on_the_test_split(
+        demo_runs):
+    """The teacher's top-1 in results.json is what its saved checkpoint
+    scores on the quick run's test images, recomputed here from the
+    checkpoint and the stage's config."""
+    from mmengine.runner import Runner
+
+    from mmcatkd.apis import build_classifier
+    from mmcatkd.utils import checkpoint_state_dict
+    demo = load_tool('demo')
+    cfg = demo.load_stage_config(demo.STAGES[0], demo_runs['work_dir'], True,
+                                 demo_runs['teacher_ckpt'])
+    model = build_classifier(cfg.model.to_dict(),
+                             cfg.get('data_preprocessor'))
+    model.load_state_dict(checkpoint_state_dict(demo_runs['teacher_ckpt']))
+    model.eval()
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader.to_dict(), num_workers=0,
+             persistent_workers=False))
+    correct = total = 0
+    with torch.no_grad():
+        for batch in loader:
+            data = model.data_preprocessor(batch, False)
+            predicted = model(data['inputs'], mode='tensor').argmax(dim=1)
+            labels = torch.cat([s.gt_label for s in data['data_samples']])
+            correct += int((predicted == labels).sum())
+            total += len(labels)
+    assert total == demo.QUICK_TEST_IMAGES
+    assert demo_runs['first_results']['stages'][0]['top1'] == pytest.approx(
+        100.0 * correct / total, abs=0.01)
+
+
 def test_second_run_reuses_the_teacher_and_says_so(demo_runs):
     """A second run in the same work directory evaluates the saved teacher
     instead of training it again (the checkpoint is untouched), says so, and

@@ -15,10 +15,11 @@ from collections import OrderedDict
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmcatkd.apis.loading import STUDENT_PREFIX
 from mmcatkd.engine.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.utils import strip_prefix
 
-STUDENT_PREFIX = 'architecture.'
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
              'mmengine_version', 'time')
@@ -32,9 +33,7 @@ def student_checkpoint(checkpoint: dict) -> dict:
             not a MMRazor distillation checkpoint).
     """
     state = checkpoint.get('state_dict', checkpoint)
-    student_state = OrderedDict(
-        (key[len(STUDENT_PREFIX):], value) for key, value in state.items()
-        if key.startswith(STUDENT_PREFIX))
+    student_state = OrderedDict(strip_prefix(state, STUDENT_PREFIX))
     if not student_state:
         raise KeyError(
             'no student weights (keys starting with "architecture.") in the '

@@ -27,6 +27,7 @@ from torch import nn
 
 from ..compat import safe_torch_load
 from ..engine.atomic_file import atomic_torch_save
+from ..utils import strip_data_parallel
 from ..version import __version__
 
 SOURCES = ('mdistiller', 'torchvision')
@@ -101,9 +102,7 @@ def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
         raise ValueError(f'{path} holds no {source} state dict (a mapping of '
                          'parameter names to tensors).')
     # DataParallel / DistributedDataParallel checkpoints prefix every key.
-    return OrderedDict(
-        (key[len('module.'):] if key.startswith('module.') else key, value)
-        for key, value in state_dict.items())
+    return OrderedDict(strip_data_parallel(state_dict))
 
 
 def check_registration_order(keys: Sequence[str]) -> None:

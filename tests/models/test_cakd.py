@@ -1,5 +1,6 @@
 """CAKD (ACCV 2022): projectors, teacher attention maps, the lambda(e)
 schedule and a few training steps with tiny stand-ins."""
+import copy
 import os.path as osp
 
 import pytest
@@ -15,7 +16,8 @@ from mmcatkd.models.connectors import (GroupwiseLinearConnector,
                                        PartialCrossAttentionConnector,
                                        token_groups)
 from mmcatkd.models.losses import CAKDLoss
-from tests.conftest import TEST_CONFIGS, build_model, model_cfg, random_batch
+from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, build_model, model_cfg,
+                            random_batch)
 
 TINY = osp.join(TEST_CONFIGS, 'cakd_tiny.py')
 DISTILL_LOSSES = ('loss_qk', 'loss_vv', 'loss_logits', 'loss_cls_token',

@@ -7,7 +7,7 @@ from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 from torch import nn
 
-from ...utils import state_dict_differences
+from ...utils import state_dict_differences, strip_prefix
 
 
 class CheckpointMismatchError(ValueError):
@@ -62,8 +62,8 @@ class CheckpointMatchHook(Hook):
         if mismatch is None:
             return
         hint = 'check that the checkpoint was written with this config'
-        if any(key.startswith('architecture.')
-               for key in checkpoint.get('state_dict', checkpoint)):
+        if strip_prefix(checkpoint.get('state_dict', checkpoint),
+                        'architecture.'):
             hint = ('it is a distillation checkpoint: test its student '
                     'with the distillation config, or export the student '
                     'first with tools/export_student.py')
