@@ -52,6 +52,7 @@ class RawAndEMAValLoop(ValLoop):
     def _evaluate(self, teacher: bool = False) -> Dict[str, float]:
         """One pass over the dataloader (the student, or the teacher on the
         algorithm's data preprocessing) and its metrics."""
+        self.val_loss.clear()  # run_iter collects losses a model may return
         for idx, data_batch in enumerate(self.dataloader):
             if not teacher:
                 self.run_iter(idx, data_batch)
