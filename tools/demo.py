@@ -179,7 +179,7 @@ def prepare_teacher_cams(cfg: Config, work_dir: str) -> dict:
     print(f'\n=== Teacher-CAM cache: {builder.shape[0]} training digits x '
           f'{builder.shape[1]} crops = {views} teacher forwards, '
           f'{builder.nbytes / 2**20:.1f} MiB, in {folder} ===', flush=True)
-    tic = time.perf_counter()
+    tic, cpu_tic = time.perf_counter(), time.process_time()
     summary = builder.build(log=lambda line: print(line, flush=True))
     if summary['chunks'] == 0 and osp.isfile(record_path):
         with open(record_path) as f:
@@ -189,34 +189,36 @@ def prepare_teacher_cams(cfg: Config, work_dir: str) -> dict:
     record = dict(
         folder=folder,
         views=views,
-        build_seconds=round(time.perf_counter() - tic, 1))
+        build_seconds=round(time.perf_counter() - tic, 1),
+        build_cpu_seconds=round(time.process_time() - cpu_tic, 1))
     atomic_json_dump(record, record_path)
     return dict(record, reused=False)
 
 
 def teacher_cams_saving(cache: dict, configs: List[Config]) -> dict:
-    """Teacher forwards the cached CAT stages skipped and the time they
-    would have taken at the build's rate (its batched forwards), net of the
-    build when this run made it."""
+    """Teacher forwards the cached CAT stages skipped and the CPU time they
+    would have taken at the build's rate (its batched forwards; CPU time,
+    which other programs' load changes little), net of the build when this
+    run made it."""
     skipped = sum(cfg.train_cfg.max_iters * cfg.train_dataloader.batch_size
                   for cfg in configs)
-    seconds_per_view = cache['build_seconds'] / cache['views']
-    saved = skipped * seconds_per_view
-    spent = 0 if cache['reused'] else cache['build_seconds']
+    saved = skipped * cache['build_cpu_seconds'] / cache['views']
+    spent = 0 if cache['reused'] else cache['build_cpu_seconds']
     return dict(
         skipped_teacher_forwards=skipped,
-        saved_seconds=round(saved, 1),
+        saved_cpu_seconds=round(saved, 1),
         build_seconds=cache['build_seconds'],
+        build_cpu_seconds=cache['build_cpu_seconds'],
         reused=cache['reused'],
-        net_saved_seconds=round(saved - spent, 1),
+        net_saved_cpu_seconds=round(saved - spent, 1),
         text=(f'Teacher CAMs from a cache of {cache["views"]} views '
               f'({"reused" if cache["reused"] else "built"}; the build took '
-              f'{cache["build_seconds"]:.0f} s). The {len(configs)} CAT '
+              f'{cache["build_seconds"]:.0f} s, CPU time '
+              f'{cache["build_cpu_seconds"]:.0f} s). The {len(configs)} CAT '
               f'students skipped {skipped} teacher forwards, about '
-              f'{saved:.0f} s at the build\'s rate (batches of 512, so '
-              f'likely more): net '
-              f'{saved - spent:+.0f} s this run, {saved:+.0f} s on every '
-              'run that reuses it.'))
+              f'{saved:.0f} s of CPU time at the build\'s rate (batches of '
+              f'512, so likely more): net {saved - spent:+.0f} s this run, '
+              f'{saved:+.0f} s on every run that reuses the cache.'))
 
 
 def load_stage_config(stage: Stage, work_dir: str, quick: bool,
