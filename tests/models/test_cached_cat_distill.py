@@ -161,6 +161,27 @@ def test_a_shuffled_view_or_image_index_changes_the_loss(
     assert abs(wrong - right) > 1e-5 * abs(right)
 
 
+def test_cached_step_under_autocast_logs_the_fp32_loss_of_its_cams(
+        teacher_ckpt, caches):
+    """Under bf16 autocast the student's CAMs come out of bf16 convolutions,
+    the teacher's come from the cache unchanged, and the logged CAT loss is
+    the fp32 loss of exactly those CAMs."""
+    cfg = _config(teacher_ckpt)
+    cached = _cached(teacher_ckpt, caches['float16'])
+    inputs, samples = _batch(cfg, cached)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        logged = cached.loss(inputs, samples)['distill.loss_cat']
+    recorders = cached.distiller
+    cams_S = recorders.student_recorders.recorders['cam'].get_record_data()
+    cams_T = recorders.teacher_recorders.recorders['cam'].get_record_data()
+    assert cams_S.dtype == torch.bfloat16 and cams_T.dtype == torch.float32
+    assert torch.equal(cams_T, cached.teacher_cams(samples, inputs.device))
+    reference = cached.distiller.distill_losses['loss_cat'](cams_S.float(),
+                                                           cams_T)
+    assert logged.dtype == torch.float32
+    torch.testing.assert_close(logged, reference, rtol=1e-6, atol=1e-7)
+
+
 def test_a_killed_build_redoes_only_unfinished_chunks(teacher_ckpt, caches,
                                                       tmp_path):
     """A build stopped after one chunk, with garbage in the rows of a chunk
