@@ -184,7 +184,7 @@ def _table(table: Dict, entry: Dict) -> List[str]:
         why = f'`{row["switch"]}`: {row["reason"]}' if 'ours' in row else ''
         authors = _cell(row['authors']) + (
             f' ({_cell(row["source"])})' if row.get('source') else '')
-        lines.append(f'| {table["fields"][field]["label"]} | '
+        lines.append(f'| {_cell(table["fields"][field]["label"])} | '
                      f'{authors} | {ours} | '
                      f'{"`" + key + "`" if key else "(reported)"} | {why} |')
     return lines + ['']

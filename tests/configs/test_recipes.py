@@ -28,6 +28,13 @@ def test_every_experiment_config_is_in_the_table():
     assert missing_files == []
 
 
+def test_every_field_is_a_key_and_a_label():
+    """Each field names a config key (or null) and a label, nothing else (a
+    comma in an unquoted flow-style label would split it)."""
+    assert {name: sorted(field) for name, field in TABLE['fields'].items()
+            if sorted(field) != ['key', 'label']} == {}
+
+
 def test_every_difference_names_switch_and_reason():
     """Rows where ours differs from the authors' name the switch that gives
     the authors' value and a reason; no row claims a difference that is

@@ -3,9 +3,8 @@
 # schedule of the CAT-KD runs (./catkd.py). DKD's CIFAR-100 settings: CE
 # (weight 1) + DKD with alpha 1, beta 8, tau 4. The teacher is frozen in eval
 # mode (FrozenTeacherDistill, as MDistiller; it also reads `cfg_path` models).
-#
-# Not reproduced: DKD's 20-epoch linear warm-up of the DKD loss weight.
-# MMRazor has no loss-weight schedule (its own DKD config has no warm-up).
+# The DKD loss is ramped in over the first 20 epochs as in DKD/MDistiller
+# (weight min(epoch / 20, 1), 1-based epochs).
 _base_ = [
     '../../_base_/datasets/cifar100_bs64.py',
     '../../_base_/schedules/cifar100_240e.py',
@@ -42,3 +41,14 @@ model = dict(
                     from_student=True, recorder='gt_labels', data_idx=1)))))
 
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+
+# DKD's warm-up: loss_dkd.loss_weight = min((epoch + 1) / 20, 1) before each
+# (0-based) epoch
+custom_hooks = [
+    dict(
+        type='DistillLossWeightHook',
+        start_epoch=-1,
+        divisor=20,
+        max_weight=1.0,
+        loss_name='loss_dkd')
+]
