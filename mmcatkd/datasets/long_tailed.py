@@ -8,12 +8,13 @@ imbalance factor 100, the exponential profile of Cao et al. (LDAM, NeurIPS
 500 down to 5 for CIFAR-100 (10,847 in all, the count of the authors'
 ``CIFAR100_train_imb100.txt``).
 """
-import copy
 from typing import List, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset, force_full_init
+from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
+
+from .label_subset import LabelSubsetDataset
 
 
 def long_tailed_counts(n_max: int, num_classes: int,
@@ -31,7 +32,7 @@ def long_tailed_counts(n_max: int, num_classes: int,
 
 
 @DATASETS.register_module()
-class LongTailedDataset:
+class LongTailedDataset(LabelSubsetDataset):
     """A balanced data set cut to an exponential long-tailed profile.
 
     Class i (in label order) keeps :func:`long_tailed_counts` images, where
@@ -53,44 +54,24 @@ class LongTailedDataset:
                  imbalance_factor: float = 100,
                  seed: int = 0,
                  lazy_init: bool = False) -> None:
-        if isinstance(dataset, dict):
-            dataset = DATASETS.build(dataset)
-        if not hasattr(dataset, 'get_cat_ids'):
-            raise TypeError('LongTailedDataset wraps a data set with '
-                            'get_cat_ids (an MMPretrain BaseDataset), got '
-                            f'{type(dataset).__name__}.')
         if isinstance(imbalance_factor, bool) or not (
                 isinstance(imbalance_factor, (int, float))
                 and imbalance_factor > 1):
             raise ValueError('imbalance_factor must be a number > 1 '
                              f'(n_max / n_min), got {imbalance_factor!r}.')
-        self.dataset = dataset
+        super().__init__(dataset)
         self.imbalance_factor = imbalance_factor
         self.seed = seed
-        self._fully_initialized = False
-        if not lazy_init:
-            self.full_init()
+        self._init_unless_lazy(lazy_init)
 
-    @property
-    def metainfo(self) -> dict:
-        """The wrapped data set's metainfo: all K classes."""
-        return copy.deepcopy(self.dataset.metainfo)
-
-    def full_init(self) -> None:
-        """Choose the kept images (once)."""
-        if self._fully_initialized:
-            return
-        self.dataset.full_init()
-        labels = np.array([
-            self.dataset.get_cat_ids(index)[0]
-            for index in range(len(self.dataset))
-        ])
-        num_classes = len(self.dataset.metainfo['classes'])
+    def draw(self, labels: np.ndarray,
+             rng: np.random.Generator) -> List[np.ndarray]:
+        """Class i keeps :func:`long_tailed_counts` images."""
+        num_classes = len(self.metainfo['classes'])
         members = [np.flatnonzero(labels == label)
                    for label in range(num_classes)]
         counts = long_tailed_counts(
             max(len(m) for m in members), num_classes, self.imbalance_factor)
-        rng = np.random.default_rng(self.seed)
         kept = []
         for label, (images, count) in enumerate(zip(members, counts)):
             if len(images) < count:
@@ -99,26 +80,4 @@ class LongTailedDataset:
                     f'long-tailed profile keeps {count}: wrap a balanced '
                     'data set.')
             kept.append(rng.choice(images, count, replace=False))
-        self.indices = np.sort(np.concatenate(kept)).tolist()
-        self._fully_initialized = True
-
-    @force_full_init
-    def get_data_info(self, index: int) -> dict:
-        return self.dataset.get_data_info(self.indices[index])
-
-    @force_full_init
-    def get_cat_ids(self, index: int) -> List[int]:
-        return self.dataset.get_cat_ids(self.indices[index])
-
-    @force_full_init
-    def get_gt_labels(self) -> np.ndarray:
-        return np.array(
-            [self.get_cat_ids(index)[0] for index in range(len(self))])
-
-    @force_full_init
-    def __getitem__(self, index: int) -> dict:
-        return self.dataset[self.indices[index]]
-
-    @force_full_init
-    def __len__(self) -> int:
-        return len(self.indices)
+        return kept

@@ -6,12 +6,13 @@ CAT alone on some classes of CIFAR-100 and tests it on the classes it never
 saw; the authors' options are REDUCTION, RESERVED_CLASS_NUM and
 RESERVED_RATE.
 """
-import copy
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset, force_full_init
+from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
+
+from .label_subset import LabelSubsetDataset
 
 
 def resolve_classes(classes: Optional[Sequence[Union[int, str]]],
@@ -56,7 +57,7 @@ def resolve_classes(classes: Optional[Sequence[Union[int, str]]],
 
 
 @DATASETS.register_module()
-class ReducedClassDataset:
+class ReducedClassDataset(LabelSubsetDataset):
     """A data set restricted to some classes and a fraction of their images.
 
     Keeps the images of the given classes (or of the first ``num_classes``)
@@ -87,40 +88,19 @@ class ReducedClassDataset:
                  rate: float = 1.0,
                  seed: int = 0,
                  lazy_init: bool = False) -> None:
-        if isinstance(dataset, dict):
-            dataset = DATASETS.build(dataset)
-        if not hasattr(dataset, 'get_cat_ids'):
-            raise TypeError('ReducedClassDataset wraps a data set with '
-                            f'get_cat_ids (an MMPretrain BaseDataset), got '
-                            f'{type(dataset).__name__}.')
+        super().__init__(dataset)
         if isinstance(rate, bool) or not (isinstance(rate, (int, float))
                                           and 0 < rate <= 1):
             raise ValueError(f'rate must be a number in (0, 1], got {rate!r}.')
-        self.dataset = dataset
-        self._metainfo = dataset.metainfo
         self.kept_classes = resolve_classes(classes, num_classes,
                                             self._metainfo['classes'])
         self.rate = rate
         self.seed = seed
-        self._fully_initialized = False
-        if not lazy_init:
-            self.full_init()
+        self._init_unless_lazy(lazy_init)
 
-    @property
-    def metainfo(self) -> dict:
-        """The wrapped data set's metainfo: all K classes."""
-        return copy.deepcopy(self._metainfo)
-
-    def full_init(self) -> None:
-        """Choose the kept images (once)."""
-        if self._fully_initialized:
-            return
-        self.dataset.full_init()
-        labels = np.array([
-            self.dataset.get_cat_ids(index)[0]
-            for index in range(len(self.dataset))
-        ])
-        rng = np.random.default_rng(self.seed)
+    def draw(self, labels: np.ndarray,
+             rng: np.random.Generator) -> List[np.ndarray]:
+        """Of each kept class, ``round(rate * n_class)`` images (>= 1)."""
         kept = []
         for label in self.kept_classes:
             members = np.flatnonzero(labels == label)
@@ -129,29 +109,7 @@ class ReducedClassDataset:
                                  'wrapped data set.')
             count = max(1, int(round(self.rate * len(members))))
             kept.append(rng.choice(members, count, replace=False))
-        self.indices = np.sort(np.concatenate(kept)).tolist()
-        self._fully_initialized = True
-
-    @force_full_init
-    def get_data_info(self, index: int) -> dict:
-        return self.dataset.get_data_info(self.indices[index])
-
-    @force_full_init
-    def get_cat_ids(self, index: int) -> List[int]:
-        return self.dataset.get_cat_ids(self.indices[index])
-
-    @force_full_init
-    def get_gt_labels(self) -> np.ndarray:
-        return np.array(
-            [self.get_cat_ids(index)[0] for index in range(len(self))])
-
-    @force_full_init
-    def __getitem__(self, index: int) -> dict:
-        return self.dataset[self.indices[index]]
-
-    @force_full_init
-    def __len__(self) -> int:
-        return len(self.indices)
+        return kept
 
     def __repr__(self) -> str:
         return (f'ReducedClassDataset({len(self)} of {len(self.dataset)} '
