@@ -41,6 +41,7 @@ from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      input_size_of, inspect_cams,
                                      legal_resolutions, load_config,
                                      pair_problem)
+from mmcatkd.engine.cli import user_errors_as_messages
 from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
 
@@ -213,6 +214,11 @@ class StopAfterWindow(Hook):
 
 def main(argv=None):
     args = parse_args(argv)
+    with user_errors_as_messages('check_pair.py'):
+        return check(args)
+
+
+def check(args) -> int:
     teacher_cfg, student_cfg, size_cfg = model_cfgs(args)
     input_size = args.input_size or input_size_of(size_cfg)
     teacher = build_classifier(teacher_cfg)
