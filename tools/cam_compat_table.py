@@ -122,7 +122,10 @@ FAMILIES: List[Family] = [
 
 
 def build(cfg_model: Dict):
+    import torch
+
     from mmcatkd.apis.loading import build_classifier
+    torch.manual_seed(0)
     return build_classifier(cfg_model)
 
 
