@@ -216,9 +216,10 @@ def teacher_cams_saving(cache: dict, configs: List[Config]) -> dict:
               f'{cache["build_seconds"]:.0f} s, CPU time '
               f'{cache["build_cpu_seconds"]:.0f} s). The {len(configs)} CAT '
               f'students skipped {skipped} teacher forwards, about '
-              f'{saved:.0f} s of CPU time at the build\'s rate (batches of '
-              f'512, so likely more): net {saved - spent:+.0f} s this run, '
-              f'{saved:+.0f} s on every run that reuses the cache.'))
+              f'{saved:.0f} s of CPU time at the build\'s rate: net '
+              f'{saved - spent:+.0f} s this run, {saved:+.0f} s on every run '
+              'that reuses the cache (an estimate; docs/demo.md has measured '
+              'runs).'))
 
 
 def load_stage_config(stage: Stage, work_dir: str, quick: bool,
