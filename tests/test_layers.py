@@ -17,7 +17,7 @@ LAYERS = {
     'models': 1, 'evaluation': 1, 'datasets': 1,
     'apis': 2, 'engine': 2, 'visualization': 2, 'benchmark': 2,
     'converters': 2,
-    'tools': 3,
+    'tools': 3, 'run': 3,  # mmcatkd.run starts tools
 }
 #: within layer 1, who may import whom (layers 0 and 2 mix freely)
 SAME_LAYER = {

@@ -1,17 +1,16 @@
 """tools/linear_probe.py: a new linear head on a frozen student (CAT-KD
 Table 9's protocol), on the digits data."""
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
 
-sys.path.insert(0, osp.join(PROJECT_ROOT, 'tools'))
-from linear_probe import linear_probe, main  # noqa: E402
+linear_probe = load_tool('linear_probe').linear_probe
+main = load_tool('linear_probe').main
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 PROBE = osp.join(PROJECT_ROOT, 'configs', 'unseen', '_base_',

@@ -2,7 +2,6 @@
 distillation checkpoint (CAT-KD Figs. 2, 5, 6)."""
 import glob
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -12,10 +11,10 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmrazor.registry import MODELS as RAZOR_MODELS
 
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, image_folder  # noqa
+from tests.conftest import TEST_CONFIGS, image_folder, load_tool  # noqa
 
-sys.path.insert(0, osp.join(PROJECT_ROOT, 'tools'))
-from visualize_cam import main, visualize_cam  # noqa: E402
+main = load_tool('visualize_cam').main
+visualize_cam = load_tool('visualize_cam').visualize_cam
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
