@@ -293,6 +293,12 @@ def test_a_cache_of_another_dataset_or_pipeline_is_refused(
         check_cache_matches_data(cache, same, plain)
 
 
+def test_catdistill_given_a_cache_names_the_cached_algorithm(
+        teacher_ckpt, caches):
+    with pytest.raises(ValueError, match="type='CachedCATDistill'"):
+        _model(_config(teacher_ckpt), teacher_cams=caches['float32'])
+
+
 def test_training_without_the_data_check_is_refused(teacher_ckpt, caches):
     cfg = _config(teacher_ckpt)
     cached = _cached(teacher_ckpt, caches['float32'])

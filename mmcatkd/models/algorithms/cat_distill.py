@@ -50,6 +50,11 @@ class CATDistill(FrozenTeacherDistill):
                  teacher: Union[BaseModel, Dict],
                  channels_last: bool = False,
                  **kwargs) -> None:
+        if 'teacher_cams' in kwargs:
+            raise ValueError(
+                "CATDistill runs the teacher: to read its CAMs from a cache "
+                "use type='CachedCATDistill' (tools/train.py CONFIG "
+                '--teacher-cams DIR switches a config).')
         super().__init__(distiller=distiller, teacher=teacher, **kwargs)
         self.channels_last = channels_last
         if channels_last:
