@@ -77,6 +77,24 @@ def test_state_dict_carries_the_chosen_beta():
         fresh.auto_beta.beta.item() * plain, rel=1e-6)
 
 
+def test_resume_mid_window_chooses_the_same_beta():
+    """Interrupted after 2 of 4 window steps and restored from its state
+    into a fresh loss, the window ends with the uninterrupted beta."""
+    batches = [(_cams(i, 1 + i), _cams(50 + i)) for i in range(4)]
+    whole = CATLoss(loss_weight='auto', auto_iters=4)
+    for batch in batches:
+        whole(*batch)
+    first = CATLoss(loss_weight='auto', auto_iters=4)
+    for batch in batches[:2]:
+        first(*batch)
+    resumed = CATLoss(loss_weight='auto')
+    resumed.load_state_dict(first.state_dict())
+    assert not resumed.auto_beta.chosen
+    for batch in batches[2:]:
+        resumed(*batch)
+    assert resumed.auto_beta.beta.item() == whole.auto_beta.beta.item()
+
+
 def test_fixed_weight_keeps_an_empty_state_dict():
     """A numeric beta adds nothing to checkpoints (old ones load strictly)."""
     assert CATLoss(loss_weight=0.5).state_dict() == {}
