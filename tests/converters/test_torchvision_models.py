@@ -18,8 +18,7 @@ from mmcatkd.converters import UnmappedKeysError, build_model
 from mmcatkd.converters.torchvision_models import (
     convert_torchvision_state_dict, convert_torchvision_vit)
 from mmcatkd.models.algorithms import load_teacher_checkpoint
-
-PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import PROJECT_ROOT
 VIT_B_16_CONFIG = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models',
                            'imagenet', 'vit_base_p16.py')
 

@@ -5,7 +5,6 @@ ResNets; the ImageNet MobileNetV1 is checked through its golden MDistiller
 checkpoint.
 """
 import glob
-import importlib.util
 import os.path as osp
 from collections import OrderedDict
 
@@ -21,7 +20,7 @@ from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 convert_teacher, load_source_state_dict,
                                 map_state_dict)
 
-from tests.conftest import GOLDEN, PROJECT_ROOT  # noqa: E402
+from tests.conftest import GOLDEN, PROJECT_ROOT, load_tool  # noqa: E402
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
 GOLDEN_MODELS = osp.join(GOLDEN, 'reference_models')
@@ -55,12 +54,7 @@ def load_converted(config: str, checkpoint: str) -> torch.nn.Module:
 
 
 def load_cli():
-    spec = importlib.util.spec_from_file_location(
-        'convert_teacher_cli', osp.join(PROJECT_ROOT, 'tools',
-                                        'convert_teacher.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('convert_teacher')
 
 
 def test_every_golden_model_has_a_config():
