@@ -88,6 +88,7 @@ def main(argv=None) -> dict:
         cfg = Config.fromfile(args.config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
+        mmcatkd.datasets.check_datasets(cfg, ('train_dataloader', ))
         builder = CacheBuilder(cfg, args.out, args.dtype, args.chunk_images,
                                device)
         shape = builder.shape

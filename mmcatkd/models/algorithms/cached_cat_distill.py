@@ -37,10 +37,15 @@ def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
         raise ValueError(
             'caching teacher CAMs needs the trained teacher: set '
             'model.teacher_ckpt to its checkpoint.')
-    if '://' in teacher_ckpt or not osp.isfile(teacher_ckpt):
+    if '://' in teacher_ckpt:
+        raise ValueError(
+            f'teacher_ckpt {teacher_ckpt} is a URL: the teacher-CAM cache '
+            'hashes the checkpoint, so download it and give its path.')
+    if not osp.isfile(teacher_ckpt):
         raise FileNotFoundError(
-            f'teacher_ckpt {teacher_ckpt} is not a local file: the teacher-CAM'
-            ' cache hashes the checkpoint, so download it first.')
+            f'teacher_ckpt {teacher_ckpt} does not exist: train the teacher '
+            'first (configs/cifar100/teachers/) or convert one with '
+            'tools/convert_teacher.py.')
     return dict(
         teacher=dict(
             config_sha256=canonical_hash(resolve_cfg_path(teacher)),
