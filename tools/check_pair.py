@@ -2,10 +2,11 @@
 
     python tools/check_pair.py TEACHER_CONFIG STUDENT_CONFIG \\
         [--teacher-ckpt T.pth] [--input-size 32] [--no-timing]
-    python tools/check_pair.py mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py \\
+    python tools/check_pair.py \\
+        mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py \\
         mmpretrain::resnet/resnet18_8xb32_in1k.py --no-timing
-    python tools/check_pair.py --data-config configs/cifar100/catkd_resnet32x4_resnet8x4.py \\
-        --teacher-ckpt resnet32x4.pth --iters 782
+    python tools/check_pair.py --teacher-ckpt resnet32x4.pth --iters 782 \\
+        --data-config configs/cifar100/catkd_resnet32x4_resnet8x4.py
 
 Configs are local files or packaged ones (``mmpretrain::...``) defining
 ``model`` (an ``ImageClassifier``). For each model the table says where its
@@ -185,11 +186,11 @@ def auto_beta_window(args, teacher_cfg, student_cfg) -> None:
     except WindowDone:
         pass
     module = auto_betas(runner.model)[0]
+    resolution = cat_loss.get('resolution', 2)
+    maps = 'normalised' if cat_loss.get('normalize', True) else 'raw'
     print(f'\nCAT over iterations {module._window // 2 + 1}-'
           f'{module._window} of the {module._window}-iteration window: '
-          f'{module.measured:.4g} (unweighted, r={cat_loss.get("resolution", 2)}'
-          f', {"normalised" if cat_loss.get("normalize", True) else "raw"} '
-          'CAMs)')
+          f'{module.measured:.4g} (unweighted, r={resolution}, {maps} CAMs)')
     if config_beta not in (None, 'auto'):
         print(f"authors' beta (the config's loss_weight): {config_beta:g} -> "
               f'beta * CAT = {config_beta * module.measured:.4g}')

@@ -24,7 +24,8 @@ Options for studies on the same data (docs/your_own_pair.md):
     python tools/demo.py --beta auto --num-per-class 3 --seed 1 \
         --stages catkd,cat_only --teacher-dir work_dirs/demo/teacher \
         --work-dir work_dirs/auto3_s1
-    python tools/demo.py --teacher-config configs/demo/teacher_convnext_digits.py
+    python tools/demo.py \\
+        --teacher-config configs/demo/teacher_convnext_digits.py
     python tools/demo.py --teacher-cams     # CAT students without the teacher
 """
 import argparse

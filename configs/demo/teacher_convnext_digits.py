@@ -1,6 +1,7 @@
 # A teacher from a family the CAT-KD paper never used: a small ConvNeXt
 # (MMPretrain's ConvNeXt, Liu et al., CVPR 2022) trained on all 1,198
-# training digits, for `tools/demo.py --teacher-config` (docs/your_own_pair.md).
+# training digits, for `tools/demo.py --teacher-config`
+# (docs/your_own_pair.md).
 #
 # Two config changes make its CAMs exact (tools/check_pair.py checks them):
 # `gap_before_final_norm=False` applies the final LayerNorm to the feature map

@@ -17,6 +17,10 @@ class CAMRecorder(ModuleOutputsRecorder):
     head (CAT-KD, Eq. 2, :func:`mmcatkd.models.cams.head_cams`): the head's
     own ``cams`` for ``CAMClsHead``, its ``fc`` as a 1x1 convolution on the
     last map for model-zoo models with a GAP neck and ``LinearClsHead``.
+    Any other head (stacked MLP, class-token, BatchNorm or two-branch heads)
+    raises ``TypeError`` when the recorder is prepared, naming the head and
+    why (:data:`mmcatkd.models.cams.HEAD_REASONS`); docs/cam_compatibility.md
+    lists MMPretrain's families.
 
     Args:
         source (str): the module whose outputs feed the head.
