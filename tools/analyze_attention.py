@@ -37,12 +37,14 @@ from typing import Dict, List, Tuple
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
 
 from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
+                                entry_point)
 from mmcatkd.evaluation import (affinity, cam_masks,
                                 expected_calibration_error, fidelity_kl,
                                 kl_divergence,
@@ -221,7 +223,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override DATA_CONFIG entries, xxx=yyy')
     args = parser.parse_args(argv)
     names = [name for name, _, _ in args.model]
@@ -230,8 +232,10 @@ def parse_args(argv=None):
     return args
 
 
+@entry_point
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    check_output_file(args.out)
     data_cfg = Config.fromfile(args.data_config)
     if args.cfg_options:
         data_cfg.merge_from_dict(args.cfg_options)

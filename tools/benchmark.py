@@ -48,6 +48,7 @@ from mmcatkd.benchmark.measure import (count_work, measure_memory,
 from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
                                         build_variants, make_batch)
 from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.engine.cli import check_output_file, entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 
 MODEL_CFGS = osp.join(
@@ -238,7 +239,7 @@ def run_pair(args: argparse.Namespace) -> dict:
         teacher_cfg, student_cfg = args.teacher_config, args.student_config
         input_size, batch_size = args.input_size, args.batch_size or 32
     if args.clock == 'cpu' and device.type == 'cuda':
-        raise SystemExit('--clock cpu measures nothing of a CUDA step: use '
+        raise ValueError('--clock cpu measures nothing of a CUDA step: use '
                          'the wall clock there.')
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -387,8 +388,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+@entry_point
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    check_output_file(args.out)
     if args.data:
         result = run_data(args)
         print(format_data(result))

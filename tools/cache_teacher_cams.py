@@ -21,10 +21,10 @@ import sys
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmcatkd.apis.teacher_cam_cache import CacheBuilder
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,7 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config entries, xxx=yyy')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser.parse_args(argv)
@@ -79,30 +79,30 @@ def rank_and_world(launcher: str):
     return 0, 1, 0
 
 
+@entry_point
 def main(argv=None) -> dict:
     args = parse_args(argv)
     rank, world_size, local_rank = rank_and_world(args.launcher)
     device = args.device or (f'cuda:{local_rank}'
                              if torch.cuda.is_available() else 'cpu')
-    with user_errors_as_messages('cache_teacher_cams'):
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
-        mmcatkd.datasets.check_datasets(cfg, ('train_dataloader', ))
-        builder = CacheBuilder(cfg, args.out, args.dtype, args.chunk_images,
-                               device)
-        shape = builder.shape
-        print(
-            f'{args.out}: {shape[0]} images x {shape[1]} views x '
-            f'{shape[2]} classes x {shape[3]}x{shape[4]} in '
-            f'{args.dtype}: {builder.nbytes / 2**30:.3f} GiB '
-            f'({shape[0] * shape[1]} teacher forwards)',
-            flush=True)
-        summary = builder.build(
-            rank,
-            world_size,
-            args.batch_size,
-            log=lambda line: print(line, file=sys.stderr, flush=True))
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    mmcatkd.datasets.check_datasets(cfg, ('train_dataloader', ))
+    builder = CacheBuilder(cfg, args.out, args.dtype, args.chunk_images,
+                           device)
+    shape = builder.shape
+    print(
+        f'{args.out}: {shape[0]} images x {shape[1]} views x '
+        f'{shape[2]} classes x {shape[3]}x{shape[4]} in '
+        f'{args.dtype}: {builder.nbytes / 2**30:.3f} GiB '
+        f'({shape[0] * shape[1]} teacher forwards)',
+        flush=True)
+    summary = builder.build(
+        rank,
+        world_size,
+        args.batch_size,
+        log=lambda line: print(line, file=sys.stderr, flush=True))
     state = 'complete' if summary['complete'] else 'other ranks still busy'
     print(f"rank {rank}: {summary['chunks']} chunks, {summary['views']} views "
           f"in {summary['seconds']:.1f} s; cache {state}")

@@ -14,10 +14,11 @@ MobileNetV1). The result loads with ``load_checkpoint(model, DST,
 strict=True)``; see :mod:`mmcatkd.converters.teacher`.
 """
 import argparse
-import pickle
 
-from mmcatkd.compat import CorruptCheckpointError
+import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
+
 from mmcatkd.converters import SOURCES, convert_teacher
+from mmcatkd.engine.cli import entry_point
 
 
 def parse_args(argv=None):
@@ -35,16 +36,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        checkpoint = convert_teacher(args.source, args.src, args.dst,
-                                     args.model)
-    except (OSError, KeyError, ValueError, pickle.UnpicklingError,
-            CorruptCheckpointError) as err:
-        # Bad input (missing or unsafe file, wrong architecture): one
-        # sentence instead of a traceback.
-        raise SystemExit(f'convert_teacher: {err}') from None
+    checkpoint = convert_teacher(args.source, args.src, args.dst, args.model)
     print(f'{args.dst}: {len(checkpoint["state_dict"])} tensors from '
           f'{args.src} for {args.model}')
 

@@ -53,9 +53,12 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmcatkd.apis.teacher_cam_cache import (  # noqa: E402
     CacheBuilder, use_teacher_cams)
+from mmcatkd.compat import (CorruptCheckpointError,  # noqa: E402
+                            UnsafeCheckpointError)
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
 from mmcatkd.engine.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)
+from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
@@ -307,7 +310,13 @@ def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
             and osp.isfile(osp.join(work_dir, TEACHER_CKPT))):
         return None
     with open(record_path) as f:
-        record = json.load(f)
+        try:
+            record = json.load(f)
+        except ValueError as err:
+            raise ValueError(
+                f'{record_path} (the record of an earlier run\'s teacher) is '
+                f'corrupt ({err}): run the demo again with --retrain-teacher.'
+            ) from err
     return record if record.get('settings') == settings else None
 
 
@@ -338,7 +347,12 @@ def run_stage(index: int, total: int, stage: Stage, cfg: Config,
     if reuse is None:
         runner.train()
     else:
-        runner.val()
+        try:
+            runner.val()
+        except (CorruptCheckpointError, UnsafeCheckpointError) as err:
+            raise type(err)(
+                f'{err} It is the teacher an earlier demo run saved: run the '
+                'demo again with --retrain-teacher to train it anew.') from err
     seconds = time.perf_counter() - tic
     top1 = metrics_hook.metrics.get('accuracy/top1')
     chosen = [float(m.beta) for m in auto_betas(runner.model) if m.chosen]
@@ -437,6 +451,7 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
     return table
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -17,7 +17,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmcatkd.apis.loading import STUDENT_PREFIX
 from mmcatkd.engine.atomic_file import atomic_torch_save
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
 
 # meta entries describing the data or the run, still true of the student alone
@@ -72,16 +72,16 @@ def check_output(checkpoint: str, out: str) -> None:
             'output file.')
 
 
+@entry_point
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='where to write the student checkpoint')
     args = parser.parse_args(argv)
-    with user_errors_as_messages('export_student.py'):
-        check_output(args.checkpoint, args.out)
-        exported = student_checkpoint(
-            _load_checkpoint(args.checkpoint, map_location='cpu'))
-        atomic_torch_save(exported, args.out)
+    check_output(args.checkpoint, args.out)
+    exported = student_checkpoint(
+        _load_checkpoint(args.checkpoint, map_location='cpu'))
+    atomic_torch_save(exported, args.out)
     print(f'wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')
 

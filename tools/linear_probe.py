@@ -33,6 +33,7 @@ from torch import nn  # noqa: E402
 
 from mmcatkd.apis import load_classifier  # noqa: E402
 from mmcatkd.engine.atomic_file import atomic_torch_save  # noqa: E402
+from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
 
 
@@ -154,8 +155,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@entry_point
 def main(argv=None) -> None:
     args = parse_args(argv)
+    check_output_file(args.out)
     result = linear_probe(args.config, args.checkpoint, args.probe_config,
                           args.epochs, args.lr, args.batch_size, args.seed,
                           args.device, args.out)

@@ -18,6 +18,9 @@ from typing import Any, Dict, List
 
 import yaml
 
+from mmcatkd.engine.atomic_file import atomic_write
+from mmcatkd.engine.cli import entry_point
+
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TABLE = osp.join(PROJECT_ROOT, 'configs', 'recipes.yml')
 DOC = osp.join(PROJECT_ROOT, 'docs', 'recipes.md')
@@ -221,6 +224,7 @@ def render(table: Dict) -> str:
     return '\n'.join(lines)
 
 
+@entry_point
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('command', choices=['check', 'render'])
@@ -228,8 +232,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     table = load_table()
     if args.command == 'render':
-        with open(DOC, 'w') as file:
-            file.write(render(table))
+        atomic_write(render(table), DOC)
         print(f'wrote {osp.relpath(DOC, PROJECT_ROOT)}')
         return
     problems = [f'not in configs/recipes.yml: {path}'

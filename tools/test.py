@@ -6,14 +6,25 @@
 import argparse
 import os
 import os.path as osp
+import pickle
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.atomic_file import atomic_write
+from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
+                                entry_point)
+
+
+class AtomicDumpResults(DumpResults):
+    """MMEngine's ``DumpResults`` writing its pickle atomically."""
+
+    def compute_metrics(self, results: list) -> dict:
+        atomic_write(pickle.dumps(results), self.out_file_path)
+        return {}
 
 
 def parse_args(argv=None):
@@ -26,7 +37,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config entries, xxx=yyy (lists: key="[a,b]")')
     parser.add_argument(
         '--launcher',
@@ -39,33 +50,34 @@ def parse_args(argv=None):
     return args
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
+    check_output_file(args.out)
     # A missing, unsafe or corrupt checkpoint, a bad config or missing data
     # end with one sentence.
-    with user_errors_as_messages('test.py'):
-        cfg = Config.fromfile(args.config)
-        cfg.launcher = args.launcher
-        if args.cfg_options is not None:
-            cfg.merge_from_dict(args.cfg_options)
-        if args.work_dir is not None:
-            cfg.work_dir = args.work_dir
-        elif cfg.get('work_dir') is None:
-            cfg.work_dir = osp.join('./work_dirs',
-                                    osp.splitext(osp.basename(args.config))[0])
-        cfg.load_from = args.checkpoint
-        # MMEngine loads load_from non-strictly: a checkpoint of another
-        # model would be evaluated with random weights where keys differ.
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='CheckpointMatchHook', on_load_from=True)
-        ]
-        mmcatkd.datasets.check_datasets(cfg, ('test_dataloader', ))
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        if args.out is not None:
-            runner.test_evaluator.metrics.append(
-                DumpResults(out_file_path=args.out))
-        return runner.test()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    # MMEngine loads load_from non-strictly: a checkpoint of another
+    # model would be evaluated with random weights where keys differ.
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        dict(type='CheckpointMatchHook', on_load_from=True)
+    ]
+    mmcatkd.datasets.check_datasets(cfg, ('test_dataloader', ))
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(
+            AtomicDumpResults(out_file_path=args.out))
+    return runner.test()
 
 
 if __name__ == '__main__':

@@ -13,13 +13,14 @@ import os.path as osp
 import sys
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmcatkd.apis.teacher_cam_cache import use_teacher_cams
 from mmcatkd.engine import enable_reliability
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.resume import newest_checkpoint
 
 
@@ -43,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config entries, xxx=yyy (lists: key="[a,b]")')
     parser.add_argument(
         '--teacher-cams',
@@ -70,6 +71,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        if get_device() == 'cpu':
+            raise ValueError(
+                '--amp needs a GPU (CUDA, NPU, MLU or MUSA) and this machine '
+                'has none: leave out --amp (training on the CPU runs in '
+                'fp32).')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
@@ -85,7 +91,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         # After --cfg-options, which may give auto_scale_lr.base_batch_size.
         if 'auto_scale_lr' not in cfg:
-            raise SystemExit('--auto-scale-lr needs auto_scale_lr = '
+            raise ValueError('--auto-scale-lr needs auto_scale_lr = '
                              'dict(base_batch_size=...) in the config.')
         cfg.auto_scale_lr.enable = True
     return cfg
@@ -106,16 +112,15 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
-    with user_errors_as_messages('train.py'):
-        cfg = enable_reliability(
-            resolve_resume(merge_args(Config.fromfile(args.config), args),
-                           args))
-        mmcatkd.datasets.check_datasets(cfg)
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        runner.train()
+    cfg = enable_reliability(
+        resolve_resume(merge_args(Config.fromfile(args.config), args), args))
+    mmcatkd.datasets.check_datasets(cfg)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
 
 
 if __name__ == '__main__':

@@ -32,6 +32,7 @@ from mmpretrain.registry import DATASETS  # noqa: E402
 
 from mmcatkd.apis import load_models  # noqa: E402
 from mmcatkd.engine.atomic_file import atomic_savefig  # noqa: E402
+from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 
 
@@ -68,6 +69,9 @@ def load_images(cfg: Config, paths: Sequence[str]) -> List[np.ndarray]:
     pipeline = Compose(steps)
     images = []
     for path in paths:
+        if osp.isdir(path):
+            raise IsADirectoryError(f'image {path} is a directory: give '
+                                    'image files.')
         if not osp.isfile(path):
             raise FileNotFoundError(f'image {path} does not exist.')
         packed = pipeline(dict(img_path=path))
@@ -88,8 +92,11 @@ def visualize_cam(config: str,
     student, teacher, cfg, ckpt = load_models(config, checkpoint,
                                               teacher_config,
                                               teacher_checkpoint, device)
-    arrays = load_images(cfg, images)
     num_classes = student.head.fc.out_features
+    if isinstance(topk, bool) or not 1 <= topk <= num_classes:
+        raise ValueError(f'--topk {topk} is not between 1 and the '
+                         f'{num_classes} classes of the model.')
+    arrays = load_images(cfg, images)
     names = class_names_of(cfg, ckpt, num_classes)
     # LoadImageFromFile gives BGR; the data preprocessor converts for the
     # model when to_rgb is set, and the picture is flipped to draw it
@@ -126,8 +133,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@entry_point
 def main(argv=None) -> None:
     args = parse_args(argv)
+    check_output_file(args.out)
     visualize_cam(args.config, args.checkpoint, args.images, args.topk,
                   args.binarize, args.teacher_config, args.teacher_ckpt,
                   args.device, args.out)

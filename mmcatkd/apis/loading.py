@@ -52,6 +52,12 @@ def load_weights(model: nn.Module, path: str, checkpoint: dict,
                 f'{path} holds no weights under "{prefix}": give the '
                 'checkpoint of this distillation config, or the student\'s '
                 'own config for an exported student.')
+    elif strip_prefix(state, STUDENT_PREFIX):
+        raise ValueError(
+            f'{path} is a distillation checkpoint (weights under '
+            f'"{STUDENT_PREFIX}" and "{TEACHER_PREFIX}"): give it with its '
+            'distillation config, or export the student first with '
+            'tools/export_student.py.')
     missing, unexpected, reshaped = state_dict_differences(model, state)
     if missing or unexpected or reshaped:
         raise ValueError(

@@ -232,6 +232,26 @@ class CorruptCheckpointError(RuntimeError):
     """A checkpoint file that is truncated or not a checkpoint at all."""
 
 
+def _loader_reason(err: Exception) -> str:
+    """The reason in a ``weights_only`` loader error, in one sentence.
+
+    PyTorch wraps it in advice to retry with the unsafe loader, which
+    mmcatkd never repeats: only the ``WeightsUnpickler error`` itself is
+    kept (e.g. ``Unsupported global: GLOBAL posix.system ...``).
+    """
+    lines = [line.strip() for line in str(err).splitlines()]
+    for index, line in enumerate(lines):
+        if 'WeightsUnpickler error:' in line:
+            rest = line.split('WeightsUnpickler error:', 1)[1].strip()
+            following = [text for text in lines[index + 1:] if text]
+            reason = rest or (following[0] if following else '')
+            break
+    else:
+        reason = next((line for line in lines if line and not line.startswith(
+            ('Weights only load failed', 'Check the documentation'))), '')
+    return reason.split('. ')[0].rstrip('.') or type(err).__name__
+
+
 def safe_torch_load(filename: str, map_location=None):
     """``torch.load`` with ``weights_only=True`` and readable failures.
 
@@ -239,31 +259,49 @@ def safe_torch_load(filename: str, map_location=None):
 
     Raises:
         FileNotFoundError: no file at ``filename``.
+        IsADirectoryError: ``filename`` is a directory.
         UnsafeCheckpointError: the pickle would import or call anything else
             (e.g. ``os.system``).
-        CorruptCheckpointError: the file is truncated or not a checkpoint.
+        CorruptCheckpointError: the file is empty, truncated or not a
+            checkpoint.
     """
     filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise IsADirectoryError(
+            f'{filename} is a directory, not a checkpoint file: give the '
+            '.pth file in it.')
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    if osp.getsize(filename) == 0:
+        raise CorruptCheckpointError(
+            f'{filename} is empty (0 bytes): writing it was interrupted or '
+            'failed; use an earlier checkpoint.')
     try:
         with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        if 'weights_only' not in str(err) and 'global' not in str(err):
+        reason = _loader_reason(err)
+        if 'global' not in reason.lower():
             raise CorruptCheckpointError(
-                f'{filename} is corrupt or not a PyTorch checkpoint '
-                f'({err}).') from err
+                f'{filename} is corrupt or not a PyTorch checkpoint (the '
+                f'weights_only loader read: {reason}).') from err
         raise UnsafeCheckpointError(
             f'{filename} is not a safe checkpoint: its pickle needs code '
             'beyond tensors and plain data, which the weights_only loader '
-            f'refuses ({str(err).splitlines()[0]}). Load only checkpoints you '
-            'trust the origin of.') from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+            f'refuses ({reason}). Load only checkpoints you trust the origin '
+            'of.') from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as err:
         raise CorruptCheckpointError(
             f'{filename} is corrupt or truncated and cannot be loaded '
-            f'({type(err).__name__}: {str(err).splitlines()[0]}).') from err
+            f'({type(err).__name__}: {_loader_reason(err)}).') from err
+    except Exception as err:
+        # torch.load's legacy path on bytes that are neither a zip archive
+        # nor a pickle (a text file: KeyError on its first byte, ...).
+        raise CorruptCheckpointError(
+            f'{filename} is not a PyTorch checkpoint (neither a zip archive '
+            f'nor a pickle; {type(err).__name__}: {err}): check the '
+            'path.') from err
 
 
 def download_checkpoint(url: str, model_dir=None, progress=True) -> str:

@@ -97,7 +97,8 @@ class SklearnDigits(BaseDataset):
         if split not in ('train', 'test'):
             raise ValueError(
                 f"split must be 'train' or 'test', got {split!r}.")
-        if num_per_class is not None and (not isinstance(num_per_class, int)
+        if num_per_class is not None and (isinstance(num_per_class, bool) or
+                                          not isinstance(num_per_class, int)
                                           or num_per_class < 1):
             raise ValueError('num_per_class must be None or an integer >= 1, '
                              f'got {num_per_class!r}.')

@@ -1,10 +1,22 @@
-"""One sentence instead of a traceback when a tool is given bad input."""
+"""One sentence instead of a traceback when a tool is given bad input.
+
+Every script in ``tools/`` runs its ``main`` through :func:`entry_point`
+(``tests/tools/test_entry_points.py`` checks it), reads ``--cfg-options``
+with :class:`CfgOptionsAction` and checks output paths with
+:func:`check_output_file` before doing the work.
+"""
+import functools
 import os
+import os.path as osp
 import pickle
 import sys
 from contextlib import contextmanager
+from typing import Callable, Optional
+
+from mmengine.config import DictAction
 
 from ..compat import CorruptCheckpointError
+from .data_errors import explain_data_assertion
 from .hooks import NonFiniteLossError, PreflightError
 
 # What bad configs, paths, data and checkpoints raise (our messages say what
@@ -14,6 +26,21 @@ USER_ERRORS = (OSError, ValueError, TypeError, KeyError,
                pickle.UnpicklingError, CorruptCheckpointError,
                NonFiniteLossError, PreflightError)
 TRACEBACK_VARIABLE = 'MMCATKD_TRACEBACK'
+def _without_worker_traceback(message: str) -> str:
+    """The original message of an error a dataloader worker re-raised with
+    its traceback as text (``Caught OSError in DataLoader worker ...``)."""
+    if not (message.startswith('Caught ') and 'Original Traceback' in message):
+        return message
+    last = [line for line in message.splitlines() if line.strip()][-1]
+    return last.split(': ', 1)[-1]
+
+
+def _print_error(tool: str, message: str, err: BaseException) -> None:
+    print(
+        f'{tool}: error: {message}\n'
+        f'({type(err).__name__}; set {TRACEBACK_VARIABLE}=1 for the '
+        'traceback)',
+        file=sys.stderr)
 
 
 @contextmanager
@@ -22,19 +49,65 @@ def user_errors_as_messages(tool: str):
 
     The process then exits with status 1 after printing ``tool: error:
     <message>`` and a hint; ``MMCATKD_TRACEBACK=1`` lets the exception
-    through with its traceback.
+    through with its traceback. Upstream assertions about the data
+    (:data:`~mmcatkd.engine.data_errors.DATA_ASSERTIONS`) get the same
+    treatment, with what to do.
     """
+    show_traceback = os.environ.get(TRACEBACK_VARIABLE, '') not in ('', '0')
     try:
         yield
     except USER_ERRORS as err:
-        if os.environ.get(TRACEBACK_VARIABLE, '') not in ('', '0'):
+        if show_traceback:
             raise
         # KeyError's str() is the repr of its argument: use the text itself.
         message = err.args[0] if (isinstance(err, KeyError)
                                   and err.args) else str(err)
-        print(
-            f'{tool}: error: {message}\n'
-            f'({type(err).__name__}; set {TRACEBACK_VARIABLE}=1 for the '
-            'traceback)',
-            file=sys.stderr)
+        _print_error(tool, _without_worker_traceback(str(message)), err)
         raise SystemExit(1) from None
+    except AssertionError as err:
+        message = explain_data_assertion(err)
+        if show_traceback or message is None:
+            raise  # an assertion of code, not about the data: a bug
+        _print_error(tool, message, err)
+        raise SystemExit(1) from None
+
+
+def entry_point(main: Callable) -> Callable:
+    """Decorate a tool's ``main``: bad input ends in one sentence.
+
+    The whole of ``main`` (argument checks, building, running, writing)
+    runs inside :func:`user_errors_as_messages`, named after the tool's
+    file, e.g. ``visualize_cam.py: error: image cat.png does not exist.``
+    """
+    tool = osp.basename(main.__code__.co_filename)
+
+    @functools.wraps(main)
+    def run_main(*args, **kwargs):
+        with user_errors_as_messages(tool):
+            return main(*args, **kwargs)
+
+    run_main.handles_user_errors = True
+    return run_main
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``DictAction`` that answers ``KEY`` without ``=VALUE``
+    with a usage error instead of ``ValueError: not enough values to
+    unpack``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for option in values:
+            if '=' not in option:
+                parser.error(
+                    f'{option_string} {option}: each override is KEY=VALUE '
+                    f'(e.g. {option}=... ; lists: KEY="[a,b]").')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def check_output_file(path: Optional[str], option: str = '--out') -> None:
+    """Refuse an output path that is a directory before any work is done
+    (the write at the end would fail after the whole run)."""
+    if path and osp.isdir(path):
+        raise IsADirectoryError(
+            f'{option} {path} is a directory: give the name of a file to '
+            'write (in it, or elsewhere).')

@@ -7,12 +7,13 @@ another entry point gets the same by listing the hooks itself::
     default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook', ...))
     custom_hooks = [dict(type='RNGStateHook'), dict(type='NonFiniteLossHook'),
                     dict(type='PreflightCheckHook'),
-                    dict(type='CheckpointMatchHook')]
+                    dict(type='CheckpointMatchHook'),
+                    dict(type='ResumeCheckHook')]
 """
 from mmengine.config import Config
 
 RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook', 'PreflightCheckHook',
-                     'CheckpointMatchHook')
+                     'CheckpointMatchHook', 'ResumeCheckHook')
 
 
 def _hook_name(hook) -> str:
@@ -29,7 +30,8 @@ def enable_reliability(cfg: Config) -> Config:
       :class:`CrashSafeCheckpointHook` with the same arguments (a checkpoint
       hook of any other type is kept as it is);
     - :class:`RNGStateHook`, :class:`NonFiniteLossHook`,
-      :class:`PreflightCheckHook` and :class:`CheckpointMatchHook` are
+      :class:`PreflightCheckHook`, :class:`CheckpointMatchHook` and
+      :class:`ResumeCheckHook` are
       appended to ``custom_hooks`` unless already listed.
     """
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')

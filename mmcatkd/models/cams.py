@@ -20,7 +20,9 @@ Feats = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
     """Raise ``ValueError`` unless every (.., H, W) shape can be pooled to r×r."""
-    if not isinstance(resolution, int) or resolution < 1:
+    # bool is an int subclass: resolution=True would pass as 1
+    if (isinstance(resolution, bool) or not isinstance(resolution, int)
+            or resolution < 1):
         raise ValueError(
             f'CAM resolution must be an integer >= 1, got {resolution!r}.')
     for shape in cam_shapes:

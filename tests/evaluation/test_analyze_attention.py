@@ -81,14 +81,19 @@ def test_tool_reports_pairs_ensemble_and_affinity(checkpoints, image_folder,
 
 
 def test_tool_refuses_a_checkpoint_of_another_model(checkpoints,
-                                                    image_folder):
-    """A teacher checkpoint given for the student config is named."""
-    with pytest.raises(ValueError, match='does not match the model of'):
+                                                    image_folder, capsys):
+    """A teacher checkpoint given for the student config is named, in one
+    sentence."""
+    with pytest.raises(SystemExit):
         main([
             STUDENT, '--model', 'a', STUDENT, checkpoints['teacher'],
             '--model', 'b', STUDENT, checkpoints['student'],
             '--cfg-options', *data_root_options(image_folder)
         ])
+    stderr = capsys.readouterr().err
+    assert 'Traceback' not in stderr
+    assert f"analyze_attention.py: error: {checkpoints['teacher']} does not " \
+        'match the model of' in stderr
 
 
 def test_two_different_models_match_measurements_by_hand(

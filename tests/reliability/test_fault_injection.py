@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import DATASETS, METRICS, MODELS
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from PIL import Image
 
@@ -40,6 +40,8 @@ MODEL_FAULTS = [
      'CAM resolution must be an integer >= 1, got 2.5'),
     ('distiller.cat_loss.resolution', None, ValueError,
      'CAM resolution must be an integer >= 1, got None'),
+    ('distiller.cat_loss.resolution', True, ValueError,
+     'CAM resolution must be an integer >= 1, got True'),
     ('distiller.cat_loss.loss_weight', '1.0', ValueError,
      "loss_weight must be a finite number >= 0 or 'auto', got '1.0'"),
     ('distiller.cat_loss.loss_weight', -1.0, ValueError,
@@ -54,6 +56,8 @@ MODEL_FAULTS = [
      'num_selected must be None or an integer >= 1, got 0'),
     ('distiller.cat_loss.num_selected', '3', ValueError,
      "num_selected must be None or an integer >= 1, got '3'"),
+    ('distiller.cat_loss.num_selected', True, ValueError,
+     'num_selected must be None or an integer >= 1, got True'),
     ('distiller.cat_loss.selection', 'middle', ValueError,
      "selection must be 'top' or 'bottom', got 'middle'"),
     ('distiller.cat_loss.resolutoin', 2, TypeError,
@@ -110,6 +114,21 @@ def test_bad_option_fails_when_the_model_is_built(path, value, error,
     data or checkpoint is touched."""
     with pytest.raises(error, match=re.escape(message)):
         RAZOR_MODELS.build(_with_option(path, value))
+
+
+@pytest.mark.parametrize('registry,cfg,message', [
+    (RAZOR_MODELS, dict(type='RandomManifoldLoss', num_samples=True),
+     'num_samples must be an integer >= 1, got True'),
+    (METRICS, dict(type='ExpectedCalibrationError', num_bins=True),
+     'num_bins must be an integer >= 1, got True'),
+    (DATASETS, dict(type='SklearnDigits', num_per_class=False),
+     'num_per_class must be None or an integer >= 1, got False'),
+], ids=['num_samples', 'num_bins', 'num_per_class'])
+def test_boolean_is_not_an_integer(registry, cfg, message):
+    """Issue #18, item 9: True/False (int subclasses) are refused where an
+    integer count is due, not taken as 1/0."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        registry.build(cfg)
 
 
 def test_teacher_checkpoint_of_another_architecture(tmp_path):
@@ -246,20 +265,51 @@ def test_missing_cifar_data(guarded_run, tmp_path, capsys):
     assert f'CIFAR-100 is not in {missing}: download' in line
 
 
-@pytest.mark.parametrize('corrupt', ['class0/0.png', 'class3/5.png'])
-def test_corrupt_image_file(corrupt, guarded_run, image_folder,
-                            tmp_path):  # noqa: F811
+@pytest.mark.parametrize('corrupt,stage', [
+    ('class0/0.png', 'training cannot start: the first training sample '
+     'cannot be loaded: failed to load image'),
+    ('class3/5.png', 'failed to load image'),
+])
+def test_corrupt_image_file(corrupt, stage, guarded_run, image_folder,
+                            tmp_path, capsys):  # noqa: F811
     """An image that does not decode, the first sample (met by the
-    preflight check) or one met in the middle of the epoch: the error names
-    the file, and no epoch_2.pth is written."""
+    preflight check) or one met in the middle of the epoch: one sentence
+    naming the file and what to do (issue #18, item 11: both were raw
+    tracebacks), and no epoch_2.pth is written."""
     data = _copy_images(image_folder, str(tmp_path / 'data'))
     with open(osp.join(data, corrupt), 'wb') as f:
         f.write(b'\x89PNG\r\n\x1a\nnot really a png')
-    with pytest.raises(AssertionError,
-                       match=re.escape(f'failed to load image: '
-                                       f'{osp.join(data, corrupt)}')):
-        _continue(guarded_run, data)
-    assert not osp.exists(osp.join(guarded_run, 'epoch_2.pth'))
+    line = _refused(capsys, guarded_run, data)
+    assert f'{stage}: {osp.join(data, corrupt)}' in line
+    assert 'not an image or is corrupt: replace or remove it' in line
+
+
+def test_label_outside_the_classes(guarded_run, image_folder, tmp_path,
+                                   capsys):  # noqa: F811
+    """An annotation file with a label the 4-class model cannot predict:
+    refused before the first step, naming the line and the file (it used
+    to fail mid-run naming no sample)."""
+    data = _copy_images(image_folder, str(tmp_path / 'data'))
+    lines = [f'class{label}/{index}.png {label}' for label in range(4)
+             for index in range(6)]
+    lines[13] = 'class2/1.png 7'
+    with open(osp.join(data, 'train.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    line = _refused(capsys, guarded_run, data,
+                    'train_dataloader.dataset.ann_file=train.txt')
+    assert (f'sample 13 (line 14 of {osp.join(data, "train.txt")}, '
+            f'{osp.join(data, "class2/1.png")}) has label 7, outside the 4 '
+            'classes of the model' in line)
+
+
+def test_unlabelled_data_with_the_student_loss(guarded_run, image_folder,
+                                               capsys):  # noqa: F811
+    """Images without labels and calculate_student_loss=True: says to
+    distill without labels (it reported a missing gt_label attribute)."""
+    line = _refused(capsys, guarded_run, image_folder,
+                    'train_dataloader.dataset.with_label=False')
+    assert 'the training samples have no labels (gt_label)' in line
+    assert 'model.calculate_student_loss=False' in line
 
 
 def test_images_of_other_modes_and_sizes_are_handled(guarded_run, tmp_path):

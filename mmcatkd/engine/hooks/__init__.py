@@ -9,6 +9,7 @@ from .distill_loss_weight_hook import DistillLossWeightHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .preflight_check_hook import (PreflightCheckHook, PreflightError,
                                    preflight_check)
+from .resume_check_hook import ResumeCheckHook
 from .teacher_cam_cache_hook import (TeacherCAMCacheHook,
                                      check_cache_matches_data)
 from .rng_state_hook import (RNGStateHook, capture_rng_state,
@@ -21,6 +22,7 @@ __all__ = [
     'CrashSafeCheckpointHook', 'DistillLossWeightHook',
     'NonFiniteLossError', 'NonFiniteLossHook',
     'PreflightCheckHook', 'PreflightError', 'preflight_check',
+    'ResumeCheckHook',
     'RNGStateHook', 'capture_rng_state', 'preserved_rng_state',
     'restore_rng_state', 'TeacherCAMCacheHook', 'check_cache_matches_data'
 ]

@@ -61,9 +61,14 @@ class CheckpointMatchHook(Hook):
             model, checkpoint.get('state_dict', checkpoint))
         if mismatch is None:
             return
+        resuming = getattr(runner, '_resume', False)
         hint = 'check that the checkpoint was written with this config'
-        if strip_prefix(checkpoint.get('state_dict', checkpoint),
-                        'architecture.'):
+        if resuming:
+            hint = ('resume only from a checkpoint this config wrote (to '
+                    'start from other weights, give them as load_from '
+                    'without --resume)')
+        elif strip_prefix(checkpoint.get('state_dict', checkpoint),
+                          'architecture.'):
             hint = ('it is a distillation checkpoint: test its student '
                     'with the distillation config, or export the student '
                     'first with tools/export_student.py')

@@ -19,6 +19,12 @@ def _as_float(value) -> Optional[float]:
     return None
 
 
+# ResumeCheckHook applies a learning rate changed on --resume, so this works.
+RESUME_HINT = ('resume from the last checkpoint with a lower learning rate '
+               '(--resume --cfg-options optim_wrapper.optimizer.lr=...) or '
+               'loss_weight.')
+
+
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
     """Raise :class:`NonFiniteLossError` when training stops being finite.
@@ -58,8 +64,7 @@ class NonFiniteLossHook(Hook):
             raise NonFiniteLossError(
                 f'non-finite loss at iteration {runner.iter + 1} (epoch '
                 f'{runner.epoch + 1}): {terms}; training stopped before any '
-                'checkpoint of this state was written, resume from the last '
-                'checkpoint (with a lower learning rate or loss_weight).')
+                f'checkpoint of this state was written; {RESUME_HINT}')
 
     def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
         broken = [
@@ -70,5 +75,4 @@ class NonFiniteLossHook(Hook):
             raise NonFiniteLossError(
                 f'{len(broken)} weights are NaN or infinite ({broken[:3]}) '
                 f'after iteration {runner.iter}: the checkpoint was not '
-                'written; resume from the last checkpoint (with a lower '
-                'learning rate or loss_weight).')
+                f'written; {RESUME_HINT}')

@@ -1,14 +1,36 @@
 """Run the training loss once on one sample before the first step."""
+import os
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ..data_errors import explain_data_assertion
 from .rng_state_hook import preserved_rng_state
 
 
 class PreflightError(RuntimeError):
     """The model and the training data do not fit together."""
+
+
+def _check_has_labels(model: torch.nn.Module, batch) -> None:
+    """Unlabelled samples for a loss that needs labels: say what to do
+    (the loss would fail on a missing ``gt_label`` attribute)."""
+    samples = batch.get('data_samples') if isinstance(batch, dict) else None
+    if not samples or all('gt_label' in sample for sample in samples):
+        return
+    if getattr(model, 'calculate_student_loss', None) is True:
+        raise PreflightError(
+            'training cannot start: the training samples have no labels '
+            '(gt_label) and the student\'s own loss needs them: distill '
+            'without labels with model.calculate_student_loss=False (CAT '
+            'alone), or give labelled data.')
+    if not hasattr(model, 'calculate_student_loss'):
+        raise PreflightError(
+            'training cannot start: the training samples have no labels '
+            '(gt_label), which the classifier\'s loss needs: give labelled '
+            'data.')
 
 
 def preflight_check(model: torch.nn.Module, dataloader) -> None:
@@ -25,7 +47,14 @@ def preflight_check(model: torch.nn.Module, dataloader) -> None:
     """
     was_training = model.training
     with preserved_rng_state():
-        batch = dataloader.collate_fn([dataloader.dataset[0]])
+        try:
+            sample = dataloader.dataset[0]
+        except Exception as err:
+            raise PreflightError(
+                'training cannot start: the first training sample cannot be '
+                f'loaded: {explain_data_assertion(err) or err}') from err
+        batch = dataloader.collate_fn([sample])
+        _check_has_labels(model, batch)
         data = model.data_preprocessor(batch, False)
         inputs = data['inputs'] if isinstance(data, dict) else data[0]
         model.eval()
@@ -42,6 +71,35 @@ def preflight_check(model: torch.nn.Module, dataloader) -> None:
                 f'sample (input {size} after the pipeline): {err}') from err
         finally:
             model.train(was_training)
+
+
+def _num_classes(model: torch.nn.Module):
+    """The class count of the (student) classifier's head, or None."""
+    classifier = getattr(model, 'architecture', model)
+    return getattr(getattr(classifier, 'head', None), 'num_classes', None)
+
+
+def check_labels(dataset, num_classes: int) -> None:
+    """Raise :class:`PreflightError` at the first single-label sample whose
+    label is outside ``[0, num_classes)``, naming its file (and its line of
+    the annotation file). Reads the annotations only, no image."""
+    if not (hasattr(dataset, 'get_data_info') and hasattr(dataset, '__len__')):
+        return  # no annotations to read without loading the samples
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        label = info.get('gt_label')
+        if hasattr(label, 'ndim') and label.ndim == 0:
+            label = label.item()
+        if (isinstance(label, int) and not isinstance(label, bool)
+                and not 0 <= label < num_classes):
+            ann_file = getattr(dataset, 'ann_file', '')
+            where = (f'line {index + 1} of {ann_file}, ' if ann_file
+                     and os.path.isfile(ann_file) else '')
+            raise PreflightError(
+                f'training cannot start: sample {index} ({where}'
+                f'{info.get("img_path", "no image path")}) has label {label}, '
+                f'outside the {num_classes} classes of the model: fix the '
+                'annotation or the num_classes of the model\'s head.')
 
 
 @HOOKS.register_module()
@@ -64,4 +122,7 @@ class PreflightCheckHook(Hook):
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
+        num_classes = _num_classes(model)
+        if isinstance(num_classes, int):
+            check_labels(runner.train_dataloader.dataset, num_classes)
         preflight_check(model, runner.train_dataloader)

@@ -85,7 +85,8 @@ class ExpectedCalibrationError(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if not isinstance(num_bins, int) or num_bins < 1:
+        if (isinstance(num_bins, bool) or not isinstance(num_bins, int)
+                or num_bins < 1):
             raise ValueError(
                 f'num_bins must be an integer >= 1, got {num_bins!r}.')
         self.num_bins = num_bins

@@ -74,7 +74,8 @@ class CATLoss(nn.Module):
         if selection not in ('top', 'bottom'):
             raise ValueError(
                 f"selection must be 'top' or 'bottom', got {selection!r}.")
-        if num_selected is not None and (not isinstance(num_selected, int)
+        if num_selected is not None and (isinstance(num_selected, bool)
+                                         or not isinstance(num_selected, int)
                                          or num_selected < 1):
             raise ValueError('num_selected must be None or an integer >= 1, '
                              f'got {num_selected!r}.')

@@ -89,7 +89,8 @@ class RandomManifoldLoss(_ManifoldLoss):
                  num_samples: int = 192,
                  loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
-        if not isinstance(num_samples, int) or num_samples < 1:
+        if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
+                or num_samples < 1):
             raise ValueError('num_samples must be an integer >= 1, got '
                              f'{num_samples!r}.')
         self.num_samples = num_samples

@@ -1,0 +1,156 @@
+"""Issue #18, items 10-13: every tool answers bad input with one sentence
+(``TOOL: error: ...``, exit status 1, no traceback), before the work.
+
+Tools run in this process (``main(argv)``), on the tiny test configs and
+the one-epoch CAT-KD run of :func:`trained_catkd`.
+"""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+from PIL import Image
+
+from tests.conftest import TEST_CONFIGS, data_root_options
+from tests.conftest import image_folder  # noqa: F401
+from tests.reliability.helpers import (CATKD, STUDENT, load_tool,
+                                       unique_experiment)
+
+pytestmark = pytest.mark.slow
+
+
+def _error_line(capsys, tool: str) -> str:
+    """The one error sentence ``tool`` printed (asserts its form)."""
+    stderr = capsys.readouterr().err
+    assert 'Traceback' not in stderr
+    lines = stderr.strip().splitlines()
+    error = [line for line in lines if line.startswith(f'{tool}: error:')]
+    assert len(error) == 1, stderr[-2000:]
+    return error[0]
+
+
+def _fails(capsys, tool: str, *argv) -> str:
+    with pytest.raises(SystemExit) as info:
+        load_tool(tool[:-len('.py')]).main(list(argv))
+    assert info.value.code not in (0, None)
+    return _error_line(capsys, tool)
+
+
+@pytest.fixture(scope='module')
+def student_ckpt(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('student') / 'student.pth')
+    student = MODELS.build(Config.fromfile(STUDENT).model)
+    torch.save(dict(state_dict=student.state_dict()), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+    """(a good 32x32 PNG, a file that is not an image despite its name)."""
+    root = tmp_path_factory.mktemp('images')
+    good, corrupt = str(root / 'good.png'), str(root / 'corrupt.png')
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(good)
+    with open(corrupt, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\nnot really a png')
+    return good, corrupt
+
+
+# -- visualize_cam.py ---------------------------------------------------------
+
+
+def test_visualize_cam_missing_image(student_ckpt, tmp_path, capsys):
+    missing = str(tmp_path / 'no.png')
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt, missing,
+                  '--out', str(tmp_path / 'cams.png'))
+    assert f'image {missing} does not exist' in line
+
+
+def test_visualize_cam_corrupt_image(student_ckpt, images, tmp_path,
+                                     capsys):
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt,
+                  images[1], '--out', str(tmp_path / 'cams.png'))
+    assert f'failed to load image: {images[1]}' in line
+    assert 'not an image or is corrupt' in line
+
+
+def test_visualize_cam_topk_larger_than_the_classes(student_ckpt, images,
+                                                    tmp_path, capsys):
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt,
+                  images[0], '--topk', '9', '--out', str(tmp_path / 'c.png'))
+    assert '--topk 9 is not between 1 and the 4 classes of the model' in line
+
+
+def test_visualize_cam_distillation_checkpoint_as_a_plain_model(
+        trained_catkd, images, tmp_path, capsys):
+    path = osp.join(trained_catkd, 'epoch_1.pth')
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, path, images[0],
+                  '--out', str(tmp_path / 'cams.png'))
+    assert f'{path} is a distillation checkpoint' in line
+    assert 'tools/export_student.py' in line
+
+
+@pytest.mark.parametrize('tool,argv', [
+    ('visualize_cam.py', lambda ckpt, img: [STUDENT, ckpt, img]),
+    ('linear_probe.py', lambda ckpt, img: [
+        STUDENT, ckpt, '--probe-config', STUDENT]),
+    ('benchmark.py', lambda ckpt, img: [
+        '--config', osp.join(TEST_CONFIGS, 'tiny_teacher.py'),
+        '--student-config', STUDENT, '--input-size', '32']),
+    ('analyze_attention.py', lambda ckpt, img: [
+        STUDENT, '--model', 'a', STUDENT, ckpt, '--model', 'b', STUDENT,
+        ckpt]),
+    ('test.py', lambda ckpt, img: [STUDENT, ckpt]),
+])
+def test_out_is_a_directory_before_the_work(tool, argv, student_ckpt, images,
+                                            tmp_path, capsys):
+    """--out naming a directory is refused first, not after the run."""
+    line = _fails(capsys, tool, *argv(student_ckpt, images[0]), '--out',
+                  str(tmp_path))
+    assert f'--out {tmp_path} is a directory' in line
+
+
+# -- options ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py',
+                                  'analyze_attention.py'])
+def test_cfg_options_key_without_value(tool, capsys):
+    """``--cfg-options KEY``: a usage error naming the override (MMEngine's
+    DictAction raised 'not enough values to unpack')."""
+    argv = {'train.py': [CATKD], 'test.py': [STUDENT, 'x.pth'],
+            'analyze_attention.py': [STUDENT, '--model', 'a', STUDENT, 'x',
+                                     '--model', 'b', STUDENT, 'y']}[tool]
+    with pytest.raises(SystemExit) as info:
+        load_tool(tool[:-3]).main(argv + ['--cfg-options',
+                                          'train_cfg.max_epochs'])
+    assert info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert 'Traceback' not in stderr
+    assert ('--cfg-options train_cfg.max_epochs: each override is KEY=VALUE'
+            in stderr)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks a CPU machine')
+def test_amp_without_a_gpu(tmp_path, capsys):
+    line = _fails(capsys, 'train.py', CATKD, '--amp', '--work-dir',
+                  str(tmp_path))
+    assert '--amp needs a GPU' in line and 'leave out --amp' in line
+
+
+# -- data and checkpoints met by training ------------------------------------
+
+
+def test_resume_of_another_config_has_no_export_hint(
+        trained_catkd, image_folder, tmp_path, capsys):  # noqa: F811
+    """Item 13: a distillation checkpoint resumed with the student's config
+    says to resume from this config's checkpoints (the test tool's export
+    hint does not apply)."""
+    path = osp.join(trained_catkd, 'epoch_1.pth')
+    line = _fails(capsys, 'train.py', STUDENT, '--work-dir',
+                  str(tmp_path / 'work'), '--resume', path, '--cfg-options',
+                  *data_root_options(image_folder), unique_experiment())
+    assert f'the checkpoint {path} does not match the model' in line
+    assert 'resume only from a checkpoint this config wrote' in line
+    assert 'export_student' not in line
