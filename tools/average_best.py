@@ -17,7 +17,7 @@ import statistics
 from typing import Dict, List
 
 import mmcatkd  # noqa: F401  (one-sentence errors; registration unused)
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.cli import entry_point
 
 
 def validations(work_dir: str) -> List[Dict]:
@@ -49,14 +49,14 @@ def best_of_run(work_dir: str, key: str = 'accuracy/top1') -> Dict:
         top5=best.get(key.replace('top1', 'top5')) if 'top1' in key else None)
 
 
+@entry_point
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dirs', nargs='+', help='one per run')
     parser.add_argument(
         '--key', default='accuracy/top1', help='the validation metric')
     args = parser.parse_args(argv)
-    with user_errors_as_messages('average_best.py'):
-        runs = [best_of_run(work_dir, args.key) for work_dir in args.work_dirs]
+    runs = [best_of_run(work_dir, args.key) for work_dir in args.work_dirs]
     for run in runs:
         top5 = '' if run['top5'] is None else f', top-5 {run["top5"]:.2f}'
         print(f'{run["work_dir"]}: best {args.key} {run["best"]:.2f} at '

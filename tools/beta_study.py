@@ -20,6 +20,9 @@ import statistics
 import subprocess
 import sys
 
+from mmcatkd.engine.atomic_file import atomic_json_dump, atomic_write
+from mmcatkd.engine.cli import entry_point
+
 DEMO = osp.join(osp.dirname(osp.abspath(__file__)), 'demo.py')
 METHODS = (('baseline', 'baseline'), ('catkd', 'CAT-KD'),
            ('cat_only', 'CAT only'))
@@ -95,6 +98,7 @@ def markdown(args, table: dict) -> str:
     return '\n'.join(lines)
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
@@ -109,16 +113,16 @@ def main(argv=None):
         if args.teacher_config:
             command += ['--teacher-config', args.teacher_config]
         print('running', ' '.join(command), flush=True)
+        # streamed while the run goes: not atomic (a log, not a result)
         with open(osp.join(work_dir, f'{name}.log'), 'w') as log:
             subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
                            check=True)
     table = summarise(args, work_dir)
-    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
-        json.dump([dict(per_class=k[0], method=k[1], beta=k[2], **v)
-                   for k, v in table.items()], f, indent=2)
+    atomic_json_dump([dict(per_class=k[0], method=k[1], beta=k[2], **v)
+                      for k, v in table.items()],
+                     osp.join(work_dir, 'summary.json'), indent=2)
     text = markdown(args, table)
-    with open(osp.join(work_dir, 'summary.md'), 'w') as f:
-        f.write(text + '\n')
+    atomic_write(text + '\n', osp.join(work_dir, 'summary.md'))
     print(text)
 
 

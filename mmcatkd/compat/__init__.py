@@ -282,7 +282,9 @@ def safe_torch_load(filename: str, map_location=None):
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         reason = _loader_reason(err)
-        if 'global' not in reason.lower():
+        # A refused import or call ('Unsupported global', our getattr
+        # guard) is unsafe; anything else (an unknown opcode) is corruption.
+        if not any(word in reason.lower() for word in ('global', 'refusing')):
             raise CorruptCheckpointError(
                 f'{filename} is corrupt or not a PyTorch checkpoint (the '
                 f'weights_only loader read: {reason}).') from err

@@ -7,10 +7,12 @@ and its modules kept in eval mode (or, as the multi-teacher study's authors
 leave theirs, in train mode: :func:`set_teacher_mode`); it predicts the
 student's classes.
 """
+import logging
 import os.path as osp
 from typing import Optional, Sequence
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
 from ...utils import checkpoint_state_dict, state_dict_differences
@@ -42,11 +44,21 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
     (:func:`mmcatkd.converters.torchvision_models.
     convert_torchvision_state_dict`).
 
+    With ``strict=False``, missing and unexpected keys are tolerated and
+    counted in a warning, unless the missing tensors hold most of the
+    teacher's weights (the checkpoint is then of another model).
+
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: missing, unexpected or differently shaped tensors (a few
-            of each are listed).
+        IsADirectoryError: ``path`` is a directory.
+        ValueError: differently shaped tensors, missing or unexpected ones
+            with ``strict``, or most weights missing (a few of each are
+            listed).
     """
+    if '://' not in path and osp.isdir(osp.expanduser(path)):
+        raise IsADirectoryError(
+            f'teacher_ckpt {path} is a directory: give the checkpoint file '
+            'in it.')
     if '://' not in path and not osp.isfile(osp.expanduser(path)):
         raise FileNotFoundError(
             f'teacher_ckpt {path} does not exist: train the teacher first '
@@ -71,7 +83,34 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
             'matches the checkpoint (tools/convert_teacher.py converts '
             'MDistiller and torchvision checkpoints); teacher_ckpt_strict='
             'False tolerates missing and unexpected keys only.')
+    if missing or unexpected:
+        _check_mostly_loaded(teacher, path, missing, unexpected)
     teacher.load_state_dict(state, strict=strict)
+
+
+def _check_mostly_loaded(teacher: torch.nn.Module, path: str,
+                         missing: Sequence[str],
+                         unexpected: Sequence[str]) -> None:
+    """A non-strict teacher load: refuse when most of the teacher's weights
+    (by element count) are missing, else warn with the counts."""
+    expected = teacher.state_dict()
+    total = sum(tensor.numel() for tensor in expected.values())
+    missing_numel = sum(expected[key].numel() for key in missing)
+    counts = (f'{len(missing)} of the teacher\'s {len(expected)} tensors '
+              f'missing ({100 * missing_numel / max(total, 1):.0f} % of its '
+              f'weights, e.g. {list(missing[:3])}), {len(unexpected)} '
+              f'unexpected keys (e.g. {list(unexpected[:3])})')
+    if 2 * missing_numel > total:
+        raise ValueError(
+            f'teacher_ckpt {path} leaves most of the teacher random: '
+            f'{counts}. It is a checkpoint of another model: check the '
+            'teacher config (tools/convert_teacher.py converts MDistiller '
+            'and torchvision checkpoints).')
+    print_log(
+        f'teacher_ckpt {path} loaded with teacher_ckpt_strict=False: '
+        f'{counts}; the missing ones keep their initialisation.',
+        logger='current',
+        level=logging.WARNING)
 
 
 def freeze_teacher(teacher: BaseModel,
@@ -79,7 +118,21 @@ def freeze_teacher(teacher: BaseModel,
                    strict: bool = True,
                    inplace: bool = False) -> BaseModel:
     """Load ``ckpt`` (None: keep the weights), turn in-place operations off
-    unless ``inplace``, freeze the parameters and switch to eval mode."""
+    unless ``inplace``, freeze the parameters and switch to eval mode.
+
+    ``ckpt=None`` (a random teacher, for smoke tests) logs a warning;
+    ``ckpt=''`` is refused (a path left empty, not a choice).
+    """
+    if ckpt == '':
+        raise ValueError(
+            'teacher_ckpt is an empty string: give the trained teacher\'s '
+            'checkpoint, or None for a random teacher (smoke tests only).')
+    if ckpt is None:
+        print_log(
+            'teacher_ckpt=None: distilling from a teacher with random '
+            'weights (smoke tests only); give teacher_ckpt for a real run.',
+            logger='current',
+            level=logging.WARNING)
     if ckpt:
         load_teacher_checkpoint(teacher, ckpt, strict)
         teacher._is_init = True  # keep init_weights off the loaded weights
