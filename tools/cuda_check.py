@@ -40,6 +40,8 @@ from mmrazor.registry import MODELS
 
 from mmcatkd.benchmark.agreement import TOLERANCES, option_agreement
 from mmcatkd.benchmark.variants import catkd_cfg, make_batch
+from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.engine.cli import check_output_file, entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -245,6 +247,7 @@ def format_results(results: dict, device_name: str) -> str:
     return '\n'.join(lines)
 
 
+@entry_point
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
@@ -256,19 +259,20 @@ def main(argv=None) -> dict:
                         help='run only these checks (first word of a name)')
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
+    check_output_file(args.out)
     device = torch.device(
         args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('cuda_check: no CUDA device here: run it on a GPU '
-                         'machine, or pass --device cpu for a dry run.')
+        raise ValueError('no CUDA device here: run it on a GPU machine, or '
+                         'pass --device cpu for a dry run.')
     name = (torch.cuda.get_device_name(device)
             if device.type == 'cuda' else 'cpu (dry run)')
     results = run_checks(device, args.budget, args.only)
     print(format_results(results, name))
     if args.out:
-        with open(args.out, 'w') as out:
-            json.dump(dict(device=name, torch=torch.__version__,
-                           results=results), out, indent=2, default=str)
+        atomic_json_dump(dict(device=name, torch=torch.__version__,
+                              results=results), args.out, indent=2,
+                         default=str)
     return results
 
 
