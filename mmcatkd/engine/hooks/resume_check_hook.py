@@ -44,9 +44,9 @@ class ResumeCheckHook(Hook):
       schedule continues where it was, at the new scale. With
       ``auto_scale_lr`` enabled, the checkpoint's learning rate is kept
       (docs/reliability.md, multi-process rule) and a warning says so;
-    - any other setting of a parameter group (momentum, weight decay, ...)
-      and any setting of a scheduler (milestones, ``T_max``, ``end``, ...):
-      the config's value;
+    - any other setting of a parameter group (momentum, weight decay, ...;
+      not one a scheduler moves) and any setting of a scheduler
+      (milestones, ``T_max``, ``end``, ...): the config's value;
 
     each change is logged as one warning line. In ``before_train``, a
     resumed run whose checkpoint is already at ``max_epochs``/``max_iters``
@@ -103,9 +103,15 @@ class ResumeCheckHook(Hook):
                         f'from the config instead of the checkpoint\'s '
                         f'{old_lr:g} (the current learning rate is scaled by '
                         f'{ratios[index]:g}, to {saved["lr"]:g}).')
+            # values a scheduler moves (momentum schedulers also move Adam's
+            # betas): their current value is the schedule's, not a setting
+            scheduled = {key[len('initial_'):] for key in group
+                         if key.startswith('initial_')}
+            if 'momentum' in scheduled:
+                scheduled.add('betas')
             for key, value in group.items():
                 if (key in GROUP_NON_SETTINGS or key.startswith('initial_')
-                        or key not in saved
+                        or key in scheduled or key not in saved
                         or not _differs(value, saved[key])):
                     continue
                 changes.append(f'parameter group {index}: {key}={value!r} '
