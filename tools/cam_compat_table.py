@@ -18,6 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from mmcatkd.engine.atomic_file import atomic_write
+from mmcatkd.engine.cli import entry_point
+
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DOC = osp.join(PROJECT_ROOT, 'docs', 'cam_compatibility.md')
 INPUT_SIZE = 64
@@ -221,6 +224,7 @@ def parse_rows(text: str) -> Dict[str, Dict]:
     return rows
 
 
+@entry_point
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--only', nargs='+', help='families to check')
@@ -240,8 +244,7 @@ def main(argv=None):
     if args.print or args.only:
         print(text)
     else:
-        with open(DOC, 'w') as f:
-            f.write(text)
+        atomic_write(text, DOC)
         print(f'wrote {DOC}', file=sys.stderr)
 
 

@@ -42,7 +42,7 @@ from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      input_size_of, inspect_cams,
                                      legal_resolutions, load_config,
                                      pair_problem)
-from mmcatkd.engine.cli import user_errors_as_messages
+from mmcatkd.engine.cli import entry_point
 from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
 
@@ -81,14 +81,14 @@ def model_cfgs(args):
                             load_config(args.student_config))
         return classifier_cfg(teacher), classifier_cfg(student), student
     if not args.data_config:
-        raise SystemExit('check_pair.py: give TEACHER_CONFIG and '
-                         'STUDENT_CONFIG, or a CAT-KD --data-config.')
+        raise ValueError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
+                         'CAT-KD --data-config.')
     cfg = load_config(args.data_config)
     model = cfg.model.to_dict()
     if 'teacher' not in model or 'architecture' not in model:
-        raise SystemExit(f'check_pair.py: {args.data_config} is not a '
-                         'distillation config: give TEACHER_CONFIG and '
-                         'STUDENT_CONFIG too.')
+        raise ValueError(f'{args.data_config} is not a distillation '
+                         'config: give TEACHER_CONFIG and STUDENT_CONFIG '
+                         'too.')
     preprocessor = model.get('data_preprocessor',
                              cfg.get('data_preprocessor'))
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
@@ -213,10 +213,10 @@ class StopAfterWindow(Hook):
             raise WindowDone()
 
 
+@entry_point
 def main(argv=None):
     args = parse_args(argv)
-    with user_errors_as_messages('check_pair.py'):
-        return check(args)
+    return check(args)
 
 
 def check(args) -> int:
