@@ -27,9 +27,10 @@ def run_to_records(model: BaseModel, only_cams: bool,
 
 @MODELS.register_module()
 class FrozenTeacherDistill(SingleTeacherDistill):
-    """``SingleTeacherDistill`` with the teacher handling of ``CATDistill``.
+    """``SingleTeacherDistill`` with mmcatkd's teacher policy (see .teacher).
 
-    For distillers that record logits and features rather than CAMs, such as
+    The base of ``CATDistill`` and ``CAKDDistill``, and used as it is for
+    distillers that record logits and features rather than CAMs, such as
     [CLS]-KD's ("Adaptive class token knowledge distillation for efficient
     vision transformer", Kang et al., Knowledge-Based Systems 2024) on
     MMPretrain's DeiT models. Differences from ``SingleTeacherDistill``:
@@ -44,7 +45,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
       too: its logits reach the recorders and no task loss is computed
       (what a cross-entropy weight of 0 means);
     - student and teacher class counts are checked at construction when
-      both heads declare ``num_classes``.
+      both heads declare ``num_classes``;
+    - a model whose only recorder is a distiller's CAM recorder
+      (``records_only_cams``) runs only its backbone (:func:`run_to_records`).
 
     Args:
         distiller (dict): a ``ConfigurableDistiller`` (or subclass) config.
