@@ -222,6 +222,7 @@ def test_shards_together_build_the_whole_cache(teacher_ckpt, caches,
         TeacherCAMCache(caches['float32']).array)
 
 
+@pytest.mark.slow
 def test_a_crop_only_pipeline_needs_no_flip_in_the_metainfo(
         teacher_ckpt, tmp_path):
     """The digits demo's pipeline (crops, no flip: 81 views) records no
@@ -307,6 +308,7 @@ def test_training_without_the_data_check_is_refused(teacher_ckpt, caches):
         cached.loss(*_batch(cfg, cached))
 
 
+@pytest.mark.slow
 def test_out_holding_another_cache_and_a_full_disk_are_refused(
         teacher_ckpt, caches, monkeypatch, tmp_path):
     cfg = _config(teacher_ckpt)
