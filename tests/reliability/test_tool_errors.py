@@ -4,6 +4,8 @@
 Tools run in this process (``main(argv)``), on the tiny test configs and
 the one-epoch CAT-KD run of :func:`trained_catkd`.
 """
+import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -154,3 +156,48 @@ def test_resume_of_another_config_has_no_export_hint(
     assert f'the checkpoint {path} does not match the model' in line
     assert 'resume only from a checkpoint this config wrote' in line
     assert 'export_student' not in line
+
+
+# -- demo.py ----------------------------------------------------------------
+
+
+def _reused_teacher_dir(tmp_path):
+    """A demo work dir whose teacher record matches this run's settings
+    (so the teacher is reused) and the demo's arguments."""
+    demo = load_tool('demo')
+    work_dir = str(tmp_path / 'demo')
+    argv = ['--work-dir', work_dir, '--quick', '--stages', 'baseline']
+    args = demo.parse_args(argv)
+    teacher_dir = osp.join(work_dir, 'teacher')
+    cfg = demo.load_stage_config(demo.STAGES[0], work_dir, True,
+                                 osp.join(teacher_dir, demo.TEACHER_CKPT),
+                                 args)
+    record = dict(settings=demo.teacher_settings(cfg), top1=90.0,
+                  train_seconds=1.0)
+    os.makedirs(teacher_dir)
+    with open(osp.join(teacher_dir, demo.TEACHER_RECORD), 'w') as f:
+        json.dump(record, f)
+    return teacher_dir, argv
+
+
+def test_demo_corrupt_reused_teacher_says_retrain(tmp_path, capsys):
+    """A reused teacher checkpoint that is corrupt: the sentence names it
+    and --retrain-teacher (it was a raw traceback)."""
+    teacher_dir, argv = _reused_teacher_dir(tmp_path)
+    checkpoint = osp.join(teacher_dir, 'teacher.pth')
+    with open(checkpoint, 'wb') as f:
+        f.write(b'')
+    line = _fails(capsys, 'demo.py', *argv)
+    assert f'{checkpoint} is empty (0 bytes)' in line
+    assert 'run the demo again with --retrain-teacher' in line
+
+
+def test_demo_corrupt_teacher_record_says_retrain(tmp_path, capsys):
+    teacher_dir, argv = _reused_teacher_dir(tmp_path)
+    torch.save({}, osp.join(teacher_dir, 'teacher.pth'))
+    record = osp.join(teacher_dir, 'teacher.json')
+    with open(record, 'w') as f:
+        f.write('{"settings": ')
+    line = _fails(capsys, 'demo.py', *argv)
+    assert f'{record} (the record of an earlier run' in line
+    assert 'run the demo again with --retrain-teacher' in line
