@@ -49,7 +49,7 @@ def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
     return dict(
         teacher=dict(
             config_sha256=canonical_hash(resolve_cfg_path(teacher)),
-            checkpoint=osp.basename(teacher_ckpt),
+            # the content, not the name: a moved checkpoint still matches
             checkpoint_sha256=file_hash(teacher_ckpt)),
         data_preprocessor_sha256=canonical_hash(data_preprocessor),
         cam_source=cam_source,
