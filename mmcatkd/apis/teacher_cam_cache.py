@@ -118,10 +118,11 @@ class CacheBuilder:
             recorder_cfg.output_size)
         pipeline = cfg.train_dataloader.dataset.get('pipeline')
         if pipeline is None:
-            raise ValueError('train_dataloader.dataset has no pipeline: give '
-                             'the one training uses.')
-        base, view_steps = split_pipeline(pipeline.to_list() if hasattr(
-            pipeline, 'to_list') else list(pipeline))
+            raise ValueError(
+                'train_dataloader.dataset has no pipeline of its own (a '
+                'dataset wrapper?): the teacher-CAM cache needs a plain '
+                'dataset with its train pipeline.')
+        base, view_steps = split_pipeline([dict(step) for step in pipeline])
         with DefaultScope.overwrite_default_scope('mmpretrain'):
             dataset_cfg = cfg.train_dataloader.dataset.to_dict()
             dataset_cfg['pipeline'] = base + [
