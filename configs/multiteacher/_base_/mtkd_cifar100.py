@@ -15,36 +15,14 @@ _base_ = [
     './cifar100_weak.py',
     '../../_base_/schedules/cifar100_240e.py',
     '../../_base_/default_runtime.py',
+    './multi_teacher_kd.py',
 ]
 
-alpha = 0.6  # weight of the student's CE; the KD term gets 1 - alpha
-tau = 3
 teacher_model = '{{fileDirname}}/../../_base_/models/cifar100/resnet50.py'
 
 model = dict(
-    _scope_='mmrazor',
-    type='MultiTeacherDistill',
-    architecture=dict(
-        cfg_path='{{fileDirname}}/resnet18_cifar100.py',
-        head=dict(loss=dict(loss_weight=alpha))),
-    teachers=[],
-    teacher_ckpts=None,
-    distiller=dict(
-        type='ConfigurableDistiller',
-        student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='head.fc')),
-        teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='head.fc')),
-        distill_losses=dict(
-            loss_kl=dict(
-                type='KLDivergence', tau=tau, loss_weight=1 - alpha,
-                reduction='batchmean')),
-        loss_forward_mappings=dict(
-            loss_kl=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))),
-    # validation also runs the teachers, for fidelity and CAM IoU
-    attach_teacher_outputs=True)
+    architecture=dict(cfg_path='{{fileDirname}}/resnet18_cifar100.py'),
+    teachers=[])
 
 val_evaluator = [
     dict(type='Accuracy', topk=(1, 5)),

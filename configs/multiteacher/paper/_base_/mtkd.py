@@ -10,34 +10,14 @@
 # checkpoints are the best epochs of
 # teachers/resnet50_{weak,strong}_cifar100.py (seeds 1-3), copied to
 # work_dirs/multiteacher/paper/teachers/resnet50_{weak,strong}_{1,2,3}.pth.
-_base_ = ['../../../_base_/default_runtime.py']
+_base_ = [
+    '../../../_base_/default_runtime.py',
+    '../../_base_/multi_teacher_kd.py',
+]
 
-alpha = 0.6  # weight of the student's CE; the KD term gets 1 - alpha
-tau = 3
 teacher_model = '{{fileDirname}}/resnet50_cifar100.py'
 
 model = dict(
-    _scope_='mmrazor',
-    type='MultiTeacherDistill',
-    architecture=dict(
-        cfg_path='{{fileDirname}}/resnet18_cifar100.py',
-        head=dict(loss=dict(loss_weight=alpha))),
-    teachers=[],
-    teacher_ckpts=None,
+    architecture=dict(cfg_path='{{fileDirname}}/resnet18_cifar100.py'),
     teacher_mode='train',
-    distiller=dict(
-        type='ConfigurableDistiller',
-        student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='head.fc')),
-        teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='head.fc')),
-        distill_losses=dict(
-            loss_kl=dict(
-                type='KLDivergence', tau=tau, loss_weight=1 - alpha,
-                reduction='batchmean')),
-        loss_forward_mappings=dict(
-            loss_kl=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))),
-    # validation also runs the teachers, for fidelity and CAM IoU
-    attach_teacher_outputs=True)
+    teachers=[])

@@ -1,17 +1,8 @@
-# student_strong.py on long-tailed CIFAR-100 (imbalance 100: 500 images of
-# class 0 down to 5 of class 99, 10,847 in all; the study's CIFAR100_imb100),
-# for training and for tools/test.py's calibration on the training split;
-# validation stays on the balanced test split.
-_base_ = ['./student_strong.py']
+# student_weak_lt100.py on the strong views (long-tailed CIFAR-100, S_s).
+_base_ = ['./student_weak_lt100.py']
 
-long_tailed_train = dict(
-    type='LongTailedDataset',
-    imbalance_factor=100,
-    dataset=dict(
-        type='CIFAR100',
-        data_root='data/cifar100',
-        split='train',
-        download=False,
-        pipeline={{_base_.strong_pipeline}}))
-train_dataloader = dict(dataset=dict(_delete_=True, **long_tailed_train))
-test_dataloader = dict(dataset=dict(_delete_=True, **long_tailed_train))
+long_tailed_train = dict(dataset=dict(pipeline={{_base_.strong_pipeline}}))
+train_dataloader = dict(
+    dataset=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))
+test_dataloader = dict(
+    dataset=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))
