@@ -91,11 +91,11 @@ def cat_by_hand(cams_S: torch.Tensor, cams_T: torch.Tensor, beta: float,
     return beta * ((pooled(cams_S) - pooled(cams_T))**2).mean()
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(autouse=True, scope='session')
 def one_thread():
-    """Tiny models run fastest on one thread: on a shared two-core machine
-    torch's thread pool makes their small forwards many times slower.
-    Use with ``pytestmark = pytest.mark.usefixtures('one_thread')``."""
+    """Every test on one torch thread: the tests' models are tiny, and on a
+    shared two-core machine torch's thread pool makes their small forwards
+    many times slower, not faster."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

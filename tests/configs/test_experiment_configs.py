@@ -58,7 +58,6 @@ CIFAR_PAIRS = [
 ]
 
 
-pytestmark = pytest.mark.usefixtures('one_thread')
 _load_tool = load_tool
 
 

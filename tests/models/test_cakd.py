@@ -27,7 +27,6 @@ EXPECTED_LOSSES = {'student.loss'} | {f'distill.{name}'
 NUM_CLASSES = 4
 
 
-pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _tiny_cfg(**overrides):
