@@ -7,9 +7,12 @@ Runner exists, and raises one sentence that says where the data set goes and
 in what layout. ``tools/train.py`` and ``tools/test.py`` call it.
 
 Only the data sets whose layout is known are checked (MMPretrain's
-``CIFAR10``, ``CIFAR100`` and ``ImageNet``, also inside dataset wrappers);
+``CIFAR10``, ``CIFAR100`` and ``ImageNet``, also inside dataset wrappers;
+a ``CustomDataset`` folder without annotation file that holds no image);
 any other type is left to its own loader.
 """
+import inspect
+import os
 import os.path as osp
 from typing import Iterator, Optional, Sequence
 
@@ -107,4 +110,31 @@ def _missing_data(dataset: dict, option: str) -> Optional[str]:
                 f'{osp.join(data_root, "meta")}/{{train,val}}.txt listing '
                 '"relative/path.JPEG label" per line, or set '
                 f'{option} to where it is.')
+    if kind == 'CustomDataset' and not dataset.get('ann_file'):
+        return _empty_image_folder(dataset, data_root, option)
     return None
+
+
+def _holds_an_image(root: str, extensions: Sequence[str]) -> bool:
+    """Whether any file under ``root`` has one of ``extensions`` (stops at
+    the first one)."""
+    for _, _, files in os.walk(root, followlinks=True):
+        if any(name.lower().endswith(tuple(extensions)) for name in files):
+            return True
+    return False
+
+
+def _empty_image_folder(dataset: dict, data_root: str,
+                        option: str) -> Optional[str]:
+    """A ``CustomDataset`` folder that exists and holds no image (MMPretrain
+    fails with a ``RuntimeError`` and a traceback)."""
+    from mmpretrain.datasets import CustomDataset
+    root = osp.normpath(
+        osp.join(data_root, _prefix(dataset.get('data_prefix'))))
+    extensions = dataset.get('extensions') or inspect.signature(
+        CustomDataset.__init__).parameters['extensions'].default
+    if not osp.isdir(root) or _holds_an_image(root, extensions):
+        return None  # a missing folder: MMPretrain's own sentence
+    return (f'the image folder {root} holds no images '
+            f'({", ".join(extensions)}): put them in {root}/<class>/ (one '
+            f'subfolder per class), or set {option} to where they are.')

@@ -239,13 +239,14 @@ def _copy_images(image_folder, destination):  # noqa: F811
     return destination
 
 
-def test_empty_dataset_folder(guarded_run, tmp_path):
-    """A data root without images: MMPretrain names the folder."""
+def test_empty_dataset_folder(guarded_run, tmp_path, capsys):
+    """A data root without images: one sentence naming the folder and the
+    layout (it was MMPretrain's RuntimeError with a traceback)."""
     empty = str(tmp_path / 'empty')
-    os.makedirs(empty)
-    with pytest.raises(RuntimeError, match='Found 0 files in subfolders of: '
-                       f".*{re.escape(empty)}"):
-        _continue(guarded_run, empty)
+    os.makedirs(osp.join(empty, 'class0'))
+    line = _refused(capsys, guarded_run, empty)
+    assert f'the image folder {empty} holds no images (' in line
+    assert f'put them in {empty}/<class>/' in line
 
 
 def test_missing_data_root(guarded_run, tmp_path, capsys):
