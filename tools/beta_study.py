@@ -37,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument('--teacher-config', help='as tools/demo.py')
     parser.add_argument('--teacher-dir', help='as tools/demo.py (default '
                         'WORK_DIR/teacher)')
+    parser.add_argument('--summary-only', action='store_true',
+                        help='tabulate the finished runs, start none')
     return parser.parse_args(argv)
 
 
@@ -106,7 +108,8 @@ def main(argv=None):
     os.makedirs(work_dir, exist_ok=True)
     for name, options in runs(args):
         run_dir = osp.join(work_dir, name)
-        if osp.isfile(osp.join(run_dir, 'results.json')):
+        if args.summary_only or osp.isfile(
+                osp.join(run_dir, 'results.json')):
             continue
         command = [sys.executable, DEMO, '--work-dir', run_dir,
                    '--teacher-dir', teacher_dir, *options]
