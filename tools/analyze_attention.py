@@ -42,7 +42,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
 
-from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
                                 entry_point)
 from mmcatkd.evaluation import (affinity, cam_masks,

@@ -47,7 +47,7 @@ from mmcatkd.benchmark.measure import (count_work, measure_memory,
                                        time_rounds, work_difference)
 from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
                                         build_variants, make_batch)
-from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import check_output_file, entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 

@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 
-from mmcatkd.engine.atomic_file import atomic_json_dump, atomic_write
+from mmcatkd.utils.atomic_file import atomic_json_dump, atomic_write
 from mmcatkd.engine.cli import entry_point
 
 DEMO = osp.join(osp.dirname(osp.abspath(__file__)), 'demo.py')

@@ -40,7 +40,7 @@ from mmrazor.registry import MODELS
 
 from mmcatkd.benchmark.agreement import TOLERANCES, option_agreement
 from mmcatkd.benchmark.variants import catkd_cfg, make_batch
-from mmcatkd.engine.atomic_file import atomic_json_dump
+from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import check_output_file, entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 

@@ -56,7 +56,7 @@ from mmcatkd.apis.teacher_cam_cache import (  # noqa: E402
 from mmcatkd.compat import (CorruptCheckpointError,  # noqa: E402
                             UnsafeCheckpointError)
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
-from mmcatkd.engine.atomic_file import (  # noqa: E402
+from mmcatkd.utils.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402

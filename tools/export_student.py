@@ -16,7 +16,7 @@ import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmcatkd.apis.loading import STUDENT_PREFIX
-from mmcatkd.engine.atomic_file import atomic_torch_save
+from mmcatkd.utils.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
 

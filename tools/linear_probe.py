@@ -32,7 +32,7 @@ from mmengine.runner import Runner  # noqa: E402
 from torch import nn  # noqa: E402
 
 from mmcatkd.apis import load_classifier  # noqa: E402
-from mmcatkd.engine.atomic_file import atomic_torch_save  # noqa: E402
+from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
 

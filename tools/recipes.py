@@ -18,7 +18,7 @@ from typing import Any, Dict, List
 
 import yaml
 
-from mmcatkd.engine.atomic_file import atomic_write
+from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import entry_point
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

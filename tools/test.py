@@ -14,7 +14,7 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcatkd.engine.atomic_file import atomic_write
+from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
                                 entry_point)
 

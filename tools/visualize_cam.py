@@ -31,7 +31,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
 from mmcatkd.apis import load_models  # noqa: E402
-from mmcatkd.engine.atomic_file import atomic_savefig  # noqa: E402
+from mmcatkd.utils.atomic_file import atomic_savefig  # noqa: E402
 from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 

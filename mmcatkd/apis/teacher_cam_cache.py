@@ -29,7 +29,7 @@ from mmrazor.registry import MODELS
 from ..datasets.views import (DEFAULT_META_KEYS, VIEW_META_KEYS,
                               dataset_fingerprint, describe_views,
                               render_views, split_pipeline)
-from ..engine.atomic_file import atomic_json_dump, atomic_write
+from ..utils.atomic_file import atomic_json_dump, atomic_write
 from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
                                                     teacher_cam_identity)
 from ..models.algorithms.frozen_teacher_distill import run_to_records

@@ -18,7 +18,7 @@ from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
 from ..datasets.views import describe_views
-from ..engine.atomic_file import atomic_json_dump, atomic_write
+from ..utils.atomic_file import atomic_json_dump, atomic_write
 from ..models.algorithms.cached_cat_distill import teacher_cam_identity
 from ..models.algorithms.model_cfg import resolve_cfg_path
 from ..utils import cam_cache

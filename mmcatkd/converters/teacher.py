@@ -26,7 +26,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from ..compat import safe_torch_load
-from ..engine.atomic_file import atomic_torch_save
+from ..utils.atomic_file import atomic_torch_save
 from ..utils import strip_data_parallel
 from ..version import __version__
 

@@ -97,4 +97,4 @@ def test_no_bare_dict_action_or_non_atomic_write(path):
                     'not atomic' not in lines[node.lineno - 2]):
                 problems.append(f'line {node.lineno}: open(..., {modes[0]!r})')
     assert not problems, (f'{osp.basename(path)}: {problems}; write through '
-                          'mmcatkd.engine.atomic_file')
+                          'mmcatkd.utils.atomic_file')

@@ -7,7 +7,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 
-from ..atomic_file import atomic_write
+from ...utils.atomic_file import atomic_write
 
 
 class CheckpointWriteError(OSError):
@@ -24,7 +24,7 @@ class CrashSafeCheckpointHook(CheckpointHook):
     complete checkpoint:
 
     1. checkpoints in a local directory are written through
-       :class:`~mmcatkd.engine.atomic_file.AtomicLocalBackend`: a temporary
+       :class:`~mmcatkd.utils.atomic_file.AtomicLocalBackend`: a temporary
        file, ``fsync``, then ``os.replace`` onto the final name, so
        ``epoch_N.pth`` either does not exist or is complete;
     2. ``last_checkpoint`` is rewritten (also atomically) only after the new
