@@ -1,0 +1,541 @@
+"""Run every command of the README and docs/*.md as written, on stand-in data.
+
+The harness behind ``tests/docs/test_doc_commands.py``:
+
+1. :func:`code_blocks` takes the fenced and indented code blocks of each
+   Markdown file; :data:`BLOCK_RULES` says which are shell, Python or text.
+2. :func:`plan` splits shell blocks into commands (continuation lines
+   joined, ``for ... done`` kept whole) and classifies each one by
+   :data:`COMMAND_RULES`: a table of command patterns saying how the command
+   is run. A command that matches no rule is an error naming it, so a new
+   command in the docs needs a rule before the test passes.
+3. :func:`run_plan` runs the commands in document order with ``bash`` in a
+   fresh directory that looks like a clone of the repository with the stand-in
+   data under ``data/`` (``standin_data.py``), with the project's
+   environment entered (``source .venv/bin/activate``) and its ``python``
+   replaced by ``shim.py``, which appends the shortening options of each tool.
+   Python blocks are parsed and config fragments loaded through MMEngine.
+"""
+import ast
+import os
+import os.path as osp
+import re
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+HERE = osp.dirname(osp.abspath(__file__))
+PROJECT_ROOT = osp.dirname(osp.dirname(HERE))
+SHIM = osp.join(HERE, 'shim.py')
+STANDIN_SITE = osp.join(HERE, 'standin_site')
+INSTALL_STAMP = '.venv/.mmcatkd-installed'
+
+
+def doc_files(root: str = PROJECT_ROOT) -> List[str]:
+    """README.md and docs/*.md, relative to ``root``."""
+    docs = sorted(
+        osp.join('docs', name) for name in os.listdir(osp.join(root, 'docs'))
+        if name.endswith('.md'))
+    return ['README.md'] + docs
+
+
+@dataclass
+class Block:
+    path: str  # Markdown file, relative to the repository
+    line: int  # 1-based line of the block's first line of code
+    info: str  # the fence's language ('' for none and indented blocks)
+    text: str
+
+
+def code_blocks(path: str, text: str) -> List[Block]:
+    """Fenced and indented code blocks of a Markdown text, in order."""
+    from markdown_it import MarkdownIt
+    blocks = []
+    for token in MarkdownIt().parse(text):
+        if token.type in ('fence', 'code_block'):
+            first = token.map[0] + (2 if token.type == 'fence' else 1)
+            blocks.append(
+                Block(path, first, token.info.strip().split(' ')[0].lower(),
+                      token.content))
+    return blocks
+
+
+# ---------------------------------------------------------------- blocks
+SHELL_INFOS = ('bash', 'shell', 'sh', 'console')
+PYTHON_INFOS = ('python', 'py')
+COMMAND_START = re.compile(
+    r'^\s*(python3?|tools/|make|pip|bash|cp|source|[A-Z_]+=)\S*')
+
+
+def _is_python_assignments(text: str) -> bool:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(
+        isinstance(node, ast.Assign) for node in tree.body)
+
+
+# How a block is read: first rule that matches wins.
+BLOCK_RULES = [
+    ('fence labelled bash/shell/sh: shell commands',
+     lambda b: b.info in SHELL_INFOS, 'shell'),
+    ('fence labelled python: Python (a config fragment when it assigns)',
+     lambda b: b.info in PYTHON_INFOS, 'python'),
+    ('unlabelled block starting with a command: shell commands',
+     lambda b: b.info == '' and bool(COMMAND_START.match(b.text)), 'shell'),
+    ('unlabelled block of Python assignments: a config fragment',
+     lambda b: b.info == '' and _is_python_assignments(b.text), 'python'),
+    ('anything else (trees, formulas, logs, tables): text, not run',
+     lambda b: True, 'text'),
+]
+
+
+def block_kind(block: Block) -> str:
+    for _, matches, kind in BLOCK_RULES:
+        if matches(block):
+            return kind
+    raise AssertionError('the last BLOCK_RULE matches everything')
+
+
+# -------------------------------------------------------------- commands
+def split_commands(text: str) -> List[str]:
+    """Shell commands of a block: continuation lines joined, comments and
+    blank lines dropped, a ``for``/``while``/``if`` compound kept whole."""
+    commands, current, depth = [], [], 0
+    lines = text.split('\n')
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        while line.rstrip().endswith('\\') and index + 1 < len(lines):
+            index += 1
+            line = line.rstrip()[:-1].rstrip() + ' ' + lines[index].strip()
+        index += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith('#'):
+            continue
+        if depth == 0 and line[:1].isspace() and commands and not current:
+            # an indented line continues a synopsis written without '\\'
+            commands[-1] += ' ' + stripped
+            continue
+        words = stripped.split()
+        if words[0] in ('for', 'while', 'until', 'if'):
+            depth += 1
+        if words[0] in ('done', 'fi') or stripped.startswith(('done;',
+                                                              'fi;')):
+            depth -= 1
+        current.append(stripped)
+        if depth == 0:
+            commands.append('\n'.join(current))
+            current = []
+    if current:
+        commands.append('\n'.join(current))
+    return commands
+
+
+def strip_comment(command: str) -> str:
+    """The command without a trailing ``# comment`` (outside quotes)."""
+    quote = ''
+    for index, char in enumerate(command):
+        if quote:
+            quote = '' if char == quote else quote
+        elif char in '\'"':
+            quote = char
+        elif char == '#' and (index == 0 or command[index - 1].isspace()):
+            return command[:index].rstrip()
+    return command
+
+
+@dataclass
+class CommandRule:
+    name: str
+    pattern: str  # regex, searched in the command as written
+    how: str  # what the test does with it, for the listing
+    # the command to run (None: covered by an earlier one, see `key`)
+    rewrite: Callable[[str], str] = staticmethod(lambda command: command)
+    # commands with the same key are the same shape: only the first runs
+    key: Optional[Callable[[str], tuple]] = None
+    # why the command cannot run here as written (None: it can)
+    cannot_run: Optional[str] = None
+
+
+def _gpus_to_processes(command: str) -> str:
+    """``tools/dist_*.sh ... N`` with N > 2: 2 gloo processes."""
+    words = shlex.split(command)
+    index = 2 if 'dist_train' in words[0] else 3
+    if len(words) > index and words[index].isdigit() and int(
+            words[index]) > 2:
+        words[index] = '2'
+    return shlex.join(words)
+
+
+def _config_of(command: str) -> str:
+    words = shlex.split(command)
+    for word in words[1:]:
+        if word.endswith('.py') and word.startswith('configs/'):
+            return word
+    return ''
+
+
+def _benchmark_shape(command: str) -> tuple:
+    """benchmark.py runs differing only in --out or --pair are one shape."""
+    words = shlex.split(command)
+    shape = []
+    skip = False
+    for word in words[2:]:
+        if skip:
+            skip = False
+            continue
+        if word in ('--out', '--pair'):
+            skip = True
+            continue
+        shape.append(word)
+    return ('benchmark', tuple(shape))
+
+
+PLACEHOLDERS = {
+    # synopsis placeholder -> a value from the commands run before it
+    'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
+    'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
+    'T.py': 'configs/demo/teacher_res56_digits.py',
+    'T.pth': 'work_dirs/demo/teacher/teacher.pth',
+    'S.py': 'configs/_base_/models/cifar100/resnet8x4.py',
+    'DATA_CFG': 'configs/unseen/_base_/probe_digits_5-9.py',
+    'a.png': 'test11_digit3.png',
+    'b.png': 'test18_digit8.png',
+    'cuda:0': 'cpu',
+    'N': '2',
+}
+
+
+def _fill_synopsis(command: str) -> str:
+    """A synopsis with its placeholders filled and every [option] given."""
+    command = command.replace('[', '').replace(']', '')
+    words = [PLACEHOLDERS.get(word, word) for word in shlex.split(command)]
+    if '--config' in words and '--student-config' in words:
+        words[words.index('--config') + 1] = (
+            'configs/_base_/models/cifar100/resnet32x4.py')
+    return shlex.join(words)
+
+
+def _is_synopsis(command: str) -> bool:
+    return bool(re.search(r'\b(CONFIG|CKPT|DATA_CFG|T\.py|S\.py)\b|\[--',
+                          command))
+
+
+NOT_RUN_HERE = 'needs {}, which this machine has not'
+
+# command pattern -> how the documentation test runs it; the first match wins
+COMMAND_RULES = [
+    CommandRule(
+        'make demo', r'^make demo$',
+        'make with the install step taken as done (the suite runs inside '
+        'that environment); tools/demo.py gets --quick',
+        rewrite=lambda c: c.replace(
+            'make', f'make -o {INSTALL_STAMP} PY=python', 1)),
+    CommandRule(
+        'make test with PYTEST_ARGS', r'^make test PYTEST_ARGS=',
+        'as written, the install step taken as done',
+        rewrite=lambda c: c.replace('make', f'make -o {INSTALL_STAMP}', 1)),
+    CommandRule(
+        'make test', r'^make test$',
+        'not run: the whole suite is what runs this test; its target, '
+        'install step and pytest call run in `make test PYTEST_ARGS=...`',
+        rewrite=lambda c: None),
+    CommandRule(
+        'pip install -e', r'^pip install -e ',
+        'pip install --dry-run --no-index --no-build-isolation: resolves '
+        'the extras and pins against the installed environment, installs '
+        'nothing', cannot_run=NOT_RUN_HERE.format('a package index'),
+        rewrite=lambda c: c.replace(
+            'pip install', 'python -m pip install --dry-run --no-index '
+            '--no-build-isolation --quiet', 1)),
+    CommandRule('source the environment', r'^source \.venv/bin/activate$',
+                'as written (the fresh directory has .venv)'),
+    CommandRule('cp a checkpoint', r'^cp work_dirs/\S+\.pth \S+$',
+                'as written; epoch_N.pth of a shortened run is its last '
+                'checkpoint',
+                rewrite=lambda c: 'cp "$(python --last-checkpoint {})" {}'.format(
+                    *map(shlex.quote, shlex.split(c)[1:]))),
+    CommandRule('shell variables', r'^([A-Z_]+=\S+ ?)+$', 'as written'),
+    CommandRule(
+        'a loop of tool runs', r'^for .*\n(.*\n)*\s*python tools/',
+        'as written; each tool run inside is shortened by the shim'),
+    CommandRule(
+        'synopsis of a tool', r'^python tools/\w+\.py .*(\b(CONFIG|CKPT|'
+        r'DATA_CFG)\b|\[--)',
+        'placeholders filled with files of the runs before it (see '
+        'PLACEHOLDERS), every [option] given',
+        rewrite=_fill_synopsis),
+    CommandRule(
+        'benchmark', r'^python tools/benchmark\.py',
+        'shortened by the shim (1 round, batch 2, small inputs); runs '
+        'differing only in --out/--pair are one shape, the first runs',
+        key=_benchmark_shape),
+    CommandRule(
+        'benchmark --compile', r'^python tools/benchmark\.py .*--compile',
+        'covered by the same run without --compile',
+        cannot_run='torch.compile of a CPU step takes minutes; a GPU run '
+        'is what the docs mean'),
+    CommandRule(
+        'python tool', r'^python tools/\w+\.py',
+        'as written; the shim appends the tool\'s shortening options and '
+        'maps epoch_N.pth of a shortened run to its last checkpoint'),
+    CommandRule(
+        'dist_train.sh / dist_test.sh', r'^tools/dist_(train|test)\.sh \S+',
+        'as written with at most 2 processes (gloo); a config already '
+        'trained by another command is not trained again once the '
+        'launcher has run',
+        cannot_run=NOT_RUN_HERE.format('GPUs'),
+        rewrite=_gpus_to_processes,
+        key=lambda c: ('config', _config_of(c))),
+]
+# more specific rules first
+COMMAND_RULES.sort(key=lambda rule: rule.name != 'benchmark --compile')
+
+
+def classify(command: str) -> Optional[CommandRule]:
+    """The first rule whose pattern is found in ``command``."""
+    for rule in COMMAND_RULES:
+        if re.search(rule.pattern, command):
+            return rule
+    return None
+
+
+@dataclass
+class Step:
+    block: Block
+    command: str  # as written (comments stripped)
+    kind: str  # 'shell' or 'python'
+    rule: Optional[CommandRule] = None
+    run: Optional[str] = None  # what runs (None: covered or unclassified)
+    note: str = ''
+
+
+def plan(blocks: List[Block]) -> List[Step]:
+    """Every command and Python block, classified, in document order."""
+    steps, seen = [], {}
+    launcher_ran = False
+    for block in blocks:
+        kind = block_kind(block)
+        if kind == 'python':
+            steps.append(Step(block, block.text, 'python', run=block.text))
+            continue
+        if kind != 'shell':
+            continue
+        for command in split_commands(block.text):
+            command = strip_comment(command)
+            rule = classify(command)
+            step = Step(block, command, 'shell', rule)
+            steps.append(step)
+            if rule is None:
+                step.note = (
+                    'no rule in COMMAND_RULES (tests/docs/doc_commands.py) '
+                    'matches this command: add one saying how the '
+                    'documentation test runs it')
+                continue
+            key = rule.key(command) if rule.key else None
+            is_launcher = rule.name.startswith('dist_')
+            if key is not None and key in seen and (not is_launcher
+                                                    or launcher_ran):
+                step.note = f'same shape as `{seen[key]}`, which ran'
+                continue
+            if key is not None:
+                seen[key] = command
+            if is_launcher:
+                launcher_ran = True
+                seen[('config', _config_of(command))] = command
+            elif rule.name == 'python tool' and _config_of(command):
+                seen.setdefault(('config', _config_of(command)), command)
+            step.run = rule.rewrite(command)
+            if step.run is None:
+                step.note = rule.how
+    return steps
+
+
+# ------------------------------------------------------------ running
+@dataclass
+class Result:
+    step: Step
+    returncode: int
+    seconds: float  # wall clock
+    output: str
+    cpu_seconds: float = 0.0  # of the command's processes
+
+
+def make_fresh_clone(root: str, work: str) -> str:
+    """``work`` made to look like a clone of ``root`` after ``make install``:
+    the tracked top-level entries linked (configs copied, so snippets can be
+    written next to them), ``.venv`` the running environment, and the stand-in
+    data under ``data/``. Returns ``work``."""
+    from tests.docs.standin_data import write_cifar100, write_imagenet
+    os.makedirs(work, exist_ok=True)
+    for name in os.listdir(root):
+        if name in ('data', 'work_dirs', '.venv', '.git') or name.startswith(
+                ('.pytest', '__pycache__')):
+            continue
+        source = osp.join(root, name)
+        if name == 'configs':
+            shutil.copytree(source, osp.join(work, name))
+        else:
+            os.symlink(source, osp.join(work, name))
+    os.symlink(sys.prefix, osp.join(work, '.venv'))
+    write_imagenet(osp.join(work, 'data', 'imagenet'))
+    write_cifar100(osp.join(work, 'data', 'cifar100'))
+    return work
+
+
+def shim_bin(work: str) -> str:
+    """A directory with the ``python`` the commands run."""
+    folder = osp.join(work, '.doctest-bin')
+    os.makedirs(folder, exist_ok=True)
+    for name in ('python', 'python3'):
+        path = osp.join(folder, name)
+        with open(path, 'w') as file:
+            file.write(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} '
+                       f'{shlex.quote(SHIM)} "$@"\n')
+        os.chmod(path, 0o755)
+    return folder
+
+
+def command_env(work: str, repo: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop('PYTHON', None)
+    bin_dir = shim_bin(work)
+    env.update(
+        PATH=os.pathsep.join([bin_dir, osp.dirname(sys.executable),
+                              env.get('PATH', '')]),
+        PYTHON=osp.join(bin_dir, 'python'),
+        PYTHONPATH=os.pathsep.join([STANDIN_SITE, repo]),
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PORT='29531',
+        MMCATKD_TRACEBACK='1',
+    )
+    return env
+
+
+def run_python_block(step: Step, work: str) -> Result:
+    """Parse a Python block; a block of assignments is a config fragment,
+    loaded through MMEngine where its first comment says it lives (or in
+    configs/), every ``type=`` in it resolved in the registries."""
+    start = time.time()
+    text = step.command
+    try:
+        ast.parse(text)
+        if _is_python_assignments(text) or text.lstrip().startswith('#'):
+            check_config_fragment(text, work)
+        return Result(step, 0, time.time() - start, '')
+    except Exception as error:  # noqa: BLE001  (reported as the failure)
+        return Result(step, 1, time.time() - start,
+                      f'{type(error).__name__}: {error}')
+
+
+def check_config_fragment(text: str, work: str) -> None:
+    from mmengine.config import Config
+    match = re.match(r'#\s*(configs/\S+\.py)\s*\n', text)
+    target = osp.join(work, match.group(1)) if match else osp.join(
+        work, 'configs', 'doc_fragment.py')
+    path = osp.join(osp.dirname(target), '_doc_fragment_check.py')
+    with open(path, 'w') as file:
+        file.write(text)
+    try:
+        fragment = Config.fromfile(path)
+    finally:
+        os.remove(path)
+    if match:
+        # it claims to be that file: what it shows must be what the file has
+        real = Config.fromfile(target)
+        for key in fragment.keys():
+            if key.startswith('_') or key == 'custom_imports':
+                continue
+            _assert_subset(fragment[key], real[key], key)
+    _assert_types_registered(text)
+
+
+def _assert_subset(shown, real, key):
+    if isinstance(shown, dict):
+        for name, value in shown.items():
+            assert isinstance(real, dict) and name in real, (
+                f'{key}.{name} is shown but not in the file')
+            _assert_subset(value, real[name], f'{key}.{name}')
+    else:
+        assert shown == real, f'{key}: shown {shown!r}, the file has {real!r}'
+
+
+REGISTRY_NAMES = ('MODELS', 'HOOKS', 'DATASETS', 'TRANSFORMS', 'METRICS',
+                  'LOOPS', 'TASK_UTILS', 'DATA_SAMPLERS', 'OPTIM_WRAPPERS',
+                  'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
+                  'VISUALIZERS', 'VISBACKENDS')
+
+
+def _assert_types_registered(text: str) -> None:
+    """Every ``type='...'`` the fragment names is registered (MMPretrain's
+    or MMRazor's registries, which reach MMEngine's)."""
+    import mmcatkd  # noqa: F401  (registers the project's parts)
+    import mmpretrain.registry
+    import mmrazor.registry
+    registries = [
+        getattr(module, name) for module in (mmpretrain.registry,
+                                             mmrazor.registry)
+        for name in REGISTRY_NAMES if hasattr(module, name)
+    ]
+    for node in ast.walk(ast.parse(text)):
+        if (isinstance(node, ast.keyword) and node.arg == 'type'
+                and isinstance(node.value, ast.Constant)):
+            kind = node.value.value
+            assert any(registry.get(kind) is not None
+                       for registry in registries), (
+                           f"type='{kind}' is in no registry")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_plan(steps: List[Step], work: str, repo: str = PROJECT_ROOT,
+             timeout: float = 600) -> List[Result]:
+    """Run the steps in order in ``work``; stop at the first failure."""
+    env = command_env(work, repo)
+    results = []
+    for step in steps:
+        if step.run is None:
+            continue
+        if step.kind == 'python':
+            result = run_python_block(step, work)
+        else:
+            start, cpu = time.time(), _children_cpu()
+            completed = subprocess.run(['bash', '-c', step.run], cwd=work,
+                                       env=env, capture_output=True,
+                                       text=True, timeout=timeout)
+            result = Result(step, completed.returncode, time.time() - start,
+                            (completed.stdout + completed.stderr)[-4000:],
+                            _children_cpu() - cpu)
+        results.append(result)
+        if result.returncode != 0:
+            break
+    return results
+
+
+def listing(steps: List[Step]) -> str:
+    """One line per command: where, how it is run, what cannot run here."""
+    lines = []
+    for step in steps:
+        where = f'{step.block.path}:{step.block.line}'
+        first = step.command.split('\n')[0][:90]
+        if step.kind == 'python':
+            lines.append(f'{where}  [python] {first}')
+            continue
+        rule = step.rule.name if step.rule else 'NO RULE'
+        extra = ''
+        if step.rule is not None and step.rule.cannot_run:
+            extra = f' (cannot run as written: {step.rule.cannot_run})'
+        lines.append(f'{where}  [{rule}] {first}{extra}'
+                     + (f' -- {step.note}' if step.note else ''))
+    return '\n'.join(lines)
