@@ -162,15 +162,19 @@ class CommandRule:
     key: Optional[Callable[[str], tuple]] = None
     # why the command cannot run here as written (None: it can)
     cannot_run: Optional[str] = None
+    # runs after the other commands of its file (it uses what a later
+    # command of the file makes)
+    after_file: bool = False
 
 
-def _gpus_to_processes(command: str) -> str:
-    """``tools/dist_*.sh ... N`` with N > 2: 2 gloo processes."""
+def _gpus_to_processes(command: str, processes: int = 2) -> str:
+    """``tools/dist_*.sh ... N`` with N > ``processes``: ``processes`` gloo
+    processes."""
     words = shlex.split(command)
     index = 2 if 'dist_train' in words[0] else 3
     if len(words) > index and words[index].isdigit() and int(
-            words[index]) > 2:
-        words[index] = '2'
+            words[index]) > processes:
+        words[index] = str(processes)
     return shlex.join(words)
 
 
@@ -283,14 +287,19 @@ COMMAND_RULES = [
         cannot_run='torch.compile of a CPU step takes minutes; a GPU run '
         'is what the docs mean'),
     CommandRule(
+        'figure of a later run', r'^python tools/visualize_cam\.py \S+ '
+        r'work_dirs/unseen/',
+        'after the training command further down its file, which writes '
+        'the checkpoint it draws', after_file=True),
+    CommandRule(
         'python tool', r'^python tools/\w+\.py',
         'as written; the shim appends the tool\'s shortening options and '
         'maps epoch_N.pth of a shortened run to its last checkpoint'),
     CommandRule(
         'dist_train.sh / dist_test.sh', r'^tools/dist_(train|test)\.sh \S+',
-        'as written with at most 2 processes (gloo); a config already '
-        'trained by another command is not trained again once the '
-        'launcher has run',
+        'the first with 2 processes (gloo), later ones with 1 process '
+        '(the launcher is covered); a config already trained by another '
+        'command is not trained again',
         cannot_run=NOT_RUN_HERE.format('GPUs'),
         rewrite=_gpus_to_processes,
         key=lambda c: ('config', _config_of(c))),
@@ -347,15 +356,20 @@ def plan(blocks: List[Block]) -> List[Step]:
                 continue
             if key is not None:
                 seen[key] = command
+            step.run = rule.rewrite(command)
             if is_launcher:
+                if launcher_ran:
+                    step.run = _gpus_to_processes(command, 1)
                 launcher_ran = True
                 seen[('config', _config_of(command))] = command
             elif rule.name == 'python tool' and _config_of(command):
                 seen.setdefault(('config', _config_of(command)), command)
-            step.run = rule.rewrite(command)
             if step.run is None:
                 step.note = rule.how
-    return steps
+    # commands that use what a later command of their file makes go last
+    return sorted(steps, key=lambda step: (
+        step.block.path != 'README.md', step.block.path,
+        bool(step.rule and step.rule.after_file)))
 
 
 # ------------------------------------------------------------ running
@@ -365,7 +379,6 @@ class Result:
     returncode: int
     seconds: float  # wall clock
     output: str
-    cpu_seconds: float = 0.0  # of the command's processes
 
 
 def make_fresh_clone(root: str, work: str) -> str:
@@ -494,15 +507,76 @@ def _assert_types_registered(text: str) -> None:
                            f"type='{kind}' is in no registry")
 
 
-def _children_cpu() -> float:
+def _random_checkpoint(config: str):
+    """A checkpoint of the randomly initialised model of ``config``."""
+
+    def make(path: str, work: str) -> None:
+        import torch
+        from mmengine.config import Config
+        from mmengine.registry import DefaultScope
+        from mmpretrain.registry import MODELS
+        cfg = Config.fromfile(osp.join(work, config))
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = MODELS.build(cfg.model)
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+
+    return make
+
+
+def _digit_png(index: int):
+    """Test image ``index`` of SklearnDigits, written with cv2.imwrite."""
+
+    def make(path: str, work: str) -> None:
+        import cv2
+        from mmcatkd.datasets import SklearnDigits
+        image = SklearnDigits(split='test').get_data_info(index)['img']
+        assert cv2.imwrite(path, image)
+
+    return make
+
+
+# Files the docs assume the user already has (made by no documented
+# command): path in the fresh clone -> how the test makes a stand-in.
+PREREQUISITES = {
+    'work_dirs/multiteacher/teachers/resnet50_weak_1.pth':
+    _random_checkpoint('configs/multiteacher/teachers/resnet50_weak_cifar100.py'),
+    'work_dirs/multiteacher/teachers/resnet50_strong_1.pth':
+    _random_checkpoint(
+        'configs/multiteacher/teachers/resnet50_strong_cifar100.py'),
+    'test11_digit3.png': _digit_png(11),
+    'test18_digit8.png': _digit_png(18),
+    'test4_digit9.png': _digit_png(4),
+}
+
+
+# Files whose commands use what the README's commands make: they run after
+# the README's, in the same chain.
+AFTER_README = {
+    'docs/visualization.md':
+    'trains from the teacher of `make demo` (work_dirs/demo/teacher)',
+}
+
+
+def make_prerequisites(steps: List[Step], work: str) -> List[str]:
+    """Make the PREREQUISITES the commands to run mention. Returns them."""
+    text = '\n'.join(step.run for step in steps if step.run)
+    made = []
+    for path, make in PREREQUISITES.items():
+        if path in text and not osp.exists(osp.join(work, path)):
+            os.makedirs(osp.dirname(osp.join(work, path)), exist_ok=True)
+            make(osp.join(work, path), work)
+            made.append(path)
+    return made
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's finished child processes so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def run_plan(steps: List[Step], work: str, repo: str = PROJECT_ROOT,
-             timeout: float = 600) -> List[Result]:
-    """Run the steps in order in ``work``; stop at the first failure."""
-    env = command_env(work, repo)
+def _run_steps(steps: List[Step], work: str, env: Dict[str, str],
+               timeout: float, keep_going: bool) -> List[Result]:
     results = []
     for step in steps:
         if step.run is None:
@@ -510,16 +584,46 @@ def run_plan(steps: List[Step], work: str, repo: str = PROJECT_ROOT,
         if step.kind == 'python':
             result = run_python_block(step, work)
         else:
-            start, cpu = time.time(), _children_cpu()
+            start = time.time()
             completed = subprocess.run(['bash', '-c', step.run], cwd=work,
                                        env=env, capture_output=True,
                                        text=True, timeout=timeout)
             result = Result(step, completed.returncode, time.time() - start,
-                            (completed.stdout + completed.stderr)[-4000:],
-                            _children_cpu() - cpu)
+                            (completed.stdout + completed.stderr)[-4000:])
         results.append(result)
-        if result.returncode != 0:
+        if result.returncode != 0 and not keep_going:
             break
+    return results
+
+
+def run_plan(steps: List[Step], work: str, repo: str = PROJECT_ROOT,
+             timeout: float = 600, workers: int = 2,
+             keep_going: bool = False) -> List[Result]:
+    """Run the steps in ``work``: the README's in order first (the docs
+    build on it), then each docs/*.md file's in order, ``workers`` files at
+    a time. A file stops at its first failure unless ``keep_going``.
+    ``cpu_seconds`` of a result is that of its whole file (README: its own)."""
+    from concurrent.futures import ThreadPoolExecutor
+    make_prerequisites(steps, work)
+    chains: Dict[str, List[Step]] = {}
+    for step in steps:
+        path = step.block.path
+        chains.setdefault('README.md' if path in AFTER_README else path,
+                          []).append(step)
+    env = command_env(work, repo)
+
+    def run_chain(index_and_steps):
+        index, chain = index_and_steps
+        chain_env = dict(env, PORT=str(29531 + 10 * index))
+        return _run_steps(chain, work, chain_env, timeout, keep_going)
+
+    # the README's chain first: it is the longest
+    order = sorted(chains, key=lambda path: path != 'README.md')
+    results = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for chain_results in pool.map(
+                run_chain, enumerate(chains[path] for path in order)):
+            results += chain_results
     return results
 
 

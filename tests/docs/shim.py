@@ -69,7 +69,10 @@ def dataloader_options(cfg, loaders=('train', 'val', 'test')) -> List[str]:
             f'{prefix}.persistent_workers=False'
         ]
         dataset, key = _leaf(loader['dataset'], f'{prefix}.dataset')
-        if _type_name(dataset) in DATASETS_WITH_INDICES:
+        # not inside a wrapper, which may select classes the first images
+        # do not have
+        if (_type_name(dataset) in DATASETS_WITH_INDICES
+                and key == f'{prefix}.dataset'):
             options.append(f'{key}.indices={SAMPLES}')
         for index, transform in enumerate(dataset.get('pipeline') or []):
             for name in ('scale', 'crop_size'):
@@ -81,11 +84,18 @@ def dataloader_options(cfg, loaders=('train', 'val', 'test')) -> List[str]:
 
 
 def loop_options(cfg) -> List[str]:
-    """One epoch, or two iterations, validated at its end."""
+    """One epoch, or two iterations, validated at its end; hooks that would
+    start later (e.g. EMA after warm-up) start at once."""
     train_cfg = cfg.get('train_cfg') or {}
     if 'max_iters' in train_cfg or train_cfg.get('by_epoch') is False:
-        return ['train_cfg.max_iters=2', 'train_cfg.val_interval=2']
-    return ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
+        options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2']
+    else:
+        options = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
+    for index, hook in enumerate(cfg.get('custom_hooks') or []):
+        for name in ('begin_epoch', 'begin_iter'):
+            if hook.get(name):
+                options.append(f'custom_hooks.{index}.{name}=0')
+    return options
 
 
 def teacher_options(cfg) -> List[str]:
@@ -155,7 +165,7 @@ def shorten_probe(args: List[str]) -> List[str]:
 
 
 def shorten_benchmark(args: List[str]) -> List[str]:
-    extra = ['--iters', '1', '--warmup', '0']
+    extra = ['--iters', '2', '--warmup', '0']
     if '--data' in args:
         return args + extra + ['--data-images', '2', '--data-repeats', '1']
     extra += ['--batch-size', str(BATCH)]
@@ -179,7 +189,7 @@ TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     'visualize_cam.py': unchanged,        # a few images, one forward
     'analyze_attention.py': shorten_analyze,  # 4 images
     'linear_probe.py': shorten_probe,     # 1 epoch, batch 2
-    'benchmark.py': shorten_benchmark,    # 1 round, batch 2, small inputs
+    'benchmark.py': shorten_benchmark,    # 2 rounds, batch 2, small inputs
 }
 
 
