@@ -87,7 +87,9 @@ def load_models(
     model_cfg = cfg.model.to_dict()
     preprocessor = model_cfg.get('data_preprocessor',
                                  cfg.get('data_preprocessor'))
-    distill = 'architecture' in model_cfg and 'teacher' in model_cfg
+    # any distillation algorithm (one teacher or several) names its student
+    # `architecture`
+    distill = 'architecture' in model_cfg
     student = build_classifier(
         model_cfg['architecture'] if distill else model_cfg, preprocessor)
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
@@ -102,8 +104,8 @@ def load_models(
                                    teacher_cfg.get('data_preprocessor'))
         load_weights(teacher, teacher_checkpoint,
                      _load_checkpoint(teacher_checkpoint, map_location='cpu'))
-    elif distill and strip_prefix(ckpt.get('state_dict', ckpt),
-                                  TEACHER_PREFIX):
+    elif distill and 'teacher' in model_cfg and strip_prefix(
+            ckpt.get('state_dict', ckpt), TEACHER_PREFIX):
         teacher = build_classifier(model_cfg['teacher'], preprocessor)
         load_weights(teacher, checkpoint, ckpt, TEACHER_PREFIX)
     for model in (student, teacher):

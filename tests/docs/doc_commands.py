@@ -243,9 +243,12 @@ COMMAND_RULES = [
         rewrite=lambda c: c.replace(
             'make', f'make -o {INSTALL_STAMP} PY=python', 1)),
     CommandRule(
-        'make test with PYTEST_ARGS', r'^make test PYTEST_ARGS=',
-        'as written, the install step taken as done',
-        rewrite=lambda c: c.replace('make', f'make -o {INSTALL_STAMP}', 1)),
+        'make test with PYTEST_ARGS', r"^make test PYTEST_ARGS='[^']*'$",
+        'the install step taken as done, --collect-only added to '
+        'PYTEST_ARGS: the target runs pytest with the arguments, which must '
+        'select at least one test (running them is the suite\'s job)',
+        rewrite=lambda c: c.replace('make', f'make -o {INSTALL_STAMP}', 1)
+        [:-1] + " --collect-only -q'"),
     CommandRule(
         'make test', r'^make test$',
         'not run: the whole suite is what runs this test; its target, '
@@ -272,7 +275,7 @@ COMMAND_RULES = [
         'as written; each tool run inside is shortened by the shim'),
     CommandRule(
         'synopsis of a tool', r'^python tools/\w+\.py .*(\b(CONFIG|CKPT|'
-        r'DATA_CFG)\b|\[--)',
+        r'DATA_CFG)\b| [TS]\.py\b|\[--)',
         'placeholders filled with files of the runs before it (see '
         'PLACEHOLDERS), every [option] given',
         rewrite=_fill_synopsis),
@@ -283,9 +286,11 @@ COMMAND_RULES = [
         key=_benchmark_shape),
     CommandRule(
         'benchmark --compile', r'^python tools/benchmark\.py .*--compile',
-        'covered by the same run without --compile',
+        'run without --compile (skipped if that shape already ran)',
         cannot_run='torch.compile of a CPU step takes minutes; a GPU run '
-        'is what the docs mean'),
+        'is what the docs mean',
+        rewrite=lambda c: c.replace(' --compile', ''),
+        key=lambda c: _benchmark_shape(c.replace(' --compile', ''))),
     CommandRule(
         'figure of a later run', r'^python tools/visualize_cam\.py \S+ '
         r'work_dirs/unseen/',
@@ -337,11 +342,16 @@ def plan(blocks: List[Block]) -> List[Step]:
             continue
         if kind != 'shell':
             continue
+        variables = []  # shell variables set earlier in the block
         for command in split_commands(block.text):
             command = strip_comment(command)
             rule = classify(command)
             step = Step(block, command, 'shell', rule)
             steps.append(step)
+            if rule is not None and rule.name == 'shell variables':
+                variables.append(command)
+                step.run = command
+                continue
             if rule is None:
                 step.note = (
                     'no rule in COMMAND_RULES (tests/docs/doc_commands.py) '
@@ -357,6 +367,9 @@ def plan(blocks: List[Block]) -> List[Step]:
             if key is not None:
                 seen[key] = command
             step.run = rule.rewrite(command)
+            if step.run is not None and variables:
+                # each command runs in its own shell: set them again
+                step.run = '\n'.join(variables + [step.run])
             if is_launcher:
                 if launcher_ran:
                     step.run = _gpus_to_processes(command, 1)
