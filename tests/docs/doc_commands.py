@@ -202,29 +202,46 @@ def _benchmark_shape(command: str) -> tuple:
     return ('benchmark', tuple(shape))
 
 
+# synopsis placeholder -> a file of the commands run before it, by tool
 PLACEHOLDERS = {
-    # synopsis placeholder -> a value from the commands run before it
-    'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
-    'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
-    'T.py': 'configs/demo/teacher_res56_digits.py',
-    'T.pth': 'work_dirs/demo/teacher/teacher.pth',
-    'S.py': 'configs/_base_/models/cifar100/resnet8x4.py',
-    'DATA_CFG': 'configs/unseen/_base_/probe_digits_5-9.py',
-    'a.png': 'test11_digit3.png',
-    'b.png': 'test18_digit8.png',
-    'cuda:0': 'cpu',
-    'N': '2',
+    'visualize_cam.py': {
+        'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
+        'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
+        'T.py': 'configs/demo/teacher_res56_digits.py',
+        'T.pth': 'work_dirs/demo/teacher/teacher.pth',
+        'a.png': 'test11_digit3.png',
+        'b.png': 'test18_digit8.png',
+        'cuda:0': 'cpu',
+    },
+    'linear_probe.py': {
+        'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
+        'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
+        'DATA_CFG': 'configs/unseen/_base_/probe_digits_5-9.py',
+        'N': '2',
+    },
+    'benchmark.py': {
+        'T.py': 'configs/_base_/models/cifar100/resnet32x4.py',
+        'S.py': 'configs/_base_/models/cifar100/resnet8x4.py',
+    },
+    'check_pair.py': {
+        'TEACHER_CONFIG': 'configs/_base_/models/cifar100/resnet32x4.py',
+        'STUDENT_CONFIG': 'configs/_base_/models/cifar100/resnet8x4.py',
+        'T.pth': 'work_dirs/teachers/resnet32x4.pth',
+    },
+    'cache_teacher_cams.py': {
+        'CONFIG': 'configs/cifar100/catkd_resnet32x4_resnet8x4.py',
+        'DIR': 'work_dirs/cams/resnet32x4_r2_torchrun',
+    },
 }
 
 
 def _fill_synopsis(command: str) -> str:
     """A synopsis with its placeholders filled and every [option] given."""
     command = command.replace('[', '').replace(']', '')
-    words = [PLACEHOLDERS.get(word, word) for word in shlex.split(command)]
-    if '--config' in words and '--student-config' in words:
-        words[words.index('--config') + 1] = (
-            'configs/_base_/models/cifar100/resnet32x4.py')
-    return shlex.join(words)
+    words = shlex.split(command)
+    tool = next((osp.basename(w) for w in words if w.endswith('.py')), '')
+    values = PLACEHOLDERS.get(tool, {})
+    return shlex.join(values.get(word, word) for word in words)
 
 
 def _is_synopsis(command: str) -> bool:
@@ -255,6 +272,32 @@ COMMAND_RULES = [
         'install step and pytest call run in `make test PYTEST_ARGS=...`',
         rewrite=lambda c: None),
     CommandRule(
+        'make test-fast', r'^make test-fast$',
+        'the install step taken as done, PYTEST_ARGS=\'--collect-only -q\': '
+        'the tier is selected and imports (running it is the suite\'s job)',
+        rewrite=lambda c: f"make -o {INSTALL_STAMP} test-fast "
+        "PYTEST_ARGS='--collect-only -q'"),
+    CommandRule(
+        'make test-cuda', r'^make test-cuda$',
+        'as written, the install step taken as done: the CUDA tests are '
+        'collected and skip', cannot_run=NOT_RUN_HERE.format('a GPU'),
+        rewrite=lambda c: f'make -o {INSTALL_STAMP} test-cuda'),
+    CommandRule(
+        'make cuda-check', r'^make cuda-check$',
+        'make -n: the target and its command are checked, not run',
+        cannot_run=NOT_RUN_HERE.format('a GPU'),
+        rewrite=lambda c: f'make -n -o {INSTALL_STAMP} cuda-check'),
+    CommandRule(
+        'mmcatkd.run wrapper', r'^python -m mmcatkd\.run \S+::tools/\w+\.py',
+        'as written; the shim shortens the wrapped tool like ours'),
+    CommandRule(
+        'torchrun', r'^torchrun ',
+        'python -m torch.distributed.run (what torchrun is) with at most 2 '
+        'processes (gloo); synopsis placeholders filled (PLACEHOLDERS)',
+        cannot_run=NOT_RUN_HERE.format('GPUs'),
+        rewrite=lambda c: _fill_synopsis(
+            c.replace('torchrun', 'python -m torch.distributed.run', 1))),
+    CommandRule(
         'pip install -e', r'^pip install -e ',
         'pip install --dry-run --no-index --no-build-isolation: resolves '
         'the extras and pins against the installed environment, installs '
@@ -271,11 +314,17 @@ COMMAND_RULES = [
                     *map(shlex.quote, shlex.split(c)[1:]))),
     CommandRule('shell variables', r'^([A-Z_]+=\S+ ?)+$', 'as written'),
     CommandRule(
+        'a loop over a glob of configs', r'^for \w+ in configs/\S*\*\S*\.py; do',
+        'the same command for every config: run for the first config of the '
+        'glob only (every config is built and stepped by tests/configs)',
+        rewrite=lambda c: re.sub(r'^for (\w+) in (\S+); do',
+                                 r'for \1 in $(ls \2 | head -n 1); do', c)),
+    CommandRule(
         'a loop of tool runs', r'^for .*\n(.*\n)*\s*python tools/',
         'as written; each tool run inside is shortened by the shim'),
     CommandRule(
-        'synopsis of a tool', r'^python tools/\w+\.py .*(\b(CONFIG|CKPT|'
-        r'DATA_CFG)\b| [TS]\.py\b|\[--)',
+        'synopsis of a tool', r'^python tools/\w+\.py .*( [A-Z][A-Z_]{2,}'
+        r'( |$)| [TS]\.(py|pth)\b|\[--)',
         'placeholders filled with files of the runs before it (see '
         'PLACEHOLDERS), every [option] given',
         rewrite=_fill_synopsis),
@@ -299,7 +348,9 @@ COMMAND_RULES = [
     CommandRule(
         'python tool', r'^python tools/\w+\.py',
         'as written; the shim appends the tool\'s shortening options and '
-        'maps epoch_N.pth of a shortened run to its last checkpoint'),
+        'maps epoch_N.pth of a shortened run to its last checkpoint; a '
+        'command identical to one that ran is not run again',
+        key=lambda c: ('command', c)),
     CommandRule(
         'dist_train.sh / dist_test.sh', r'^tools/dist_(train|test)\.sh \S+',
         'the first with 2 processes (gloo), later ones with 1 process '
@@ -551,14 +602,22 @@ def _digit_png(index: int):
 # Files the docs assume the user already has (made by no documented
 # command): path in the fresh clone -> how the test makes a stand-in.
 PREREQUISITES = {
-    'work_dirs/multiteacher/teachers/resnet50_weak_1.pth':
+    ('docs/multiteacher.md', 'work_dirs/multiteacher/teachers/resnet50_weak_1.pth'):
     _random_checkpoint('configs/multiteacher/teachers/resnet50_weak_cifar100.py'),
-    'work_dirs/multiteacher/teachers/resnet50_strong_1.pth':
+    ('docs/multiteacher.md',
+     'work_dirs/multiteacher/teachers/resnet50_strong_1.pth'):
     _random_checkpoint(
         'configs/multiteacher/teachers/resnet50_strong_cifar100.py'),
-    'test11_digit3.png': _digit_png(11),
-    'test18_digit8.png': _digit_png(18),
-    'test4_digit9.png': _digit_png(4),
+    # the teacher of the README's quick start
+    ('docs/performance.md', 'work_dirs/teachers/resnet32x4.pth'):
+    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    ('docs/your_own_pair.md', 'work_dirs/teachers/resnet32x4.pth'):
+    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    ('docs/your_own_pair.md', 'work_dirs/teachers/resnet110.pth'):
+    _random_checkpoint('configs/cifar100/teachers/resnet110.py'),
+    ('docs/visualization.md', 'test11_digit3.png'): _digit_png(11),
+    ('docs/visualization.md', 'test18_digit8.png'): _digit_png(18),
+    ('docs/visualization.md', 'test4_digit9.png'): _digit_png(4),
 }
 
 
@@ -570,12 +629,12 @@ AFTER_README = {
 }
 
 
-def make_prerequisites(steps: List[Step], work: str) -> List[str]:
-    """Make the PREREQUISITES the commands to run mention. Returns them."""
-    text = '\n'.join(step.run for step in steps if step.run)
+def make_prerequisites(doc: str, steps: List[Step], work: str) -> List[str]:
+    """Make the PREREQUISITES of ``doc``. Returns them."""
     made = []
-    for path, make in PREREQUISITES.items():
-        if path in text and not osp.exists(osp.join(work, path)):
+    for (path_doc, path), make in PREREQUISITES.items():
+        if path_doc == doc and not osp.exists(
+                osp.join(work, path)):
             os.makedirs(osp.dirname(osp.join(work, path)), exist_ok=True)
             make(osp.join(work, path), work)
             made.append(path)
@@ -609,33 +668,40 @@ def _run_steps(steps: List[Step], work: str, env: Dict[str, str],
     return results
 
 
-def run_plan(steps: List[Step], work: str, repo: str = PROJECT_ROOT,
+def run_plan(steps: List[Step], base: str, repo: str = PROJECT_ROOT,
              timeout: float = 600, workers: int = 2,
              keep_going: bool = False) -> List[Result]:
-    """Run the steps in ``work``: the README's in order first (the docs
-    build on it), then each docs/*.md file's in order, ``workers`` files at
-    a time. A file stops at its first failure unless ``keep_going``.
-    ``cpu_seconds`` of a result is that of its whole file (README: its own)."""
+    """Run the steps, each Markdown file's in order in a fresh clone of its
+    own under ``base`` (``base/README.md`` ...), ``workers`` files at a
+    time; the files of AFTER_README run after the README's, in its clone.
+    A file stops at its first failure unless ``keep_going``."""
     from concurrent.futures import ThreadPoolExecutor
-    make_prerequisites(steps, work)
     chains: Dict[str, List[Step]] = {}
     for step in steps:
         path = step.block.path
         chains.setdefault('README.md' if path in AFTER_README else path,
                           []).append(step)
-    env = command_env(work, repo)
 
-    def run_chain(index_and_steps):
-        index, chain = index_and_steps
-        chain_env = dict(env, PORT=str(29531 + 10 * index))
-        return _run_steps(chain, work, chain_env, timeout, keep_going)
+    clones = {}
+    for path, chain in chains.items():  # here: model builds are not threadsafe
+        work = make_fresh_clone(repo, osp.join(base, path.replace('/', '_')))
+        for doc in {step.block.path for step in chain}:
+            make_prerequisites(doc, [s for s in chain if s.block.path == doc],
+                               work)
+        clones[path] = work
+
+    def run_chain(index_and_path):
+        index, path = index_and_path
+        env = dict(command_env(clones[path], repo),
+                   PORT=str(29531 + 10 * index))
+        return _run_steps(chains[path], clones[path], env, timeout,
+                          keep_going)
 
     # the README's chain first: it is the longest
     order = sorted(chains, key=lambda path: path != 'README.md')
     results = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for chain_results in pool.map(
-                run_chain, enumerate(chains[path] for path in order)):
+        for chain_results in pool.map(run_chain, enumerate(order)):
             results += chain_results
     return results
 

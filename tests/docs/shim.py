@@ -139,14 +139,42 @@ def _given_options(args: List[str]) -> dict:
     return given
 
 
+def view_options(cfg) -> List[str]:
+    """Unpadded CIFAR crops: 2 views (flips) per image instead of 162, for
+    the teacher-CAM cache and the runs that read it."""
+    loader = cfg.get('train_dataloader') or {}
+    dataset, key = _leaf(loader.get('dataset') or {}, 'train_dataloader.dataset')
+    return [
+        f'{key}.pipeline.{index}.padding=0'
+        for index, transform in enumerate(dataset.get('pipeline') or [])
+        if str(transform.get('type', '')).endswith('RandomCrop')
+        and transform.get('padding')
+    ]
+
+
 def shorten_train(args: List[str]) -> List[str]:
     cfg = _load_config(args[0])
     teacher = [
         option for option in teacher_options(cfg)
         if option.split('=')[0] not in _given_options(args)
     ]
+    views = view_options(cfg) if '--teacher-cams' in args else []
     return args + _cfg_options(
-        loop_options(cfg) + dataloader_options(cfg) + teacher)
+        loop_options(cfg) + dataloader_options(cfg) + teacher + views)
+
+
+def shorten_cache(args: List[str]) -> List[str]:
+    cfg = _load_config(_first_positional(args))
+    train = [o for o in dataloader_options(cfg, ('train', ))
+             if 'batch_size' not in o]
+    return args + _cfg_options(train + view_options(cfg))
+
+
+def shorten_check_pair(args: List[str]) -> List[str]:
+    extra = ['--batch-size', str(BATCH), '--rounds', '2']
+    if '--data-config' in args:
+        extra += ['--iters', '2']
+    return args + extra
 
 
 def shorten_test(args: List[str]) -> List[str]:
@@ -190,6 +218,9 @@ TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     'analyze_attention.py': shorten_analyze,  # 4 images
     'linear_probe.py': shorten_probe,     # 1 epoch, batch 2
     'benchmark.py': shorten_benchmark,    # 2 rounds, batch 2, small inputs
+    'check_pair.py': shorten_check_pair,  # batch 2, 2 rounds, 2 iterations
+    'cache_teacher_cams.py': shorten_cache,  # 4 images, 2 views each
+    'cuda_check.py': unchanged,           # only through `make -n` here
 }
 
 
@@ -211,9 +242,12 @@ def shorten_torchrun(args: List[str]) -> List[str]:
     for index, arg in enumerate(args):
         if arg.endswith('.py'):
             return out + [arg] + shorten_script(arg, args[index + 1:])
-        match = re.match(r'--nproc[_-]per[_-]node=(\d+)$', arg)
-        if match and int(match.group(1)) > MAX_PROCESSES:
-            arg = f'--nproc_per_node={MAX_PROCESSES}'
+        match = re.match(r'(--nproc[_-]per[_-]node=?)(\d+)$', arg)
+        if match and int(match.group(2)) > MAX_PROCESSES:
+            arg = f'{match.group(1)}{MAX_PROCESSES}'
+        if out and re.match(r'--nproc[_-]per[_-]node$', out[-1]) and (
+                arg.isdigit() and int(arg) > MAX_PROCESSES):
+            arg = str(MAX_PROCESSES)
         out.append(arg)
     raise SystemExit(f'documentation test: no script in torchrun {args}')
 
@@ -225,6 +259,11 @@ def main(argv: List[str]) -> None:
             'torch.distributed.run', 'torch.distributed.launch'):
         sys.argv = [argv[1]] + shorten_torchrun(argv[2:])
         runpy.run_module(argv[1], run_name='__main__', alter_sys=True)
+    elif len(argv) >= 3 and argv[:2] == ['-m', 'mmcatkd.run']:
+        # mmcatkd's wrapper of another package's tool: that tool shortened
+        sys.argv = ['mmcatkd.run', argv[2]] + shorten_script(
+            argv[2].split('::')[-1], argv[3:])
+        runpy.run_module('mmcatkd.run', run_name='__main__', alter_sys=True)
     elif argv and argv[0].endswith('.py') and osp.isfile(argv[0]):
         script = argv[0]
         sys.argv = [script] + shorten_script(script, argv[1:])

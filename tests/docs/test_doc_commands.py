@@ -14,7 +14,7 @@ import pytest
 
 from tests.docs import doc_commands
 from tests.docs.doc_commands import (PROJECT_ROOT, Block, code_blocks,
-                                     listing, make_fresh_clone, plan,
+                                     listing, plan,
                                      run_plan, split_commands)
 
 
@@ -109,12 +109,11 @@ def test_a_broken_python_block_fails(tmp_path, broken):
 
 
 def _run(steps, tmp_path):
-    work = make_fresh_clone(PROJECT_ROOT, str(tmp_path / 'clone'))
-    # ../shared/golden, as next to a clone
+    # ../shared/golden next to the clones, as next to a clone
     shared = osp.join(osp.dirname(PROJECT_ROOT), 'shared')
     if osp.isdir(shared):
         os.symlink(shared, str(tmp_path / 'shared'))
-    return run_plan(steps, work)
+    return run_plan(steps, str(tmp_path))
 
 
 @pytest.mark.slow
