@@ -186,6 +186,11 @@ def _config_of(command: str) -> str:
     return ''
 
 
+def _method(command: str) -> str:
+    """The method of a config, its file name's first word (clskd_...)."""
+    return osp.basename(_config_of(command)).split('_')[0]
+
+
 def _benchmark_shape(command: str) -> tuple:
     """benchmark.py runs differing only in --out or --pair are one shape."""
     words = shlex.split(command)
@@ -320,6 +325,15 @@ COMMAND_RULES = [
         rewrite=lambda c: re.sub(r'^for (\w+) in (\S+); do',
                                  r'for \1 in $(ls \2 | head -n 1); do', c)),
     CommandRule(
+        'a loop over seeds', r'^for seed in (\d+ )+\d+; do',
+        'the same run for every seed: the first two seeds only',
+        rewrite=lambda c: re.sub(r'^for seed in (\d+) (\d+)( \d+)*; do',
+                                 r'for seed in \1 \2; do', c)),
+    CommandRule(
+        'average of seed runs', r'^python tools/average_best\.py .*\{\d+(,\d+)+\}',
+        'over the runs of the two seeds the seed loop ran',
+        rewrite=lambda c: re.sub(r'\{(\d+),(\d+)(,\d+)*\}', r'{\1,\2}', c)),
+    CommandRule(
         'a loop of tool runs', r'^for .*\n(.*\n)*\s*python tools/',
         'as written; each tool run inside is shortened by the shim'),
     CommandRule(
@@ -350,7 +364,7 @@ COMMAND_RULES = [
         'as written; the shim appends the tool\'s shortening options and '
         'maps epoch_N.pth of a shortened run to its last checkpoint; a '
         'command identical to one that ran is not run again',
-        key=lambda c: ('command', c)),
+        key=lambda c: ('command', ' '.join(c.split()))),
     CommandRule(
         'dist_train.sh / dist_test.sh', r'^tools/dist_(train|test)\.sh \S+',
         'the first with 2 processes (gloo), later ones with 1 process '
@@ -359,6 +373,7 @@ COMMAND_RULES = [
         cannot_run=NOT_RUN_HERE.format('GPUs'),
         rewrite=_gpus_to_processes,
         key=lambda c: ('config', _config_of(c))),
+
 ]
 # more specific rules first
 COMMAND_RULES.sort(key=lambda rule: rule.name != 'benchmark --compile')
@@ -417,6 +432,11 @@ def plan(blocks: List[Block]) -> List[Step]:
                 continue
             if key is not None:
                 seen[key] = command
+            if is_launcher and (command.split()[0], _method(command)) in seen:
+                step.note = ('same method as `{}`, which ran (another '
+                             'student)'.format(
+                                 seen[(command.split()[0], _method(command))]))
+                continue
             step.run = rule.rewrite(command)
             if step.run is not None and variables:
                 # each command runs in its own shell: set them again
@@ -424,6 +444,7 @@ def plan(blocks: List[Block]) -> List[Step]:
             if is_launcher:
                 if launcher_ran:
                     step.run = _gpus_to_processes(command, 1)
+                    seen[(command.split()[0], _method(command))] = command
                 launcher_ran = True
                 seen[('config', _config_of(command))] = command
             elif rule.name == 'python tool' and _config_of(command):
@@ -480,6 +501,11 @@ def shim_bin(work: str) -> str:
     return folder
 
 
+def _golden(repo: str) -> str:
+    return os.environ.get(
+        'MMCATKD_GOLDEN', osp.join(osp.dirname(repo), 'shared', 'golden'))
+
+
 def command_env(work: str, repo: str) -> Dict[str, str]:
     env = dict(os.environ)
     env.pop('PYTHON', None)
@@ -493,6 +519,8 @@ def command_env(work: str, repo: str) -> Dict[str, str]:
         MKL_NUM_THREADS='1',
         PORT='29531',
         MMCATKD_TRACEBACK='1',
+        # the golden data of the suite that runs this test, for `make test`
+        MMCATKD_GOLDEN=_golden(repo),
     )
     return env
 
@@ -611,6 +639,8 @@ PREREQUISITES = {
     # the teacher of the README's quick start
     ('docs/performance.md', 'work_dirs/teachers/resnet32x4.pth'):
     _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    ('docs/model_zoo.md', 'work_dirs/teachers/resnet32x4.pth'):
+    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
     ('docs/your_own_pair.md', 'work_dirs/teachers/resnet32x4.pth'):
     _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
     ('docs/your_own_pair.md', 'work_dirs/teachers/resnet110.pth'):
@@ -669,7 +699,7 @@ def _run_steps(steps: List[Step], work: str, env: Dict[str, str],
 
 
 def run_plan(steps: List[Step], base: str, repo: str = PROJECT_ROOT,
-             timeout: float = 600, workers: int = 2,
+             timeout: float = 600, workers: int = 3,
              keep_going: bool = False) -> List[Result]:
     """Run the steps, each Markdown file's in order in a fresh clone of its
     own under ``base`` (``base/README.md`` ...), ``workers`` files at a

@@ -221,6 +221,7 @@ TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     'check_pair.py': shorten_check_pair,  # batch 2, 2 rounds, 2 iterations
     'cache_teacher_cams.py': shorten_cache,  # 4 images, 2 views each
     'cuda_check.py': unchanged,           # only through `make -n` here
+    'average_best.py': unchanged,
 }
 
 

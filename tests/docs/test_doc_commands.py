@@ -109,10 +109,6 @@ def test_a_broken_python_block_fails(tmp_path, broken):
 
 
 def _run(steps, tmp_path):
-    # ../shared/golden next to the clones, as next to a clone
-    shared = osp.join(osp.dirname(PROJECT_ROOT), 'shared')
-    if osp.isdir(shared):
-        os.symlink(shared, str(tmp_path / 'shared'))
     return run_plan(steps, str(tmp_path))
 
 
