@@ -1,0 +1,56 @@
+"""The stand-in data sets are in the layouts the docs describe: the data
+check of tools/train.py accepts them for the shipped configs, and
+MMPretrain's ImageNet reads the tree with the labels of meta/*.txt."""
+import os.path as osp
+import pickle
+
+import numpy as np
+from mmengine.config import Config
+
+from mmcatkd.datasets import check_datasets
+from tests.conftest import PROJECT_ROOT
+from tests.docs.standin_data import (IMAGENET_WNIDS, write_cifar100,
+                                     write_imagenet)
+
+
+def _with_root(config, root):
+    cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs', config))
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.data_root = str(root)
+    return cfg
+
+
+def test_the_data_check_accepts_the_stand_ins(tmp_path):
+    check_datasets(
+        _with_root('catkd_r34_r18_imagenet.py',
+                   write_imagenet(str(tmp_path / 'imagenet'))))
+    check_datasets(
+        _with_root('cifar100/catkd_resnet32x4_resnet8x4.py',
+                   write_cifar100(str(tmp_path / 'cifar100'))))
+
+
+def test_imagenet_tree_reads_with_its_labels(tmp_path):
+    from mmpretrain.datasets import ImageNet
+    root = write_imagenet(str(tmp_path), train_per_class=2, val_per_class=1)
+    train = ImageNet(data_root=root, split='train', lazy_init=False)
+    assert len(train) == 2 * len(IMAGENET_WNIDS)
+    assert osp.dirname(train.get_data_info(0)['img_path']).endswith(
+        osp.join('train', IMAGENET_WNIDS[0]))
+    val = ImageNet(data_root=root, split='val')
+    assert [val.get_data_info(i)['gt_label'] for i in range(len(val))
+            ] == list(range(len(IMAGENET_WNIDS)))
+
+
+def test_cifar100_pickles_have_the_real_keys(tmp_path):
+    folder = osp.join(write_cifar100(str(tmp_path), 2, 1), 'cifar-100-python')
+    with open(osp.join(folder, 'train'), 'rb') as file:
+        train = pickle.load(file, encoding='latin1')
+    assert set(train) == {'filenames', 'batch_label', 'fine_labels',
+                          'coarse_labels', 'data'}
+    assert train['data'].shape == (200, 3072)
+    assert train['data'].dtype == np.uint8
+    assert sorted(set(train['fine_labels'])) == list(range(100))
+    with open(osp.join(folder, 'meta'), 'rb') as file:
+        meta = pickle.load(file, encoding='latin1')
+    assert len(meta['fine_label_names']) == 100
+    assert len(meta['coarse_label_names']) == 20
