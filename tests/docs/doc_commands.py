@@ -502,8 +502,9 @@ def shim_bin(work: str) -> str:
 
 
 def _golden(repo: str) -> str:
-    return os.environ.get(
-        'MMCATKD_GOLDEN', osp.join(osp.dirname(repo), 'shared', 'golden'))
+    """The golden data the running suite reads (tests/conftest.py)."""
+    from tests.conftest import GOLDEN
+    return GOLDEN
 
 
 def command_env(work: str, repo: str) -> Dict[str, str]:
