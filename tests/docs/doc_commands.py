@@ -343,6 +343,12 @@ COMMAND_RULES = [
         'PLACEHOLDERS), every [option] given',
         rewrite=_fill_synopsis),
     CommandRule(
+        'beta study', r'^python tools/beta_study\.py ',
+        'with --summary-only: the tool starts and tabulates (no run is '
+        'finished); the demo runs it would start run shortened as `make demo`',
+        cannot_run='six full demo runs per seed, CPU-hours',
+        rewrite=lambda c: c + ' --summary-only'),
+    CommandRule(
         'benchmark', r'^python tools/benchmark\.py',
         'shortened by the shim (1 round, batch 2, small inputs); runs '
         'differing only in --out/--pair are one shape, the first runs',

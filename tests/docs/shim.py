@@ -222,6 +222,7 @@ TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     'cache_teacher_cams.py': shorten_cache,  # 4 images, 2 views each
     'cuda_check.py': unchanged,           # only through `make -n` here
     'average_best.py': unchanged,
+    'beta_study.py': unchanged,           # only with --summary-only here
 }
 
 
