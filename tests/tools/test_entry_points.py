@@ -98,3 +98,35 @@ def test_no_bare_dict_action_or_non_atomic_write(path):
                 problems.append(f'line {node.lineno}: open(..., {modes[0]!r})')
     assert not problems, (f'{osp.basename(path)}: {problems}; write through '
                           'mmcatkd.utils.atomic_file')
+
+
+def test_entry_point_destroys_the_process_group_the_run_started(tmp_path):
+    """A distributed run's process group is shut down when ``main`` ends,
+    normally or by a user error, so the interpreter never exits with gloo
+    threads running (which aborted two-process runs with SIGABRT)."""
+    import torch.distributed as dist
+
+    from mmcatkd.engine.cli import entry_point
+
+    def start_group():
+        dist.init_process_group(
+            'gloo', init_method=f'file://{tmp_path}/store{len(seen)}',
+            rank=0, world_size=1)
+        seen.append(dist.is_initialized())
+
+    seen = []
+
+    @entry_point
+    def finishes():
+        start_group()
+
+    @entry_point
+    def fails():
+        start_group()
+        raise ValueError('bad input')
+
+    finishes()
+    assert seen == [True] and not dist.is_initialized()
+    with pytest.raises(SystemExit):
+        fails()
+    assert seen == [True, True] and not dist.is_initialized()
