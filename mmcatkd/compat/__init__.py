@@ -17,8 +17,8 @@ in ``tests/test_compat.py`` that fails without it.
    checkpoints; before, the full unpickler, which runs code from the file.
    MMEngine's local loader becomes :func:`safe_torch_load`, the safe loader
    allowing exactly those globals (:func:`install_safe_checkpoint_loader`).
-3. ``safe-checkpoint-urls``: MMEngine 0.10.7 loads URLs with
-   ``weights_only=False``; they are downloaded and loaded by
+3. ``safe-checkpoint-urls``: MMEngine 0.10.7 loads URLs with the
+   unsafe loader (``weights_only`` off); they are downloaded and loaded by
    :func:`safe_torch_load` (:func:`install_safe_url_loader`).
 4. ``pkg-resources-lookups``: setuptools >= 81 ships no ``pkg_resources``,
    which MMEngine 0.10.7 uses to find installed packages for
@@ -399,7 +399,7 @@ def install_safe_checkpoint_loader() -> bool:
 def mmengine_loads_urls_unsafely() -> bool:
     """Whether MMEngine downloads checkpoint URLs into a loader that runs
     code from the pickle (``torch.hub.load_state_dict_from_url`` defaults to
-    ``weights_only=False``; MMEngine 0.10.7 passes nothing)."""
+    ``weights_only`` off; MMEngine 0.10.7 passes nothing)."""
     from mmengine.runner.checkpoint import load_url
     weights_only = inspect.signature(load_url).parameters.get('weights_only')
     return weights_only is None or weights_only.default is not True
@@ -560,7 +560,7 @@ WORKAROUNDS: Tuple[Tuple[str, str, Callable[[], bool]], ...] = (
      'from the file (torch < 2.6); they go through safe_torch_load',
      install_safe_checkpoint_loader),
     ('safe-checkpoint-urls',
-     'MMEngine 0.10.7 loads checkpoint URLs with weights_only=False, which '
+     'MMEngine 0.10.7 loads checkpoint URLs with weights_only off, which '
      'runs code from the download; they go through safe_torch_load',
      install_safe_url_loader),
     ('pkg-resources-lookups',

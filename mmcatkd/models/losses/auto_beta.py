@@ -43,7 +43,7 @@ class AutoBeta(nn.Module):
         target (float): what ``beta * L`` should be after the window.
             Defaults to sqrt(50), the geometric middle of 1-50.
         window (int, optional): iterations of the window. Defaults to None:
-            set by :class:`~mmcatkd.engine.hooks.CATAutoBetaHook` to one
+            set by ``CATAutoBetaHook`` (``mmcatkd/engine/hooks``) to one
             epoch before training.
     """
 
