@@ -12,6 +12,13 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmcatkd import compat
+from mmcatkd.compat import checkpoint_urls
+from mmcatkd.compat import mmengine_checkpoint as checkpoint_files
+from mmcatkd.compat import mmrazor_quantization, pkg_resources_lookups
+from mmcatkd.utils.checkpoint import (CorruptCheckpointError,
+                                      UnsafeCheckpointError,
+                                      mmengine_checkpoint_globals,
+                                      safe_torch_load)
 from tests.conftest import run_python
 
 
@@ -33,7 +40,7 @@ def test_mmrazor_distillation_imports_on_this_torch():
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not compat.torch_lacks_mmrazor_quantization_api(),
+    not mmrazor_quantization.torch_lacks_quantization_api(),
     reason='this torch still has the API MMRazor 1.0.0 needs')
 def test_mmrazor_alone_fails_on_this_torch():
     """The problem the workaround exists for: without mmcatkd, importing
@@ -72,7 +79,7 @@ def test_fix_still_applies_after_mmrazor_utils():
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not compat.torch_lacks_mmrazor_quantization_api(),
+    not mmrazor_quantization.torch_lacks_quantization_api(),
     reason='this torch still has the API MMRazor 1.0.0 needs')
 def test_too_late_after_a_failed_mmrazor_import():
     """After MMRazor's models failed to import (leaving half-registered
@@ -98,19 +105,19 @@ def test_mmrazor_packages_that_never_reach_quantization():
         'import importlib, importlib.util, json, pkgutil, sys\n'
         # compat alone: the package would import MMRazor's models
         'spec = importlib.util.spec_from_file_location(\n'
-        '    "compat_alone", "mmcatkd/compat/__init__.py")\n'
+        '    "compat_alone", "mmcatkd/compat/mmrazor_quantization.py")\n'
         'compat = importlib.util.module_from_spec(spec)\n'
         'spec.loader.exec_module(compat)\n'
-        'compat.disable_mmrazor_quantization_backends()\n'
+        'compat.apply()\n'
         'import mmrazor\n'
-        'reaching = compat._MMRAZOR_PACKAGES_REACHING_QUANTIZATION\n'
+        'reaching = compat.PACKAGES_REACHING_QUANTIZATION\n'
         'others = [f"mmrazor.{m.name}" for m in\n'
         '          pkgutil.iter_modules(mmrazor.__path__)\n'
         '          if f"mmrazor.{m.name}" not in reaching]\n'
         'for name in others:\n'
         '    importlib.import_module(name)\n'
         'print(json.dumps(dict(others=others,\n'
-        '    reaching_loaded=compat.mmrazor_modules_reaching_quantization(),\n'
+        '    reaching_loaded=compat.modules_reaching_quantization(),\n'
         '    quantization_loaded="mmrazor.structures.quantization" in\n'
         '                        sys.modules)))\n')
     result = run_python(code)
@@ -137,9 +144,9 @@ def test_compat_report_lists_each_workaround_and_its_state():
         assert line.strip() == f'{name}: {state}. {problem}.'
     # on this machine: torch without the API, no pkg_resources, no CUDA
     assert compat.ACTIVE['mmrazor-quantization'] == (
-        compat.torch_lacks_mmrazor_quantization_api())
+        mmrazor_quantization.torch_lacks_quantization_api())
     assert compat.ACTIVE['pkg-resources-lookups'] == (
-        compat.pkg_resources_missing())
+        pkg_resources_lookups.pkg_resources_missing())
     assert compat.ACTIVE['cpu-distributed'] == (
         not torch.cuda.is_available())
 
@@ -149,37 +156,37 @@ def test_checkpoint_file_problem_is_detected_not_assumed(monkeypatch):
     refuse MMEngine checkpoints or run code from them, and not where they
     load them safely (e.g. once those globals are allowed)."""
     from mmengine.runner import checkpoint as mmengine_checkpoint
-    assert compat.torch_load_mishandles_mmengine_checkpoints()
+    assert checkpoint_files.torch_load_mishandles_mmengine_checkpoints()
     assert compat.ACTIVE['safe-checkpoint-files']
     schemes = dict(mmengine_checkpoint.CheckpointLoader._schemes)
     monkeypatch.setattr(mmengine_checkpoint.CheckpointLoader, '_schemes',
                         schemes)
     schemes[''] = mmengine_checkpoint.load_from_local
-    with torch.serialization.safe_globals(
-            compat.mmengine_checkpoint_globals()):
-        assert not compat.torch_load_mishandles_mmengine_checkpoints()
-        assert compat.install_safe_checkpoint_loader() is False
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        assert not (
+            checkpoint_files.torch_load_mishandles_mmengine_checkpoints())
+        assert checkpoint_files.apply() is False
     assert schemes[''] is mmengine_checkpoint.load_from_local
     # torch < 2.6 or this variable: the default runs code, so it is needed
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     with torch.serialization.safe_globals(
-            compat.mmengine_checkpoint_globals()), pytest.warns(
+            mmengine_checkpoint_globals()), pytest.warns(
                 UserWarning, match='forcing weights_only=False'):
-        assert compat.torch_load_mishandles_mmengine_checkpoints()
+        assert checkpoint_files.torch_load_mishandles_mmengine_checkpoints()
 
 
 def test_url_problem_is_detected_from_mmengines_loader(monkeypatch):
     """The URL workaround follows the weights_only default of the function
     MMEngine downloads with: applied for torch.hub's False, not for True."""
     from mmengine.runner import checkpoint as mmengine_checkpoint
-    assert compat.mmengine_loads_urls_unsafely()
+    assert checkpoint_urls.mmengine_loads_urls_unsafely()
 
     def load_url_safe_by_default(url, weights_only=True):
         raise AssertionError('not called')
 
     monkeypatch.setattr(mmengine_checkpoint, 'load_url',
                         load_url_safe_by_default)
-    assert not compat.mmengine_loads_urls_unsafely()
+    assert not checkpoint_urls.mmengine_loads_urls_unsafely()
 
 
 def test_mmrazor_registry_is_built_once():
@@ -250,7 +257,7 @@ def test_checkpoint_written_under_numpy1_loads(tmp_path):
     _rename_in_pickle(path, b'numpy._core.multiarray',
                       b'numpy.core.multiarray')
     assert b'numpy.core.multiarray' in open(path, 'rb').read()
-    checkpoint = compat.safe_torch_load(path)
+    checkpoint = safe_torch_load(path)
     np.testing.assert_array_equal(checkpoint['meta']['arr'], [0., 1., 2.])
     assert checkpoint['meta']['seed'] == 7
 
@@ -271,8 +278,7 @@ def test_malicious_checkpoint_is_refused(tmp_path):
     marker = tmp_path / 'pwned'
     path = str(tmp_path / 'evil.pth')
     torch.save(dict(state_dict={}, payload=_RunsCode(marker)), path)
-    with pytest.raises(compat.UnsafeCheckpointError,
-                       match='not a safe checkpoint'):
+    with pytest.raises(UnsafeCheckpointError, match='not a safe checkpoint'):
         _load_checkpoint(path, map_location='cpu')
     assert not marker.exists()
 
@@ -288,8 +294,8 @@ def test_getattr_in_checkpoint_is_limited_to_history_buffer(tmp_path):
             return getattr, (HistoryBuffer, '__subclasses__')
 
     torch.save(dict(payload=_GetsAttr()), path)
-    with pytest.raises(compat.UnsafeCheckpointError):
-        compat.safe_torch_load(path)
+    with pytest.raises(UnsafeCheckpointError):
+        safe_torch_load(path)
 
 
 def test_truncated_checkpoint_is_reported_as_corrupt(tmp_path):
@@ -300,7 +306,7 @@ def test_truncated_checkpoint_is_reported_as_corrupt(tmp_path):
     data = open(path, 'rb').read()
     with open(path, 'wb') as f:
         f.write(data[:len(data) // 2])
-    with pytest.raises(compat.CorruptCheckpointError,
+    with pytest.raises(CorruptCheckpointError,
                        match='truncated.pth is corrupt'):
         _load_checkpoint(path, map_location='cpu')
 
@@ -353,14 +359,17 @@ def test_url_checkpoints_load_through_the_safe_loader(tmp_path, monkeypatch):
     from mmengine.runner import checkpoint as mmengine_checkpoint
     loader = mmengine_checkpoint.CheckpointLoader
     assert loader._get_checkpoint_loader(
-        'https://example.org/teacher.pth') is compat.load_from_http_safely
-    assert mmengine_checkpoint.load_from_http is compat.load_from_http_safely
+        'https://example.org/teacher.pth') is (
+            checkpoint_urls.load_from_http_safely)
+    assert mmengine_checkpoint.load_from_http is (
+        checkpoint_urls.load_from_http_safely)
 
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     good = tmp_path / 'served' / 'good.pth'
     good.parent.mkdir()
     _training_checkpoint(str(good))
-    checkpoint = compat.load_from_http_safely(good.as_uri(), progress=False)
+    checkpoint = checkpoint_urls.load_from_http_safely(
+        good.as_uri(), progress=False)
     assert checkpoint['meta']['epoch'] == 1
     assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
             'good.pth').is_file()
@@ -368,6 +377,6 @@ def test_url_checkpoints_load_through_the_safe_loader(tmp_path, monkeypatch):
     marker = tmp_path / 'pwned'
     evil = tmp_path / 'served' / 'evil.pth'
     torch.save(dict(payload=_RunsCode(marker)), str(evil))
-    with pytest.raises(compat.UnsafeCheckpointError):
-        compat.load_from_http_safely(evil.as_uri(), progress=False)
+    with pytest.raises(UnsafeCheckpointError):
+        checkpoint_urls.load_from_http_safely(evil.as_uri(), progress=False)
     assert not marker.exists()

@@ -53,11 +53,11 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmcatkd.apis.teacher_cam_cache import (  # noqa: E402
     CacheBuilder, use_teacher_cams)
-from mmcatkd.compat import (CorruptCheckpointError,  # noqa: E402
-                            UnsafeCheckpointError)
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
 from mmcatkd.utils.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)
+from mmcatkd.utils.checkpoint import (  # noqa: E402
+    CorruptCheckpointError, UnsafeCheckpointError)
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402

@@ -25,9 +25,8 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from ..compat import safe_torch_load
 from ..utils.atomic_file import atomic_torch_save
-from ..utils import strip_data_parallel
+from ..utils.checkpoint import safe_torch_load, strip_data_parallel
 from ..version import __version__
 
 SOURCES = ('mdistiller', 'torchvision')
@@ -74,7 +73,7 @@ class UnmappedKeysError(ValueError):
 def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
     """The state dict of a reference checkpoint, ``module.`` prefixes removed.
 
-    Loaded with the weights-only loader (:func:`mmcatkd.compat.
+    Loaded with the weights-only loader (:func:`mmcatkd.utils.checkpoint.
     safe_torch_load`), on the CPU.
 
     Args:

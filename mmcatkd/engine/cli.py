@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from mmengine.config import DictAction
 
-from ..compat import CorruptCheckpointError
+from ..utils.checkpoint import CorruptCheckpointError
 from .data_errors import explain_data_assertion
 from .hooks import NonFiniteLossError, PreflightError
 

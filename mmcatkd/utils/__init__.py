@@ -1,5 +1,5 @@
-"""Pieces several layers share (tools, engine, models, datasets); imports
-nothing of mmcatkd but :mod:`mmcatkd.compat`."""
+"""Pieces several layers share (tools, engine, models, datasets) and the
+workarounds of :mod:`mmcatkd.compat` use; import nothing else of mmcatkd."""
 from .checkpoint import (checkpoint_state_dict, state_dict_differences,
                          strip_data_parallel, strip_prefix)
 from .modules import find_module

@@ -1,12 +1,165 @@
-"""Reading model weights out of checkpoints, always through the safe loader.
+"""Loading checkpoints safely, and reading model weights out of them.
 
-MMEngine's ``_load_checkpoint`` reads local files and URLs; ``import mmcatkd``
-makes it PyTorch's ``weights_only`` loader (:mod:`mmcatkd.compat`).
+Every checkpoint mmcatkd reads goes through :func:`safe_torch_load`:
+PyTorch's ``weights_only`` loader, allowing exactly what MMEngine training
+checkpoints hold beyond tensors (:func:`mmengine_checkpoint_globals`), with
+one sentence per way a file can be bad (:class:`UnsafeCheckpointError`,
+:class:`CorruptCheckpointError`). ``import mmcatkd`` makes MMEngine's own
+loaders (``load_checkpoint``, ``Runner.resume``, URLs) call it too
+(:mod:`mmcatkd.compat.mmengine_checkpoint`,
+:mod:`mmcatkd.compat.checkpoint_urls`).
 """
-from typing import Dict, List, Mapping, Tuple
+import os.path as osp
+import pickle
+import zipfile
+from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint whose pickle needs more than tensors and plain data."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file that is truncated or not a checkpoint at all."""
+
+
+def _numpy_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
+                                                                str]]]:
+    """Numpy globals a pickled array or scalar needs, under numpy 1.x and 2.x.
+
+    Checkpoints written under numpy 1.x name ``numpy.core.multiarray``; numpy
+    2.x names ``numpy._core.multiarray``. Both names are allowed, bound to the
+    running numpy's functions.
+    """
+    import numpy as np
+    multiarray = getattr(np, '_core', np.core).multiarray
+    allowed: list = [np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        allowed.append((multiarray._reconstruct, f'{module}._reconstruct'))
+        allowed.append((multiarray.scalar, f'{module}.scalar'))
+    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25 pickles these
+    if dtypes is not None:
+        allowed += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    return allowed
+
+
+# Registered by HistoryBuffer on its first instance, so listed here as well.
+_HISTORY_BUFFER_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def _history_buffer_statistic(owner, name: str):
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    A pickled ``HistoryBuffer`` stores its statistics methods, which pickle
+    writes as ``getattr(HistoryBuffer, 'mean')``. Allowing the real
+    ``getattr`` would let a pickle reach any attribute of any allowed object;
+    this stand-in is bound to the name ``builtins.getattr`` instead.
+    """
+    from mmengine.logging import HistoryBuffer
+    if ((owner is HistoryBuffer or isinstance(owner, HistoryBuffer))
+            and name in _HISTORY_BUFFER_STATISTICS.union(
+                HistoryBuffer._statistics_methods)):
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({owner!r:.40}, {name!r}): a checkpoint may only '
+        'look up HistoryBuffer statistics methods')
+
+
+def mmengine_checkpoint_globals() -> list:
+    """The globals MMEngine training checkpoints contain beyond tensors."""
+    from mmengine.logging import HistoryBuffer
+    return [
+        HistoryBuffer,
+        (_history_buffer_statistic, 'builtins.getattr'),
+        (_history_buffer_statistic, '__builtin__.getattr'),
+    ] + _numpy_checkpoint_globals()
+
+
+def _loader_reason(err: Exception) -> str:
+    """The reason in a ``weights_only`` loader error, in one sentence.
+
+    PyTorch wraps it in advice to retry with the unsafe loader, which
+    mmcatkd never repeats: only the ``WeightsUnpickler error`` itself is
+    kept (e.g. ``Unsupported global: GLOBAL posix.system ...``).
+    """
+    lines = [line.strip() for line in str(err).splitlines()]
+    for index, line in enumerate(lines):
+        if 'WeightsUnpickler error:' in line:
+            rest = line.split('WeightsUnpickler error:', 1)[1].strip()
+            following = [text for text in lines[index + 1:] if text]
+            reason = rest or (following[0] if following else '')
+            break
+    else:
+        reason = next((line for line in lines if line and not line.startswith(
+            ('Weights only load failed', 'Check the documentation'))), '')
+    return reason.split('. ')[0].rstrip('.') or type(err).__name__
+
+
+def _refusal(filename: str, err: pickle.UnpicklingError) -> Exception:
+    """The error for a file the ``weights_only`` loader refused with
+    ``err``: unsafe where the file would import or call code, else
+    corrupt."""
+    reason = _loader_reason(err)
+    # A refused import or call ('Unsupported global', our getattr guard) is
+    # unsafe; anything else (an unknown opcode) is corruption.
+    if not any(word in reason.lower() for word in ('global', 'refusing')):
+        return CorruptCheckpointError(
+            f'{filename} is corrupt or not a PyTorch checkpoint (the '
+            f'weights_only loader read: {reason}).')
+    return UnsafeCheckpointError(
+        f'{filename} is not a safe checkpoint: its pickle needs code beyond '
+        'tensors and plain data, which the weights_only loader refuses '
+        f'({reason}). Load only checkpoints you trust the origin of.')
+
+
+def safe_torch_load(filename: str, map_location=None):
+    """``torch.load`` with ``weights_only=True`` and readable failures.
+
+    Allows exactly the globals of :func:`mmengine_checkpoint_globals`.
+
+    Raises:
+        FileNotFoundError: no file at ``filename``.
+        IsADirectoryError: ``filename`` is a directory.
+        UnsafeCheckpointError: the pickle would import or call anything else
+            (e.g. ``os.system``).
+        CorruptCheckpointError: the file is empty, truncated or not a
+            checkpoint.
+    """
+    filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise IsADirectoryError(
+            f'{filename} is a directory, not a checkpoint file: give the '
+            '.pth file in it.')
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    if osp.getsize(filename) == 0:
+        raise CorruptCheckpointError(
+            f'{filename} is empty (0 bytes): writing it was interrupted or '
+            'failed; use an earlier checkpoint.')
+    try:
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise _refusal(filename, err) from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as err:
+        raise CorruptCheckpointError(
+            f'{filename} is corrupt or truncated and cannot be loaded '
+            f'({type(err).__name__}: {_loader_reason(err)}).') from err
+    except Exception as err:
+        # torch.load's legacy path on bytes that are neither a zip archive
+        # nor a pickle (a text file: KeyError on its first byte, ...).
+        raise CorruptCheckpointError(
+            f'{filename} is not a PyTorch checkpoint (neither a zip archive '
+            f'nor a pickle; {type(err).__name__}: {err}): check the '
+            'path.') from err
+
 
 StateDict = Dict[str, torch.Tensor]
 

@@ -15,10 +15,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmcatkd.compat import safe_torch_load
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.hooks import CATAutoBetaHook, auto_betas
 from mmcatkd.models.losses import CATLoss
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import TEST_CONFIGS, image_folder  # noqa: F401
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')

@@ -112,7 +112,7 @@ def write_truncated_copy(source: str, path: str) -> str:
 
 
 def max_weight_difference(path_a: str, path_b: str) -> float:
-    from mmcatkd.compat import safe_torch_load
+    from mmcatkd.utils.checkpoint import safe_torch_load
     a = safe_torch_load(path_a)['state_dict']
     b = safe_torch_load(path_b)['state_dict']
     assert a.keys() == b.keys()

@@ -5,8 +5,8 @@ import os.path as osp
 
 import pytest
 
-from mmcatkd.compat import safe_torch_load
 from mmcatkd.utils.atomic_file import TEMP_SUFFIX, atomic_write
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.fault_hooks import SimulatedKill, dying_open
 from tests.reliability.helpers import (CATKD, fingerprint,

@@ -21,7 +21,7 @@ from mmpretrain.registry import DATASETS, METRICS, MODELS
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from PIL import Image
 
-from mmcatkd.compat import safe_torch_load
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import data_root_options, write_image_folder
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, STUDENT, fingerprint,

@@ -16,7 +16,7 @@ import signal
 
 import pytest
 
-from mmcatkd.compat import safe_torch_load
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD_RANDOM, config_with_hooks,
                                        max_weight_difference,

@@ -1,5 +1,5 @@
 """Issue #7, item 6: a checkpoint of a 2-process run (tools/dist_train.sh,
-gloo on CPU, compat.enable_cpu_distributed_training) resumes in one
+gloo on CPU, mmcatkd.compat.cpu_ddp) resumes in one
 process, and one of a single process resumes in two; one epoch each."""
 import glob
 import os.path as osp
@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from mmcatkd.compat import safe_torch_load
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import PROJECT_ROOT, data_root_options
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import CATKD, child_env, train_in_process

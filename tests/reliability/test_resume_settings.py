@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mmcatkd.compat import safe_torch_load
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import CATKD, fingerprint, train_in_process
 

@@ -9,7 +9,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmcatkd.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmcatkd.utils.checkpoint import (CorruptCheckpointError,
+                                      UnsafeCheckpointError)
 from tests.conftest import data_root_options
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, STUDENT, load_tool,

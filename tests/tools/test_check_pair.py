@@ -138,7 +138,7 @@ def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
         'model.distiller.cat_loss.loss_weight=auto',
         'model.distiller.cat_loss.auto_iters=3', 'train_cfg.max_iters=3',
         'train_cfg.val_interval=3', 'experiment_name=check_pair_window'])
-    from mmcatkd.compat import safe_torch_load
+    from mmcatkd.utils.checkpoint import safe_torch_load
     state = safe_torch_load(osp.join(work_dir, 'iter_3.pth'))['state_dict']
     chosen = state['distiller.distill_losses.loss_cat.auto_beta.beta'].item()
     assert printed == pytest.approx(chosen, rel=1e-3)  # 4 printed digits

@@ -14,11 +14,11 @@ import torchvision
 from mmengine.runner import load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmcatkd.compat import UnsafeCheckpointError
 from mmcatkd.converters import teacher
 from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 convert_teacher, load_source_state_dict,
                                 map_state_dict)
+from mmcatkd.utils.checkpoint import UnsafeCheckpointError
 
 from tests.conftest import GOLDEN, PROJECT_ROOT, load_tool  # noqa: E402
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from mmcatkd.compat import safe_torch_load
 from mmcatkd.run import resolve_tool
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, data_root_options,
                             write_image_folder)
 

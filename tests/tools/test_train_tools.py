@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from mmcatkd.compat import safe_torch_load
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, data_root_options,
                             image_folder)  # noqa: F401
 
