@@ -9,6 +9,7 @@ loaders (``load_checkpoint``, ``Runner.resume``, URLs) call it too
 (:mod:`mmcatkd.compat.mmengine_checkpoint`,
 :mod:`mmcatkd.compat.checkpoint_urls`).
 """
+import io
 import os.path as osp
 import pickle
 import zipfile
@@ -101,17 +102,108 @@ def _loader_reason(err: Exception) -> str:
     return reason.split('. ')[0].rstrip('.') or type(err).__name__
 
 
+class _StandIn:
+    """What :class:`_GlobalsLister` hands a pickle instead of any global:
+    calling, building or filling it runs nothing, so the pickle reads on."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def __call__(self, *args, **kwargs) -> '_StandIn':
+        return _StandIn()
+
+    def __setstate__(self, state) -> None:
+        pass
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+    def append(self, item) -> None:
+        pass
+
+    def extend(self, items) -> None:
+        pass
+
+
+class _GlobalsLister(pickle.Unpickler):
+    """Reads a pickle, noting each global it names and importing none.
+
+    Every object a pickle can call comes from :meth:`find_class` (or a
+    persistent id), so with :class:`_StandIn` in their place no code from
+    the file runs (the "Restricting Globals" pattern of :mod:`pickle`).
+    """
+
+    def __init__(self, file) -> None:
+        super().__init__(file)
+        self.found: List[Tuple[str, str]] = []
+
+    def find_class(self, module: str, name: str) -> type:
+        self.found.append((module, name))
+        return _StandIn
+
+    def persistent_load(self, pid) -> _StandIn:
+        return _StandIn()
+
+
+def _weights_only_allows(module: str, name: str) -> bool:
+    """Whether :func:`safe_torch_load` accepts the global ``module.name``,
+    asked of PyTorch's ``weights_only`` loader itself with a pickle of that
+    one global (which it returns as a legacy file's magic number, or
+    refuses)."""
+    one_global = b'\x80\x02c%s\n%s\n.' % (module.encode(), name.encode())
+    try:
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            torch.load(io.BytesIO(one_global), weights_only=True)
+    except RuntimeError as err:  # the global was read, then not a magic no.
+        return 'magic number' in str(err)
+    except Exception:  # refused (Unsupported global) or not even parsed
+        return False
+    return True
+
+
+def _refused_globals_in_plain_pickle(filename: str) -> List[str]:
+    """The globals that the pickles of ``filename``, a file that is not a
+    zip checkpoint, would import and :func:`safe_torch_load` refuses, read
+    without importing or calling any of them (e.g. ``['posix.system']``).
+
+    The ``weights_only`` loader stops at pickle opcodes it does not know
+    (the frames of protocol 4 and 5, protocol 0's text) before it reaches
+    a global, so a plain pickle that runs code would otherwise pass for a
+    corrupt file.
+    """
+    if zipfile.is_zipfile(filename):
+        return []
+    with open(filename, 'rb') as file:
+        lister = _GlobalsLister(file)
+        try:
+            while True:  # a legacy torch.save file is several pickles
+                lister.load()
+        except Exception:  # the end of the file, or bytes that are no
+            pass  # pickle: the globals named up to there are the answer
+    refused = []
+    for module, name in lister.found:
+        if (not _weights_only_allows(module, name)
+                and f'{module}.{name}' not in refused):
+            refused.append(f'{module}.{name}')
+    return refused
+
+
 def _refusal(filename: str, err: pickle.UnpicklingError) -> Exception:
     """The error for a file the ``weights_only`` loader refused with
     ``err``: unsafe where the file would import or call code, else
     corrupt."""
     reason = _loader_reason(err)
     # A refused import or call ('Unsupported global', our getattr guard) is
-    # unsafe; anything else (an unknown opcode) is corruption.
+    # unsafe; anything else (an unknown opcode) is corruption, unless the
+    # file is a plain pickle naming globals the loader would refuse.
     if not any(word in reason.lower() for word in ('global', 'refusing')):
-        return CorruptCheckpointError(
-            f'{filename} is corrupt or not a PyTorch checkpoint (the '
-            f'weights_only loader read: {reason}).')
+        refused = _refused_globals_in_plain_pickle(filename)
+        if not refused:
+            return CorruptCheckpointError(
+                f'{filename} is corrupt or not a PyTorch checkpoint (the '
+                f'weights_only loader read: {reason}).')
+        reason = ('a plain pickle, not a zip checkpoint, that would import '
+                  + ', '.join(refused))
     return UnsafeCheckpointError(
         f'{filename} is not a safe checkpoint: its pickle needs code beyond '
         'tensors and plain data, which the weights_only loader refuses '
@@ -127,7 +219,7 @@ def safe_torch_load(filename: str, map_location=None):
         FileNotFoundError: no file at ``filename``.
         IsADirectoryError: ``filename`` is a directory.
         UnsafeCheckpointError: the pickle would import or call anything else
-            (e.g. ``os.system``).
+            (e.g. ``os.system``), in a zip checkpoint or a plain pickle file.
         CorruptCheckpointError: the file is empty, truncated or not a
             checkpoint.
     """

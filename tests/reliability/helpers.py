@@ -3,6 +3,7 @@ child, fingerprint a work directory, write bad checkpoints."""
 import hashlib
 import os
 import os.path as osp
+import pickle
 import subprocess
 import sys
 import uuid
@@ -99,6 +100,15 @@ class RunsCode:
 def write_malicious_checkpoint(path: str, marker: str) -> str:
     """A checkpoint whose loading with plain pickle would create marker."""
     torch.save(dict(state_dict={}, payload=RunsCode(marker)), path)
+    return path
+
+
+def write_malicious_pickle(path: str, marker: str) -> str:
+    """A plain pickle file (no torch.save zip around it) whose loading
+    with plain pickle would create marker."""
+    with open(path, 'wb') as f:
+        pickle.dump(dict(state_dict={}, payload=RunsCode(marker)), f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

@@ -1,9 +1,10 @@
 """Issue #7, item 3 and issue #18, item 10: every path that loads a
 checkpoint (teacher_ckpt, --resume, tools/test.py,
 tools/export_student.py, tools/convert_teacher.py) refuses a pickle that
-would run code, names a truncated, empty, text or random file for what it
-is (never with PyTorch's advice to turn the safe loader off); the
-command-line tools say so in one sentence, no traceback."""
+would run code (in a zip checkpoint or a plain pickle file), names a
+truncated, empty, text or random file for what it is (never with PyTorch's
+advice to turn the safe loader off); the command-line tools say so in one
+sentence, no traceback."""
 import os.path as osp
 
 import numpy as np
@@ -16,10 +17,13 @@ from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, STUDENT, load_tool,
                                        train_in_process, unique_experiment,
                                        write_malicious_checkpoint,
+                                       write_malicious_pickle,
                                        write_truncated_copy)
 
 EXPECTED = {
     'malicious': (UnsafeCheckpointError, 'is not a safe checkpoint'),
+    'malicious_plain_pickle': (UnsafeCheckpointError,
+                               'is not a safe checkpoint'),
     'truncated': (CorruptCheckpointError, 'is corrupt or truncated'),
     'empty': (CorruptCheckpointError, 'is empty (0 bytes)'),
     'text': (CorruptCheckpointError, 'is not a PyTorch checkpoint (neither'),
@@ -34,12 +38,14 @@ UNSAFE_ADVICE = ('Re-running', '=False', 'set to `False`')
 
 @pytest.fixture(params=sorted(EXPECTED))
 def bad_checkpoint(request, trained_catkd, tmp_path):
-    """(kind, path, marker): a malicious or a truncated checkpoint; the
-    malicious one would create ``marker`` if its pickle ran."""
+    """(kind, path, marker): a bad checkpoint of each kind; the malicious
+    ones would create ``marker`` if their pickle ran."""
     marker = str(tmp_path / 'code_ran')
     path = str(tmp_path / f'{request.param}.pth')
     if request.param == 'malicious':
         write_malicious_checkpoint(path, marker)
+    elif request.param == 'malicious_plain_pickle':
+        write_malicious_pickle(path, marker)
     elif request.param == 'truncated':
         write_truncated_copy(osp.join(trained_catkd, 'epoch_1.pth'), path)
     else:
