@@ -5,9 +5,12 @@ CVPR 2023, https://arxiv.org/abs/2304.12777, Sec. 3.1: a classifier computes
 ``logits_k = GAP(sum_c w_kc f_c) + b_k``; moving the FC in front of the pooling
 gives the CAMs ``CAM_k(x, y) = sum_c w_kc f_c(x, y)`` (Eq. 2, no bias).
 
-The recorder, the agreement hook, the figures, the multi-teacher metrics and
-the analysis tool all take their CAMs from :func:`head_cams` or
-:func:`logits_and_cams`, so they agree on every model.
+There is one route from a model to its CAMs: the head's classifier ``fc``
+applied to the last feature map (:func:`head_cams`). The recorder,
+``CAMClsHead.cams``, the agreement hook, the figures, the multi-teacher
+metrics and the analysis tool all take it (directly or through
+:func:`logits_and_cams`), so they agree on every model. Pooled-first CAMs
+follow the CAT loss's resolution rule (:func:`check_cam_resolution`).
 """
 from typing import Optional, Sequence, Tuple, Union
 
@@ -15,22 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .losses.cat_loss import check_cam_resolution
+
 Feats = Union[torch.Tensor, Sequence[torch.Tensor]]
-
-
-def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
-    """Raise ``ValueError`` unless every (.., H, W) shape can be pooled to r×r."""
-    # bool is an int subclass: resolution=True would pass as 1
-    if (isinstance(resolution, bool) or not isinstance(resolution, int)
-            or resolution < 1):
-        raise ValueError(
-            f'CAM resolution must be an integer >= 1, got {resolution!r}.')
-    for shape in cam_shapes:
-        if resolution > min(shape[-2:]):
-            raise ValueError(
-                f'CAM resolution {resolution} is larger than a CAM map of '
-                f'shape {tuple(shape)}: choose a resolution no larger than '
-                'the smallest H and W of student and teacher.')
 
 
 def class_activation_maps(feat: torch.Tensor,
@@ -64,20 +54,6 @@ def class_activation_maps(feat: torch.Tensor,
         check_cam_resolution(output_size, feat.shape)
         feat = F.adaptive_avg_pool2d(feat, output_size)
     return F.conv2d(feat, fc_weight[:, :, None, None].to(feat.dtype))
-
-
-def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
-    """1 where a CAM exceeds the mean of its absolute values over H×W, else 0
-    (CAT-KD Sec. 4.1).
-
-    Args:
-        cams (Tensor): (N, K, H, W).
-
-    Returns:
-        Tensor: binary maps of the same shape and dtype.
-    """
-    threshold = cams.abs().mean(dim=(2, 3), keepdim=True)
-    return (cams > threshold).to(cams.dtype)
 
 
 # Why MMPretrain's other classification heads give no exact CAMs.
@@ -130,20 +106,21 @@ def classifier_of(head: nn.Module) -> nn.Linear:
     return fc
 
 
+def last_feature_map(feats: Feats) -> torch.Tensor:
+    """The map the classifier pools: the last of the backbone's outputs (a
+    tensor or a tuple of them)."""
+    return feats[-1] if isinstance(feats, (tuple, list)) else feats
+
+
 def head_cams(head: nn.Module,
               feats: Feats,
               output_size: Optional[int] = None) -> torch.Tensor:
     """The CAMs (N, K, H, W), or (N, K, r, r), of ``head`` on the backbone's
-    outputs ``feats``.
-
-    A head with its own ``cams`` method (``CAMClsHead``) gives them; for
-    GAP + ``LinearClsHead`` they are its ``fc`` applied to the last map.
+    outputs ``feats``: its ``fc`` (:func:`classifier_of`) as a 1x1
+    convolution on the last map, for every accepted head alike.
     """
-    if hasattr(head, 'cams'):
-        return head.cams(feats, output_size)
-    feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
-    return class_activation_maps(feat, classifier_of(head).weight,
-                                 output_size)
+    return class_activation_maps(
+        last_feature_map(feats), classifier_of(head).weight, output_size)
 
 
 def logits_and_cams(

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..models.cams import binarize_cams
+from ..models.losses.cat_loss import binarize_cams
 from .cam_figure import CAM_CMAP, classifier_cams, shared_class_names
 
 BINARY_CMAP = 'Reds'

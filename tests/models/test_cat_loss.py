@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmcatkd.models.cams import binarize_cams
+from mmcatkd.models.losses.cat_loss import binarize_cams
 from mmcatkd.models.losses import CATLoss
 from tests.conftest import GOLDEN
 

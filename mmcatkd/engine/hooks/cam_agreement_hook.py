@@ -16,8 +16,8 @@ from mmengine.registry import HOOKS
 from torch import nn
 
 from ...evaluation.metrics.cam_iou import mask_overlap
-from ...models.cams import binarize_cams, logits_and_cams
-from ...models.losses import CATLoss
+from ...models.cams import logits_and_cams
+from ...models.losses.cat_loss import CATLoss, binarize_cams
 
 
 def top1_cam_agreement(cams_S: torch.Tensor, cams_T: torch.Tensor,

@@ -58,8 +58,9 @@ def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
 
 
 def refuse_uncacheable_cat(cat_loss) -> None:
-    """Binarised and top/bottom-n CAT need full-resolution teacher maps."""
-    if cat_loss.binarize or cat_loss.num_selected is not None:
+    """Refuse a CAT loss that needs the teacher's full-resolution CAMs
+    (``CATLoss.needs_full_teacher_cams``): the cache holds pooled ones."""
+    if cat_loss.needs_full_teacher_cams:
         raise ValueError(
             'binarised and partial (num_selected) CAT need the teacher\'s '
             'full-resolution CAMs, which the cache does not hold: train them '

@@ -20,8 +20,8 @@ class CAMDistiller(ConfigurableDistiller):
     be combined with CAT (e.g. ``KLDivergence`` on recorded logits).
 
     CAMs are computed at the pooled resolution where that is exact: always
-    for the student, and for the teacher unless the loss binarizes teacher
-    CAMs or selects classes by teacher score (both need full-resolution maps).
+    for the student, and for the teacher unless the loss says it needs
+    full-resolution teacher maps (``CATLoss.needs_full_teacher_cams``).
 
     Args:
         cat_loss (dict): ``CATLoss`` options; ``type`` defaults to 'CATLoss'.
@@ -63,7 +63,6 @@ class CAMDistiller(ConfigurableDistiller):
                     f'"{name}" is reserved by CAMDistiller for CAT-KD: give '
                     'your recorder or loss another name.')
 
-        teacher_needs_full_cams = cat.binarize or cat.num_selected is not None
         # RecorderManager appends 'Recorder' to the type: 'CAM' -> CAMRecorder.
         recorder = dict(type='CAM', source=cam_source, head=cam_head)
         student_recorders[CAM_RECORDER] = dict(
@@ -71,7 +70,7 @@ class CAMDistiller(ConfigurableDistiller):
         teacher_recorders[CAM_RECORDER] = dict(
             recorder,
             output_size=cat.resolution
-            if pooled_cams and not teacher_needs_full_cams else None)
+            if pooled_cams and not cat.needs_full_teacher_cams else None)
 
         super().__init__(
             student_recorders=student_recorders,

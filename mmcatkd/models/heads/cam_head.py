@@ -9,7 +9,7 @@ import torch
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 
-from ..cams import class_activation_maps
+from ..cams import head_cams, last_feature_map
 
 
 @MODELS.register_module()
@@ -58,7 +58,7 @@ class CAMClsHead(LinearClsHead):
 
     def feature_map(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The last feature map, shape (N, C, H, W)."""
-        feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
+        feat = last_feature_map(feats)
         if feat.dim() != 4:
             raise ValueError(
                 'CAMClsHead needs the backbone\'s last feature map (N, C, H, '
@@ -73,9 +73,7 @@ class CAMClsHead(LinearClsHead):
     def cams(self,
              feats: Tuple[torch.Tensor],
              output_size: Optional[int] = None) -> torch.Tensor:
-        """Class activation maps (N, K, H, W), or (N, K, r, r) when pooled.
-
-        See :func:`mmcatkd.models.cams.class_activation_maps`.
-        """
-        return class_activation_maps(
-            self.feature_map(feats), self.fc.weight, output_size)
+        """Class activation maps (N, K, H, W), or (N, K, r, r) when pooled:
+        :func:`mmcatkd.models.cams.head_cams`, the route every model's CAMs
+        take (``fc`` on the last map), after checking the map is there."""
+        return head_cams(self, self.feature_map(feats), output_size)

@@ -1,8 +1,14 @@
 """CAT loss: "Class Attention Transfer Based Knowledge Distillation".
 
 Guo, Yan, Li, Lin. CVPR 2023, https://arxiv.org/abs/2304.12777, Eq. 5.
+
+The loss owns its rules: which resolutions r are possible
+(:func:`check_cam_resolution`), how teacher CAMs are binarised
+(:func:`binarize_cams`) and whether the teacher's CAMs must come at full
+resolution (:attr:`CATLoss.needs_full_teacher_cams`); the distiller, the
+cached algorithm and the cache builder ask it.
 """
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -10,8 +16,37 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
 from ...utils import at_least_fp32, fp32_region
-from ..cams import binarize_cams, check_cam_resolution
 from .auto_beta import DEFAULT_TARGET, AutoBeta
+
+
+def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
+    """Raise ``ValueError`` unless r is an integer >= 1 and every (.., H, W)
+    shape can be pooled to r×r."""
+    # bool is an int subclass: resolution=True would pass as 1
+    if (isinstance(resolution, bool) or not isinstance(resolution, int)
+            or resolution < 1):
+        raise ValueError(
+            f'CAM resolution must be an integer >= 1, got {resolution!r}.')
+    for shape in cam_shapes:
+        if resolution > min(shape[-2:]):
+            raise ValueError(
+                f'CAM resolution {resolution} is larger than a CAM map of '
+                f'shape {tuple(shape)}: choose a resolution no larger than '
+                'the smallest H and W of student and teacher.')
+
+
+def binarize_cams(cams: torch.Tensor) -> torch.Tensor:
+    """1 where a CAM exceeds the mean of its absolute values over H×W, else 0
+    (CAT-KD Sec. 4.1).
+
+    Args:
+        cams (Tensor): (N, K, H, W).
+
+    Returns:
+        Tensor: binary maps of the same shape and dtype.
+    """
+    threshold = cams.abs().mean(dim=(2, 3), keepdim=True)
+    return (cams > threshold).to(cams.dtype)
 
 
 @MODELS.register_module()
@@ -100,6 +135,14 @@ class CATLoss(nn.Module):
         self.binarize = binarize
         self.num_selected = num_selected
         self.selection = selection
+
+    @property
+    def needs_full_teacher_cams(self) -> bool:
+        """Whether the teacher's CAMs must reach :meth:`forward` at full
+        resolution (H, W), not pooled first to (r, r): binarising (a
+        threshold per full map) and choosing classes by teacher score do not
+        commute with pooling."""
+        return self.binarize or self.num_selected is not None
 
     def forward(self, cams_S: torch.Tensor,
                 cams_T: torch.Tensor) -> torch.Tensor:

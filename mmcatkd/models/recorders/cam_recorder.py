@@ -14,9 +14,9 @@ class CAMRecorder(ModuleOutputsRecorder):
     """Records the CAMs (N, K, H, W) of a classifier during its forward.
 
     Hooks ``source`` (the backbone) and turns its outputs into CAMs with the
-    head (CAT-KD, Eq. 2, :func:`mmcatkd.models.cams.head_cams`): the head's
-    own ``cams`` for ``CAMClsHead``, its ``fc`` as a 1x1 convolution on the
-    last map for model-zoo models with a GAP neck and ``LinearClsHead``.
+    head's ``fc`` as a 1x1 convolution on the last map (CAT-KD, Eq. 2,
+    :func:`mmcatkd.models.cams.head_cams`), for ``CAMClsHead`` and for
+    model-zoo models with a GAP neck and ``LinearClsHead`` alike.
     Any other head (stacked MLP, class-token, BatchNorm or two-branch heads)
     raises ``TypeError`` when the recorder is prepared, naming the head and
     why (:data:`mmcatkd.models.cams.HEAD_REASONS`); docs/cam_compatibility.md
