@@ -256,3 +256,25 @@ def test_teacher_mode_train_keeps_the_teachers_as_the_authors_do():
 def test_unknown_teacher_mode_is_refused():
     with pytest.raises(ValueError, match="teacher_mode must be 'eval'"):
         _build(teacher_mode='frozen')
+
+
+def test_channels_last_reaches_the_student_every_teacher_and_the_inputs():
+    """MultiTeacherDistill(channels_last=True) lays out every conv weight of
+    the student and of each teacher in channels_last, and every backbone
+    receives a channels_last batch."""
+    channels_last = torch.channels_last
+    model = _build(CAT_DISTILLER, channels_last=True)
+    layouts = {
+        module.weight.is_contiguous(memory_format=channels_last)
+        and not module.weight.is_contiguous()
+        for module in model.modules()
+        if isinstance(module, torch.nn.Conv2d) and module.kernel_size != (1, 1)
+    }
+    assert layouts == {True}
+    seen = []
+    for teacher_or_student in (model.student, *model.teachers):
+        teacher_or_student.backbone.register_forward_pre_hook(
+            lambda module, args: seen.append(
+                args[0].is_contiguous(memory_format=channels_last)))
+    model(*_batch(), mode='loss')
+    assert seen == [True, True, True]

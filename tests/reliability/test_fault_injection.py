@@ -87,6 +87,8 @@ MODEL_FAULTS = [
      'teacher_trainable=True is not supported'),
     ('student_trainable', False, ValueError,
      'student_trainable=False is not supported'),
+    ('teacher_norm_eval', False, ValueError,
+     'teacher_norm_eval=False is not supported'),
     ('teacher', dict(cfg_path='/no/such/teacher.py'), FileNotFoundError,
      'model config /no/such/teacher.py does not exist'),
     ('teacher', dict(cfg_path=TEACHER, head=dict(num_classes=5)), ValueError,

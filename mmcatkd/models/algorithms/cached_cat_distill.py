@@ -4,8 +4,7 @@ from typing import Dict, List, Optional
 
 import torch
 from mmengine.structures import BaseDataElement
-from mmrazor.models.algorithms import BaseAlgorithm
-from mmrazor.models.utils import add_prefix
+from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
 
 from ...utils.cam_cache import (TeacherCAMCache, canonical_hash, file_hash,
@@ -13,8 +12,8 @@ from ...utils.cam_cache import (TeacherCAMCache, canonical_hash, file_hash,
 from ...utils import find_module
 from ..cams import classifier_of
 from ..distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
-from .frozen_teacher_distill import LossResults, run_to_records
-from .model_cfg import algorithm_kwargs, resolve_cfg_path
+from .frozen_teacher_distill import FrozenTeacherDistill
+from .model_cfg import resolve_cfg_path
 
 # What the model side checks against the manifest (the engine's
 # TeacherCAMCacheHook checks the dataset and the pipeline).
@@ -68,7 +67,7 @@ def refuse_uncacheable_cat(cat_loss) -> None:
 
 
 @MODELS.register_module()
-class CachedCATDistill(BaseAlgorithm):
+class CachedCATDistill(FrozenTeacherDistill):
     """CAT-KD (Guo et al., CVPR 2023, Eq. 6) without the teacher's forward.
 
     "Class Attention Transfer Based Knowledge Distillation",
@@ -81,7 +80,9 @@ class CachedCATDistill(BaseAlgorithm):
     :class:`~mmcatkd.datasets.ViewRandomCrop`, ``flip`` from ``RandomFlip``)
     in its metainfo. The teacher is never built. The lookup depends on
     nothing but the data sample, so DDP samplers, resuming and AMP need
-    nothing special.
+    nothing special. The step is :class:`FrozenTeacherDistill`'s, with the
+    teacher's forward replaced by the lookup (:meth:`record_teachers`); for
+    one seed the student starts as :class:`CATDistill`'s does.
 
     At construction the cache's manifest must match the teacher config and
     checkpoint, the data preprocessor, the CAM source and r; the dataset and
@@ -115,19 +116,12 @@ class CachedCATDistill(BaseAlgorithm):
                  **kwargs) -> None:
         kwargs.pop('teacher_ckpt_strict', None)
         kwargs.pop('teacher_module_inplace', None)
-        for name, flag in (('calculate_student_loss', calculate_student_loss),
-                           ('channels_last', channels_last)):
-            if not isinstance(flag, bool):
-                raise ValueError(
-                    f'{name} must be True or False, got {flag!r}.')
-        super().__init__(**algorithm_kwargs(kwargs))
+        self._init_student(calculate_student_loss, channels_last, kwargs)
         self.distiller = MODELS.build(distiller)
         self.distiller.prepare_from_student(self.student)
         recorder = self._teacher_cam_recorder()
         refuse_uncacheable_cat(self.distiller.distill_losses[CAT_LOSS])
         self.cache = TeacherCAMCache(teacher_cams)
-        self.calculate_student_loss = calculate_student_loss
-        self.channels_last = channels_last
         # Set by TeacherCAMCacheHook once the dataset and pipeline match.
         self.dataset_verified = False
         preprocessor = kwargs.get('data_preprocessor')
@@ -144,15 +138,13 @@ class CachedCATDistill(BaseAlgorithm):
                 f'the teacher-CAM cache in {teacher_cams} was built for '
                 f'another {", ".join(differing)} than this config has: '
                 'rebuild it with tools/cache_teacher_cams.py for this config.')
-        num_classes = classifier_of(find_module(self.student,
-                                                recorder.head_name)).out_features
+        num_classes = classifier_of(
+            find_module(self.student, recorder.head_name)).out_features
         if num_classes != self.cache.manifest['num_classes']:
             raise ValueError(
                 f'the student predicts {num_classes} classes and the cached '
                 f"teacher CAMs have {self.cache.manifest['num_classes']}: "
                 'CAT-KD needs the same classes.')
-        if channels_last:
-            self.student.to(memory_format=torch.channels_last)
 
     def _teacher_cam_recorder(self):
         recorders = self.distiller.teacher_recorders.recorders
@@ -163,10 +155,9 @@ class CachedCATDistill(BaseAlgorithm):
                 ' of the teacher too: train with the online teacher.')
         return recorders[CAM_RECORDER]
 
-    @property
-    def student(self) -> torch.nn.Module:
-        """Alias for ``architecture``."""
-        return self.architecture
+    def teacher_modules(self) -> List[torch.nn.Module]:
+        """None: the cache stands for the teacher."""
+        return []
 
     def teacher_cams(self, data_samples: List[BaseDataElement],
                      device: torch.device) -> torch.Tensor:
@@ -191,44 +182,21 @@ class CachedCATDistill(BaseAlgorithm):
         cams = torch.from_numpy(self.cache.lookup(samples, views))
         return cams.to(device=device, dtype=torch.float32, non_blocking=True)
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[BaseDataElement]] = None,
-                mode: str = 'tensor'):
-        """As ``BaseAlgorithm``; with ``channels_last`` the batch is
-        converted first."""
-        if self.channels_last and inputs.dim() == 4:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-        return super().forward(inputs, data_samples, mode)
-
-    def loss(self,
-             batch_inputs: torch.Tensor,
-             data_samples: Optional[List[BaseDataElement]] = None
-             ) -> LossResults:
-        """Student task loss (``student.``, optional) and the CAT loss
-        (``distill.``) against the cached teacher CAMs."""
+    def record_teachers(
+        self,
+        batch_inputs: torch.Tensor,
+        data_samples: Optional[List[BaseDataElement]] = None
+    ) -> List[ConfigurableDistiller]:
+        """The batch's cached teacher CAMs (:meth:`teacher_cams`) into the
+        teacher's CAM record, where the online teacher's forward puts its
+        own."""
         if not self.dataset_verified:
             raise RuntimeError(
                 'the teacher-CAM cache has not been checked against the '
                 "training data: add dict(type='TeacherCAMCacheHook') to "
                 'custom_hooks.')
-        losses = dict()
         buffer = self.distiller.teacher_recorders.recorders[
             CAM_RECORDER].data_buffer
         buffer.clear()
         buffer.append(self.teacher_cams(data_samples, batch_inputs.device))
-
-        self.distiller.set_deliveries_override(True)
-        with self.distiller.student_recorders, self.distiller.deliveries:
-            if self.calculate_student_loss:
-                losses.update(
-                    add_prefix(
-                        self.student(batch_inputs, data_samples, mode='loss'),
-                        'student'))
-            else:
-                run_to_records(self.student,
-                               self.distiller.records_only_cams['student'],
-                               batch_inputs)
-        losses.update(
-            add_prefix(self.distiller.compute_distill_losses(), 'distill'))
-        return losses
+        return [self.distiller]

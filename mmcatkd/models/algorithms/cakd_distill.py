@@ -1,8 +1,6 @@
 """CAKD: a ViT teacher distilled into a CNN through projected attention."""
-from typing import List, Optional
+from typing import List
 
-import torch
-from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS
 
 from .frozen_teacher_distill import FrozenTeacherDistill, LossResults
@@ -24,7 +22,8 @@ class CAKDDistill(FrozenTeacherDistill):
     backpropagated. The teacher handling is ``FrozenTeacherDistill``'s:
     frozen, always in eval mode (a ViT's drop-path and dropout off), run
     through its head under ``torch.no_grad()`` on the same (mixed) inputs as
-    the student, its checkpoint loaded strictly.
+    the student, its checkpoint loaded strictly; so is the step, of which
+    this class changes only the scaling.
 
     The paper's adversarial multi-view training is not implemented: in the
     authors' released code its discriminator sees detached attention maps,
@@ -48,15 +47,11 @@ class CAKDDistill(FrozenTeacherDistill):
         super().__init__(distiller=distiller, teacher=teacher, **kwargs)
         self.distill_loss_weight = distill_loss_weight
 
-    def loss(
-        self,
-        batch_inputs: torch.Tensor,
-        data_samples: Optional[List[BaseDataElement]] = None,
-    ) -> LossResults:
-        """Student loss (prefix ``student.``) and the distillation losses
-        times ``distill_loss_weight`` (``distill.``)."""
-        losses = super().loss(batch_inputs, data_samples)
-        for name in losses:
-            if name.startswith('distill.'):
-                losses[name] = self.distill_loss_weight * losses[name]
-        return losses
+    def combine_distill_losses(self,
+                               per_teacher: List[LossResults]) -> LossResults:
+        """The distillation losses times ``distill_loss_weight``."""
+        return {
+            name: self.distill_loss_weight * loss
+            for name, loss in super().combine_distill_losses(
+                per_teacher).items()
+        }

@@ -6,7 +6,6 @@ https://arxiv.org/abs/2405.00739, Sec. 3: one to three teachers, each trained
 with weak or strong augmentation, distil one student.
 """
 import copy
-from contextlib import ExitStack
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -14,22 +13,17 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmpretrain.structures import DataSample
-from mmrazor.models.algorithms import BaseAlgorithm
-from mmrazor.models.utils import add_prefix
+from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
 from torch import nn
 
 from ..cams import logits_and_cams
-from .frozen_teacher_distill import run_to_records
-from .model_cfg import algorithm_kwargs, resolve_cfg_path
-from .teacher import (check_class_counts, check_teacher_mode, freeze_teacher,
-                      set_teacher_mode)
-
-LossResults = Dict[str, torch.Tensor]
+from .frozen_teacher_distill import FrozenTeacherDistill, check_flags
+from .teacher import build_teachers, check_class_counts, check_teacher_mode
 
 
 @MODELS.register_module()
-class MultiTeacherDistill(BaseAlgorithm):
+class MultiTeacherDistill(FrozenTeacherDistill):
     """Knowledge distillation from T frozen teachers (Guo et al., ESWA 2025).
 
     "Why does Knowledge Distillation Work? Rethink its Attention and Fidelity
@@ -46,7 +40,9 @@ class MultiTeacherDistill(BaseAlgorithm):
     which is the paper's mean over teachers of
     ``alpha CE + (1 - alpha) tau^2 KL(p_t^tau || p_s^tau)`` when the student's
     CE weight is alpha and ``KLDivergence(tau, loss_weight=1 - alpha)``.
-    Teachers and student see the same (augmented) batch.
+    Teachers and student see the same (augmented) batch. The step is
+    :class:`FrozenTeacherDistill`'s; this class fills the teacher records
+    (:meth:`record_teachers`) of every teacher's distiller.
 
     The teachers live in ``teachers`` (an ``nn.ModuleList``, so checkpoints
     hold them), are frozen (``requires_grad=False``; build the optimizer with
@@ -77,6 +73,8 @@ class MultiTeacherDistill(BaseAlgorithm):
             ``CAMIoU`` metrics. Defaults to False (predict is the student's).
         teacher_mode (str): 'eval' or 'train', the mode the teachers stay
             in (training and validation alike). Defaults to 'eval'.
+        channels_last (bool): as :class:`FrozenTeacherDistill`.
+            Defaults to False.
         **kwargs: ``architecture`` (the student; same forms as a teacher),
             ``data_preprocessor``, ``init_cfg``.
     """
@@ -89,6 +87,7 @@ class MultiTeacherDistill(BaseAlgorithm):
                  calculate_student_loss: bool = True,
                  attach_teacher_outputs: bool = False,
                  teacher_mode: str = 'eval',
+                 channels_last: bool = False,
                  **kwargs) -> None:
         check_teacher_mode(teacher_mode)
         if not isinstance(teachers, (list, tuple)) or not teachers:
@@ -100,21 +99,15 @@ class MultiTeacherDistill(BaseAlgorithm):
             raise ValueError(
                 f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
                 'teachers: give one checkpoint (or None) per teacher.')
-        super().__init__(**algorithm_kwargs(kwargs))
+        check_flags(teacher_ckpt_strict=teacher_ckpt_strict)
+        self._init_student(calculate_student_loss, channels_last, kwargs)
         self.teacher_mode = teacher_mode
+        self.attach_teacher_outputs = attach_teacher_outputs
 
-        self.teachers = nn.ModuleList()
-        for index, teacher in enumerate(teachers):
-            teacher = resolve_cfg_path(teacher)
-            if isinstance(teacher, dict):
-                teacher = MODELS.build(teacher)
-            if not isinstance(teacher, BaseModel):
-                raise TypeError(f'teacher {index} must be a model config or '
-                                f'a BaseModel, got {type(teacher)}.')
-            self.teachers.append(teacher)
+        self.teachers = nn.ModuleList(build_teachers(teachers))
         check_class_counts(self.student, self.teachers)
         for teacher, ckpt in zip(self.teachers, teacher_ckpts):
-            freeze_teacher(teacher, ckpt, teacher_ckpt_strict)
+            self._freeze(teacher, ckpt, teacher_ckpt_strict, inplace=False)
 
         self.distillers = nn.ModuleList()
         for teacher in self.teachers:
@@ -123,65 +116,21 @@ class MultiTeacherDistill(BaseAlgorithm):
             per_teacher.prepare_from_teacher(teacher)
             self.distillers.append(per_teacher)
 
-        self.calculate_student_loss = calculate_student_loss
-        self.attach_teacher_outputs = attach_teacher_outputs
-        # may be set by MMRazor's StopDistillHook
-        self.distillation_stopped = False
+    def teacher_modules(self) -> List[nn.Module]:
+        """``teachers``, kept in ``teacher_mode``."""
+        return [self.teachers]
 
-    @property
-    def student(self) -> nn.Module:
-        """Alias for ``architecture``."""
-        return self.architecture
-
-    def _only_cams(self, side: str) -> bool:
-        """Whether every distiller records nothing but CAMs on ``side``."""
-        return all(
-            getattr(distiller, 'records_only_cams', {}).get(side, False)
-            for distiller in self.distillers)
-
-    def loss(
+    def record_teachers(
         self,
         batch_inputs: torch.Tensor,
-        data_samples: Optional[List[BaseDataElement]] = None,
-    ) -> LossResults:
-        """Student loss (prefix ``student.``) and each distill loss averaged
-        over the teachers (prefix ``distill.``)."""
-        losses = dict()
+        data_samples: Optional[List[BaseDataElement]] = None
+    ) -> List[ConfigurableDistiller]:
+        """Each teacher runs (frozen, under ``torch.no_grad()``) into the
+        teacher records of its own distiller; the step then averages the
+        distillers' losses."""
         for distiller, teacher in zip(self.distillers, self.teachers):
-            distiller.set_deliveries_override(False)
-            with distiller.teacher_recorders, distiller.deliveries, \
-                    torch.no_grad():
-                run_to_records(
-                    teacher,
-                    getattr(distiller, 'records_only_cams',
-                            {}).get('teacher', False), batch_inputs)
-
-        # one student forward feeds the student recorders of every distiller
-        with ExitStack() as recording:
-            for distiller in self.distillers:
-                distiller.set_deliveries_override(True)
-                recording.enter_context(distiller.student_recorders)
-                recording.enter_context(distiller.deliveries)
-            if self.calculate_student_loss:
-                student_losses = self.student(
-                    batch_inputs, data_samples, mode='loss')
-                losses.update(add_prefix(student_losses, 'student'))
-            else:
-                run_to_records(self.student, self._only_cams('student'),
-                               batch_inputs)
-
-        if not self.distillation_stopped:
-            per_teacher = [
-                distiller.compute_distill_losses()
-                for distiller in self.distillers
-            ]
-            averaged = {
-                name: sum(losses_t[name]
-                          for losses_t in per_teacher) / len(per_teacher)
-                for name in per_teacher[0]
-            }
-            losses.update(add_prefix(averaged, 'distill'))
-        return losses
+            self._run_teacher(teacher, distiller, batch_inputs)
+        return list(self.distillers)
 
     def _predict(self,
                  inputs: torch.Tensor,
@@ -216,9 +165,3 @@ class MultiTeacherDistill(BaseAlgorithm):
                 [student_cam[index]] +
                 [cam[index] for _, cam in teacher_outputs], 'cams')
         return data_samples
-
-    def train(self, mode: bool = True) -> 'MultiTeacherDistill':
-        """Set the student's mode; the teachers stay in ``teacher_mode``."""
-        super().train(mode)
-        set_teacher_mode(self.teachers, self.teacher_mode)
-        return self

@@ -9,13 +9,15 @@ student's classes.
 """
 import logging
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
+from mmrazor.registry import MODELS
 
 from ...utils import checkpoint_state_dict, state_dict_differences
+from .model_cfg import resolve_cfg_path
 
 
 def check_torchvision_weights_name(path: str) -> None:
@@ -111,6 +113,26 @@ def _check_mostly_loaded(teacher: torch.nn.Module, path: str,
         f'{counts}; the missing ones keep their initialisation.',
         logger='current',
         level=logging.WARNING)
+
+
+def build_teachers(
+        teachers: Sequence[Union[BaseModel, Dict]]) -> List[BaseModel]:
+    """Build the teachers from their configs (``dict(cfg_path=...)`` too,
+    see :func:`resolve_cfg_path`), or take them built.
+
+    Raises:
+        TypeError: a teacher that is neither a config nor a ``BaseModel``.
+    """
+    built = [
+        MODELS.build(teacher) if isinstance(teacher, dict) else teacher
+        for teacher in map(resolve_cfg_path, teachers)
+    ]
+    for index, teacher in enumerate(built):
+        if not isinstance(teacher, BaseModel):
+            which = 'the teacher' if len(built) == 1 else f'teacher {index}'
+            raise TypeError(f'{which} must be a model config or a BaseModel,'
+                            f' got {type(teacher)}.')
+    return built
 
 
 def freeze_teacher(teacher: BaseModel,

@@ -23,6 +23,9 @@ class CAMDistiller(ConfigurableDistiller):
     for the student, and for the teacher unless the loss says it needs
     full-resolution teacher maps (``CATLoss.needs_full_teacher_cams``).
 
+    The algorithms ask :meth:`needs_only_backbone` how far each model must
+    run for its records.
+
     Args:
         cat_loss (dict): ``CATLoss`` options; ``type`` defaults to 'CATLoss'.
         cam_source (str): module whose last output the classifier pools.
@@ -84,12 +87,15 @@ class CAMDistiller(ConfigurableDistiller):
             cams_S=dict(from_student=True, recorder=CAM_RECORDER),
             cams_T=dict(from_student=False, recorder=CAM_RECORDER))
 
-    @property
-    def records_only_cams(self) -> Dict[str, bool]:
-        """Per side, whether the CAM recorder is the only recorder."""
-        return {
-            'student': list(self.student_recorders.recorders) ==
-            [CAM_RECORDER],
-            'teacher': list(self.teacher_recorders.recorders) ==
-            [CAM_RECORDER],
-        }
+    def needs_only_backbone(self, side: str) -> bool:
+        """Whether the ``side`` model ('student' or 'teacher') fills every
+        record of this distiller by running its backbone alone: its CAM
+        recorder is its only recorder and hooks the backbone or a module in
+        it. Otherwise (a recorder on the logits, say) the model must run
+        its whole forward."""
+        managers = dict(
+            student=self.student_recorders, teacher=self.teacher_recorders)
+        recorders = managers[side].recorders
+        source = recorders[CAM_RECORDER].source
+        return list(recorders) == [CAM_RECORDER] and (
+            source == 'backbone' or source.startswith('backbone.'))
