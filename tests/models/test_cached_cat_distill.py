@@ -137,6 +137,27 @@ def test_cached_losses_and_gradients_equal_the_online_teachers(
         assert _relative(grads_cached[name], grad) <= tolerance, name
 
 
+def test_one_seed_starts_the_online_and_the_cached_run_alike(
+        teacher_ckpt, caches):
+    """Building the teacher draws no random numbers: for one seed, the
+    online algorithm and the cached one of one config hold identical student
+    weights once built and initialised (as the Runner does), and leave the
+    generator in one state for what follows (auto beta's window, dropout)."""
+
+    def initial_student(cfg):
+        model = _model(cfg)
+        model.init_weights()
+        return model.student.state_dict(), torch.get_rng_state()
+
+    online, online_rng = initial_student(_config(teacher_ckpt))
+    cached, cached_rng = initial_student(
+        _config(teacher_ckpt, caches['float32']))
+    assert list(cached) == list(online)
+    for name, tensor in online.items():
+        assert torch.equal(cached[name], tensor), name
+    assert torch.equal(cached_rng, online_rng)
+
+
 @pytest.mark.parametrize('field', ['flip', 'crop_offset', 'sample_idx'])
 def test_a_shuffled_view_or_image_index_changes_the_loss(
         teacher_ckpt, caches, field):

@@ -68,8 +68,9 @@ class FrozenTeacherDistill(BaseAlgorithm):
     Knowledge-Based Systems 2024) on MMPretrain's DeiT models. Unlike
     MMRazor's ``SingleTeacherDistill``:
 
-    - the teacher (:mod:`.teacher`) is frozen and in eval mode for the
-      whole run (dropout and drop-path included); it runs under ``torch.no_grad()``
+    - the teacher (:mod:`.teacher`) is built without drawing from the global
+      random number generator, frozen and in eval mode for the whole run
+      (dropout and drop-path included); it runs under ``torch.no_grad()``
       on the same (batch-augmented, e.g. mixed) inputs as the student,
       never sees labels and its task loss is never computed;
     - ``teacher_ckpt`` is loaded strictly (a key mismatch is an error);

@@ -1,6 +1,7 @@
 """The teacher policy every mmcatkd distillation algorithm follows.
 
-A teacher is built from a config (or given built), its checkpoint loaded
+A teacher is built from a config (or given built) without drawing from the
+global random number generator (:func:`build_teachers`), its checkpoint loaded
 strictly through the safe loader, its in-place operations turned off (a
 recorder must see outputs no later layer overwrites), its parameters frozen
 and its modules kept in eval mode (or, as the multi-teacher study's authors
@@ -120,13 +121,22 @@ def build_teachers(
     """Build the teachers from their configs (``dict(cfg_path=...)`` too,
     see :func:`resolve_cfg_path`), or take them built.
 
+    They are built with the global random number generator forked: the
+    random weights they start with (before their checkpoint) are drawn from
+    it as usual, and afterwards it is where it was. What comes after (the
+    student's weight initialisation, dropout, the training) is then the
+    same for one seed whether a teacher is built or not: with its CAMs from
+    a cache (``CachedCATDistill``) a run starts from the student the online
+    teacher's run starts from.
+
     Raises:
         TypeError: a teacher that is neither a config nor a ``BaseModel``.
     """
-    built = [
-        MODELS.build(teacher) if isinstance(teacher, dict) else teacher
-        for teacher in map(resolve_cfg_path, teachers)
-    ]
+    with torch.random.fork_rng(devices=[]):
+        built = [
+            MODELS.build(teacher) if isinstance(teacher, dict) else teacher
+            for teacher in map(resolve_cfg_path, teachers)
+        ]
     for index, teacher in enumerate(built):
         if not isinstance(teacher, BaseModel):
             which = 'the teacher' if len(built) == 1 else f'teacher {index}'
