@@ -10,7 +10,8 @@ runs the tool exactly as ``python TOOL ARGS...`` would, after ``import
 mmcatkd`` (the workarounds of :mod:`mmcatkd.compat`, then the registration of
 mmcatkd's components). ``PACKAGE::tools/NAME.py`` names a tool shipped in an
 installed package's wheel (``site-packages/PACKAGE/.mim/tools/NAME.py``),
-written as MMEngine writes configs of installed packages.
+written as MMEngine writes configs of installed packages; a ``PACKAGE::``
+path that resolves outside that tools folder is refused.
 
 Why a wrapper: a config's ``custom_imports`` runs too late for two of the
 workarounds. MMRazor 1.0.0's ``tools/train.py`` and ``tools/test.py`` import
@@ -35,11 +36,17 @@ USAGE = ('usage: python -m mmcatkd.run TOOL [ARGS...], TOOL a script path '
 
 
 def resolve_tool(tool: str) -> str:
-    """The script path of ``tool``: a path, or ``PACKAGE::RELATIVE_PATH``
-    inside the installed package's ``.mim`` folder.
+    """The script path of ``tool``: a path, or ``PACKAGE::tools/...``
+    inside the installed package's ``.mim/tools`` folder.
+
+    A ``PACKAGE::`` path resolves (through ``..`` and symlinks) only inside
+    that folder: ``mmrazor::../../mmpretrain/.mim/tools/x.py`` would run
+    another package's tool under MMRazor's name, ``mmrazor::/etc/hostname``
+    any file as Python.
 
     Raises:
         FileNotFoundError: no such script (one sentence saying what to give).
+        ValueError: a ``PACKAGE::`` path outside the package's tools.
     """
     if '::' in tool:
         package, relative = tool.split('::', 1)
@@ -48,7 +55,15 @@ def resolve_tool(tool: str) -> str:
             raise FileNotFoundError(
                 f'{tool}: no installed package {package!r}; give a script '
                 'path or PACKAGE::tools/NAME.py of an installed package.')
-        path = osp.join(osp.dirname(spec.origin), '.mim', relative)
+        mim = osp.join(osp.dirname(spec.origin), '.mim')
+        tools_dir = osp.realpath(osp.join(mim, 'tools'))
+        path = osp.join(mim, relative)
+        if osp.commonpath([tools_dir, osp.realpath(path)]) != tools_dir:
+            raise ValueError(
+                f'{tool} is outside {package}\'s '
+                f'tools folder ({tools_dir}); give '
+                f'{package}::tools/NAME.py, or the path of a script to run '
+                'it as it is.')
     else:
         path = tool
     if not osp.isfile(path):
@@ -67,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(0 if argv else 2)
     try:
         tool = resolve_tool(argv[0])
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:
         sys.exit(f'mmcatkd.run: error: {err}')
     sys.argv = [tool] + list(argv[1:])
     # `python TOOL` puts the tool's folder first on sys.path

@@ -52,6 +52,29 @@ def test_run_resolves_tools_of_installed_packages():
         resolve_tool('no_such_package::tools/train.py')
 
 
+@pytest.mark.parametrize('tool', [
+    'mmrazor::../../mmpretrain/.mim/tools/misc/print_config.py',
+    'mmrazor::/etc/hostname',
+    'mmrazor::tools/../configs/_base_/default_runtime.py',
+])
+def test_run_refuses_package_paths_outside_its_tools(tool, capsys):
+    """A `PACKAGE::` path must resolve inside PACKAGE's `.mim/tools`: one
+    that climbs out (`..`, an absolute path) is refused in one sentence
+    naming the tools folder, and nothing is run."""
+    import mmcatkd.run
+    tools_dir = osp.realpath(osp.dirname(_wheel_tool('mmrazor', 'x')))
+    with pytest.raises(ValueError, match='outside mmrazor\'s tools folder'):
+        resolve_tool(tool)
+    with pytest.raises(SystemExit) as exit_info:
+        mmcatkd.run.main([tool, '--help'])
+    message = str(exit_info.value.code)
+    assert message == message.strip() and '\n' not in message
+    assert message.startswith(
+        f"mmcatkd.run: error: {tool} is outside mmrazor's tools folder")
+    assert f'({tools_dir})' in message
+    assert capsys.readouterr().out == ''  # print_config's --help never ran
+
+
 @pytest.mark.slow
 def test_mmrazor_tools_train_and_test_a_user_catkd_config(tmp_path):
     """MMRazor's own train.py and test.py, started through `python -m
