@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
                                 entry_point)
+from mmcatkd.engine.config_keys import warn_unknown_config_keys
 
 
 class AtomicDumpResults(DumpResults):
@@ -66,6 +67,7 @@ def main(argv=None):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    warn_unknown_config_keys(cfg, 'test.py')
     # MMEngine loads load_from non-strictly: a checkpoint of another
     # model would be evaluated with random weights where keys differ.
     cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [

@@ -21,6 +21,7 @@ from mmengine.runner import Runner
 from mmcatkd.apis.teacher_cam_cache import use_teacher_cams
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
+from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
 
 
@@ -115,8 +116,10 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = enable_reliability(
-        resolve_resume(merge_args(Config.fromfile(args.config), args), args))
+    cfg = resolve_resume(merge_args(Config.fromfile(args.config), args),
+                         args)
+    warn_unknown_config_keys(cfg, 'train.py')
+    cfg = enable_reliability(cfg)
     mmcatkd.datasets.check_datasets(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

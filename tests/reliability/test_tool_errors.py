@@ -141,6 +141,40 @@ def test_amp_without_a_gpu(tmp_path, capsys):
     assert '--amp needs a GPU' in line and 'leave out --amp' in line
 
 
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+def test_misspelt_top_level_key_is_refused(tool, tmp_path, capsys):
+    """`trian_cfg = dict(max_iters=2)` was ignored (the default schedule
+    ran): refused before the Runner, naming `train_cfg`; nothing written."""
+    config = tmp_path / 'typo.py'
+    config.write_text(f"_base_ = ['{CATKD}']\n"
+                      'trian_cfg = dict(max_iters=2)\n')
+    work_dir = tmp_path / 'work'
+    argv = ([str(config)] if tool == 'train.py' else
+            [str(config), str(tmp_path / 'x.pth')])
+    line = _fails(capsys, tool, *argv, '--work-dir', str(work_dir))
+    assert line == (f"{tool}: error: {config}: unknown top-level key "
+                    "'trian_cfg' (did you mean 'train_cfg'?), which the "
+                    'Runner would ignore: rename it to the key it should be.')
+    assert not work_dir.exists()
+
+
+def test_unrelated_top_level_key_only_warns(image_folder, tmp_path,
+                                            capsys):  # noqa: F811
+    """A key of another project's code: one warning naming it, the run
+    trains."""
+    work_dir = tmp_path / 'work'
+    load_tool('train').main([
+        CATKD, '--work-dir', str(work_dir), '--cfg-options',
+        *data_root_options(image_folder), unique_experiment(),
+        'my_project_setting=3'
+    ])
+    stderr = capsys.readouterr().err
+    assert ("train.py: warning: " f"{CATKD}: top-level key "
+            "'my_project_setting' is read neither by MMEngine's Runner nor "
+            'by mmcatkd') in stderr
+    assert (work_dir / 'epoch_1.pth').exists()
+
+
 # -- data and checkpoints met by training ------------------------------------
 
 
