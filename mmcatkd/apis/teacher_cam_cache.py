@@ -9,15 +9,18 @@ are written to the format of :mod:`mmcatkd.utils.cam_cache`.
 
 Chunks of images are the unit of work: process ``rank`` of ``world_size``
 takes chunks ``rank, rank + world_size, ...``; a chunk's marker is written
-after its rows are flushed, so a killed run loses at most its unfinished
-chunks and a rerun with the same arguments does only those.
+after its rows are flushed, with their checksum, so a killed run loses at
+most its unfinished chunks and a rerun with the same arguments does only
+those. A rerun checks the data too, not only the markers: a missing or
+truncated ``cams.npy`` is created again (every chunk redone), and a chunk
+whose rows no longer match their checksum is redone.
 """
 import copy
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -29,7 +32,7 @@ from mmrazor.registry import MODELS
 from ..datasets.views import (DEFAULT_META_KEYS, VIEW_META_KEYS,
                               dataset_fingerprint, describe_views,
                               render_views, split_pipeline)
-from ..utils.atomic_file import atomic_json_dump, atomic_write
+from ..utils.atomic_file import atomic_json_dump
 from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
                                                     teacher_cam_identity)
 from ..models.algorithms.frozen_teacher_distill import run_to_records
@@ -38,9 +41,10 @@ from ..models.algorithms.model_cfg import (default_cls_preprocessor,
 from ..models.algorithms.teacher import load_teacher_checkpoint
 from ..models.distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
 from ..utils.cam_cache import (CHUNKS, DTYPES, FORMAT_VERSION, MANIFEST,
-                               array_shape, chunk_marker, chunk_ranges,
-                               finished_chunks, jsonable, open_array,
-                               read_manifest)
+                               array_problem, array_shape, chunk_digest,
+                               chunk_marker, chunk_ranges, create_array,
+                               finished_chunks, jsonable, mark_chunk_done,
+                               open_array, read_manifest, rows_digest)
 
 ALGORITHMS = ('CATDistill', 'CachedCATDistill')
 
@@ -203,24 +207,54 @@ class CacheBuilder:
                 f'{self.out} has {(free + allocated) / 2**30:.2f} GiB free: '
                 'free space or choose another --out.')
 
-    def prepare(self, rank: int = 0, timeout: float = 600.0) -> None:
-        """Rank 0 creates the array and the manifest (unless they exist);
-        other ranks wait for the manifest."""
+    def prepare(self,
+                rank: int = 0,
+                timeout: float = 600.0,
+                log: Callable[[str], None] = print) -> None:
+        """Rank 0 creates the array and the manifest unless they exist, and
+        creates the array again (forgetting every chunk) when it is missing
+        or truncated; other ranks wait until both are there."""
         os.makedirs(osp.join(self.out, CHUNKS), exist_ok=True)
         if rank == 0:
             if not self.check_existing():
                 self.check_disk()
-                open_array(self.out, self.manifest, 'w+').flush()  # sparse
+                create_array(self.out, self.manifest)
                 atomic_json_dump(self.manifest, osp.join(self.out, MANIFEST),
                                  indent=1, sort_keys=True)
+                return
+            problem = array_problem(self.out, self.manifest)
+            if problem:
+                log(f'rank 0: {problem}: creating it again and redoing '
+                    'every chunk')
+                # Markers first: the array is only valid again after them.
+                for chunk in finished_chunks(self.out, self.manifest):
+                    os.remove(chunk_marker(self.out, chunk))
+                self.check_disk()
+                create_array(self.out, self.manifest)
             return
         deadline = time.monotonic() + timeout
-        while not osp.exists(osp.join(self.out, MANIFEST)):
+        while not osp.exists(osp.join(self.out, MANIFEST)) or array_problem(
+                self.out, self.manifest):
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f'rank 0 did not create {self.out} within {timeout} s.')
             time.sleep(0.5)
         self.check_existing()
+
+    def forget_changed_chunks(self, chunks) -> List[int]:
+        """Remove the markers of those of ``chunks`` (marked done) whose
+        rows no longer match the checksum in their marker (or whose marker
+        has none); returns them."""
+        array = open_array(self.out, self.manifest, 'r')
+        changed = [
+            chunk for chunk in chunks
+            if chunk_digest(self.out, chunk) != rows_digest(
+                array[self.chunks[chunk].start:self.chunks[chunk].stop])
+        ]
+        del array
+        for chunk in changed:
+            os.remove(chunk_marker(self.out, chunk))
+        return changed
 
     @torch.no_grad()
     def cams_of_views(self, views: torch.Tensor) -> torch.Tensor:
@@ -262,7 +296,7 @@ class CacheBuilder:
         array[indices.start:indices.stop] = values
         array.flush()
         del array
-        atomic_write(b'', chunk_marker(self.out, chunk))
+        mark_chunk_done(self.out, chunk, rows_digest(values))
 
     def build(self,
               rank: int = 0,
@@ -275,8 +309,14 @@ class CacheBuilder:
         Returns:
             dict: ``chunks`` done now, ``views`` computed, ``seconds``.
         """
-        self.prepare(rank)
+        self.prepare(rank, log=log)
         done = set(finished_chunks(self.out, self.manifest))
+        changed = self.forget_changed_chunks(
+            [chunk for chunk in sorted(done) if chunk % world_size == rank])
+        if changed:
+            log(f'rank {rank}: chunks {", ".join(map(str, changed))} differ '
+                'from the checksums of their markers: redoing them')
+        done -= set(changed)
         mine = [
             chunk for chunk in range(len(self.chunks))
             if chunk % world_size == rank and chunk not in done

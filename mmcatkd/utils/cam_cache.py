@@ -14,8 +14,9 @@ A cache directory holds:
 - ``cams.npy``: pooled teacher CAMs before any normalisation, shape
   (num_images, num_views, K, r, r), fp16 or fp32, read memory-mapped;
 - ``chunks/NNNNNN.done``: one marker per finished chunk of images, written
-  after the chunk's rows are flushed, so a killed run redoes only the chunks
-  without a marker.
+  after the chunk's rows are flushed, holding the sha256 of those rows, so a
+  killed run redoes only the chunks without a marker and a rerun finds rows
+  changed since (:func:`rows_digest`).
 
 A view is (crop offset, flip). Its index is
 ``flip_position * n_h * n_w + offset_h * n_w + offset_w`` (``n_h``, ``n_w``
@@ -23,10 +24,14 @@ the numbers of crop offsets), see :func:`view_index`.
 """
 import hashlib
 import json
+import os
 import os.path as osp
+import tempfile
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
+
+from .atomic_file import atomic_write
 
 FORMAT_VERSION = 1
 MANIFEST = 'manifest.json'
@@ -120,12 +125,78 @@ def chunk_marker(folder: str, chunk: int) -> str:
     return osp.join(folder, CHUNKS, f'{chunk:06d}.done')
 
 
+def rows_digest(rows: np.ndarray) -> str:
+    """sha256 of the bytes of a chunk's rows, as its marker stores it."""
+    return hashlib.sha256(np.ascontiguousarray(rows).data).hexdigest()
+
+
+def mark_chunk_done(folder: str, chunk: int, digest: str) -> None:
+    """Write the marker of a chunk whose flushed rows have ``digest``."""
+    atomic_write(digest.encode(), chunk_marker(folder, chunk))
+
+
+def chunk_digest(folder: str, chunk: int) -> str:
+    """The digest a chunk's marker stores ('' for a marker without one)."""
+    with open(chunk_marker(folder, chunk), 'rb') as file:
+        return file.read().decode('ascii', 'replace').strip()
+
+
 def finished_chunks(folder: str, manifest: Dict) -> List[int]:
     """Indices of the chunks whose rows are written and flushed."""
     total = len(
         chunk_ranges(manifest['dataset']['length'],
                      manifest['chunk_images']))
     return [c for c in range(total) if osp.exists(chunk_marker(folder, c))]
+
+
+def array_problem(folder: str, manifest: Dict) -> Optional[str]:
+    """What keeps ``cams.npy`` from holding the manifest's array (missing,
+    not a ``.npy`` file, another shape or dtype, truncated), or None. Reads
+    the header and the file size only."""
+    path = osp.join(folder, ARRAY)
+    if not osp.isfile(path):
+        return f'{path} is missing'
+    with open(path, 'rb') as file:
+        try:
+            version = np.lib.format.read_magic(file)
+            read_header = (np.lib.format.read_array_header_1_0
+                           if version == (1, 0) else
+                           np.lib.format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(file)
+        except ValueError as err:
+            return f'{path} is not a .npy array ({err})'
+        offset = file.tell()
+    expected_shape = array_shape(manifest)
+    expected_dtype = np.dtype(manifest['dtype'])
+    if (shape, dtype, fortran_order) != (expected_shape, expected_dtype,
+                                         False):
+        return (f'{path} holds a {dtype} array of shape {shape}, its '
+                f'manifest says {expected_dtype} {expected_shape}')
+    size = os.stat(path).st_size
+    expected = offset + int(np.prod(shape)) * dtype.itemsize
+    if size != expected:
+        return (f'{path} has {size} bytes instead of {expected} (truncated '
+                'or overwritten)')
+    return None
+
+
+def create_array(folder: str, manifest: Dict) -> None:
+    """Create (or replace) ``cams.npy``, sparse: no disk is used before
+    rows are written. Created under a temporary name and renamed into
+    place, so that other processes never open a half-made file."""
+    handle, temp_path = tempfile.mkstemp(
+        prefix=ARRAY + '.', suffix='.tmp', dir=folder)
+    os.close(handle)
+    try:
+        np.lib.format.open_memmap(
+            temp_path,
+            mode='w+',
+            dtype=np.dtype(manifest['dtype']),
+            shape=array_shape(manifest)).flush()
+        os.replace(temp_path, osp.join(folder, ARRAY))
+    except BaseException:
+        os.remove(temp_path)
+        raise
 
 
 def open_array(folder: str, manifest: Dict, mode: str) -> np.ndarray:
@@ -149,7 +220,9 @@ class TeacherCAMCache:
 
     Raises:
         FileNotFoundError: ``folder`` holds no manifest.
-        ValueError: the cache is unfinished or of another format version.
+        ValueError: the cache is unfinished, of another format version, or
+            its array is missing or truncated (each with the sentence that
+            says to rerun ``tools/cache_teacher_cams.py``).
     """
 
     def __init__(self, folder: str) -> None:
@@ -170,6 +243,13 @@ class TeacherCAMCache:
                 f'the teacher-CAM cache in {folder} is unfinished ({done} of '
                 f'{total} chunks): run tools/cache_teacher_cams.py again with '
                 'the same arguments to finish it.')
+        problem = array_problem(folder, self.manifest)
+        if problem:
+            raise ValueError(
+                f'the teacher-CAM cache in {folder} is damaged: {problem}; '
+                'run tools/cache_teacher_cams.py again with the same '
+                'arguments, which checks every chunk and rebuilds what is '
+                'missing or corrupt.')
         self.views = self.manifest['views']
         self._array: Optional[np.ndarray] = None
 
@@ -179,11 +259,6 @@ class TeacherCAMCache:
         forked dataloader or DDP processes each map it themselves)."""
         if self._array is None:
             self._array = open_array(self.folder, self.manifest, 'r')
-            if self._array.shape != array_shape(self.manifest):
-                raise ValueError(
-                    f'{osp.join(self.folder, ARRAY)} has shape '
-                    f'{self._array.shape}, its manifest says '
-                    f'{array_shape(self.manifest)}: rebuild the cache.')
         return self._array
 
     def lookup(self, sample_indices: Sequence[int],

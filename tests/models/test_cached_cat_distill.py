@@ -3,6 +3,8 @@ cache builder's restart, and the refusals of both."""
 import copy
 import os
 import os.path as osp
+import re
+import shutil
 
 import numpy as np
 import pytest
@@ -221,6 +223,76 @@ def test_a_killed_build_redoes_only_unfinished_chunks(teacher_ckpt, caches,
     marker_time = os.stat(chunk_marker(folder, 0)).st_mtime_ns
     second = _build_cache(teacher_ckpt, folder, 'float32')
     assert second['chunks'] == 2 and second['complete']
+    assert os.stat(chunk_marker(folder, 0)).st_mtime_ns == marker_time
+    np.testing.assert_array_equal(
+        TeacherCAMCache(folder).array,
+        TeacherCAMCache(caches['float32']).array)
+
+
+def _copy_cache(source, tmp_path):
+    folder = str(tmp_path / 'cams')
+    shutil.copytree(source, folder)
+    return folder
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'deleted'])
+def test_a_rerun_rebuilds_a_truncated_or_deleted_array(
+        teacher_ckpt, caches, tmp_path, damage):
+    """A complete cache whose cams.npy lost its end or was deleted: training
+    refuses it with the sentence to rerun the tool (it was a bare numpy
+    error), and the rerun redoes every chunk (it said "0 chunks to do,
+    cache complete") and gives the uninterrupted build's array."""
+    folder = _copy_cache(caches['float32'], tmp_path)
+    path = osp.join(folder, 'cams.npy')
+    if damage == 'truncated':
+        os.truncate(path, os.path.getsize(path) - 100)
+        problem = 'has [0-9]+ bytes instead of [0-9]+ .truncated'
+    else:
+        os.remove(path)
+        problem = 'is missing'
+    with pytest.raises(ValueError) as info:
+        TeacherCAMCache(folder)
+    assert re.search(
+        f'the teacher-CAM cache in {folder} is damaged: {path} {problem}',
+        str(info.value))
+    assert str(info.value).endswith(
+        'run tools/cache_teacher_cams.py again with the same arguments, '
+        'which checks every chunk and rebuilds what is missing or corrupt.')
+    lines = []
+    builder = CacheBuilder(_config(teacher_ckpt), folder, 'float32', 4)
+    summary = builder.build(log=lines.append)
+    assert summary['chunks'] == 3 and summary['complete']
+    assert lines[0].startswith(f'rank 0: {path} ') and lines[0].endswith(
+        ': creating it again and redoing every chunk')
+    np.testing.assert_array_equal(
+        TeacherCAMCache(folder).array,
+        TeacherCAMCache(caches['float32']).array)
+
+
+def test_a_rerun_redoes_chunks_whose_rows_changed(teacher_ckpt, caches,
+                                                 tmp_path):
+    """One flipped byte in the rows of chunk 1 and a marker without a
+    checksum (chunk 2): the rerun redoes those two chunks only and the
+    array equals the uninterrupted build's again."""
+    folder = _copy_cache(caches['float32'], tmp_path)
+    offset = np.load(osp.join(folder, 'cams.npy'), mmap_mode='r').offset
+    row_bytes = TeacherCAMCache(folder).array[0].nbytes
+    with open(osp.join(folder, 'cams.npy'), 'r+b') as file:
+        file.seek(offset + 5 * row_bytes + 7)  # image 5: chunk 1
+        byte = file.read(1)
+        file.seek(-1, os.SEEK_CUR)
+        file.write(bytes([byte[0] ^ 0x01]))
+    with open(chunk_marker(folder, 2), 'wb'):
+        pass  # a marker that holds no checksum
+    marker_time = os.stat(chunk_marker(folder, 0)).st_mtime_ns
+    assert not np.array_equal(TeacherCAMCache(folder).array,
+                              TeacherCAMCache(caches['float32']).array)
+    lines = []
+    summary = CacheBuilder(_config(teacher_ckpt), folder, 'float32',
+                           4).build(log=lines.append)
+    assert summary['chunks'] == 2 and summary['complete']
+    assert lines[0] == ('rank 0: chunks 1, 2 differ from the checksums of '
+                        'their markers: redoing them')
     assert os.stat(chunk_marker(folder, 0)).st_mtime_ns == marker_time
     np.testing.assert_array_equal(
         TeacherCAMCache(folder).array,

@@ -11,8 +11,9 @@ import torch
 from mmengine.config import Config
 from mmrazor.registry import MODELS
 
+from mmcatkd.apis.teacher_cam_cache import CacheBuilder
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
 
 CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
 
@@ -80,3 +81,38 @@ def test_sharded_cache_then_ddp_training_and_resume_without_the_teacher(
                            'train_cfg.max_epochs=3')
     assert result.returncode == 0, second[-3000:]
     assert 'resumed epoch: 2' in second and 'Epoch(train) [3]' in second
+
+
+@pytest.mark.slow
+def test_training_on_a_truncated_cache_says_to_rerun_the_tool(
+        tmp_path, capsys):
+    """tools/train.py --teacher-cams on a cache whose cams.npy was cut
+    short: one sentence naming the file and the rerun of the cache tool
+    (which rebuilds it), before any training; it was numpy's "mmap length
+    is greater than file size"."""
+    torch.manual_seed(3)
+    teacher = MODELS.build(
+        resolve_cfg_path(Config.fromfile(CONFIG).model.teacher.to_dict()))
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.teacher_ckpt = ckpt
+    cams = str(tmp_path / 'cams')
+    CacheBuilder(cfg, cams, 'float16', 4).build(log=lambda line: None)
+    array = osp.join(cams, 'cams.npy')
+    os.truncate(array, osp.getsize(array) // 2)
+    work_dir = tmp_path / 'work'
+    with pytest.raises(SystemExit) as info:
+        load_tool('train').main([
+            CONFIG, '--work-dir', str(work_dir), '--teacher-cams', cams,
+            '--cfg-options', f'model.teacher_ckpt={ckpt}'
+        ])
+    assert info.value.code == 1
+    stderr = capsys.readouterr().err
+    assert 'Traceback' not in stderr
+    assert re.search(
+        f'train.py: error: .*the teacher-CAM cache in {cams} is damaged: '
+        f'{array} has [0-9]+ bytes instead of [0-9]+ .truncated or '
+        'overwritten.; run tools/cache_teacher_cams.py again with the same '
+        'arguments', stderr)
+    assert not list(work_dir.glob('*.pth'))
