@@ -18,7 +18,7 @@ from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
 from ..datasets.views import describe_views
-from ..utils.atomic_file import atomic_json_dump, atomic_write
+from ..utils.atomic_file import atomic_json_dump
 from ..models.algorithms.cached_cat_distill import teacher_cam_identity
 from ..models.algorithms.model_cfg import resolve_cfg_path
 from ..utils import cam_cache
@@ -170,9 +170,10 @@ def write_cache(folder: str, teacher: dict, student: dict,
     array[:] = np.random.default_rng(seed).standard_normal(
         array.shape, dtype=np.float32)
     array.flush()
+    digest = cam_cache.rows_digest(array)
     del array
     atomic_json_dump(manifest, osp.join(folder, cam_cache.MANIFEST))
-    atomic_write(b'', cam_cache.chunk_marker(folder, 0))
+    cam_cache.mark_chunk_done(folder, 0, digest)
     return dict(teacher_cams=folder, teacher_ckpt=ckpt)
 
 
