@@ -8,12 +8,14 @@ another entry point gets the same by listing the hooks itself::
     custom_hooks = [dict(type='RNGStateHook'), dict(type='NonFiniteLossHook'),
                     dict(type='PreflightCheckHook'),
                     dict(type='CheckpointMatchHook'),
-                    dict(type='ResumeCheckHook')]
+                    dict(type='ResumeCheckHook'),
+                    dict(type='BroadcastBuffersHook')]
 """
 from mmengine.config import Config
 
 RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook', 'PreflightCheckHook',
-                     'CheckpointMatchHook', 'ResumeCheckHook')
+                     'CheckpointMatchHook', 'ResumeCheckHook',
+                     'BroadcastBuffersHook')
 
 
 def _hook_name(hook) -> str:
@@ -30,8 +32,8 @@ def enable_reliability(cfg: Config) -> Config:
       :class:`CrashSafeCheckpointHook` with the same arguments (a checkpoint
       hook of any other type is kept as it is);
     - :class:`RNGStateHook`, :class:`NonFiniteLossHook`,
-      :class:`PreflightCheckHook`, :class:`CheckpointMatchHook` and
-      :class:`ResumeCheckHook` are
+      :class:`PreflightCheckHook`, :class:`CheckpointMatchHook`,
+      :class:`ResumeCheckHook` and :class:`BroadcastBuffersHook` are
       appended to ``custom_hooks`` unless already listed.
     """
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')

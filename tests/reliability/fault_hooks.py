@@ -134,3 +134,17 @@ class PoisonWeightsHook(Hook):
                          outputs=None):
         if self.when == 'after':
             self._poison(runner)
+
+
+@HOOKS.register_module()
+class SaveValidatedBuffersHook(Hook):
+    """Not a fault: each process saves the buffers (BatchNorm statistics)
+    of the model it validates to ``WORK_DIR/val_buffers_rank{R}.pth``."""
+
+    def before_val_epoch(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        torch.save(
+            {name: buffer.clone()
+             for name, buffer in model.named_buffers()},
+            osp.join(runner.work_dir, f'val_buffers_rank{runner.rank}.pth'))

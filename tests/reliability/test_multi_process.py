@@ -11,9 +11,13 @@ import pytest
 import torch
 
 from mmcatkd.utils.checkpoint import safe_torch_load
-from tests.conftest import PROJECT_ROOT, data_root_options
+from tests.conftest import PROJECT_ROOT, data_root_options, load_tool
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import CATKD, child_env, train_in_process
+from tests.reliability.helpers import (CATKD, child_env, config_with_hooks,
+                                       train_in_process, unique_experiment)
+
+DIGITS_BASELINE = osp.join(PROJECT_ROOT, 'configs', 'demo',
+                           'baseline_res20_digits.py')
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_gloo_available(), reason='needs gloo')
@@ -75,3 +79,40 @@ def test_two_process_checkpoint_resumes_in_one_process(
         open(path).read()
         for path in glob.glob(osp.join(work_dir, '*', '*.log')))
     assert 'random states of 2 processes and this run has 1' in logs
+
+
+@pytest.mark.slow
+def test_two_processes_validate_the_model_they_save(tmp_path):
+    """ResNet-20 on the digits, 40 iterations by 2 gloo processes: each
+    process updates the BatchNorm statistics with its own batch, and only
+    rank 0's were saved, so the logged top-1 (27.38) was not the saved
+    checkpoint's under test.py (27.05). Both processes now validate rank
+    0's buffers, the checkpoint's, and test.py gives the logged top-1."""
+    work_dir = str(tmp_path / 'work')
+    config = config_with_hooks(str(tmp_path), DIGITS_BASELINE,
+                               dict(type='SaveValidatedBuffersHook'))
+    result = subprocess.run([
+        'bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), config, '2',
+        '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=40',
+        'train_cfg.val_interval=40'
+    ], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+                            env=child_env(PYTHON=sys.executable, PORT='29633'))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    logged = re.findall(r'Iter\(val\) \[\d+/\d+\]\s+accuracy/top1: (\S+)',
+                        output)
+    assert len(logged) == 1, output[-3000:]
+    saved = safe_torch_load(osp.join(work_dir, 'iter_40.pth'))['state_dict']
+    for rank in (0, 1):
+        validated = safe_torch_load(
+            osp.join(work_dir, f'val_buffers_rank{rank}.pth'))
+        # the saved ones: BatchNorm's (not the preprocessor's)
+        names = validated.keys() & saved.keys()
+        assert len([n for n in names if n.endswith('.running_var')]) == 21
+        for name in names:
+            assert torch.equal(validated[name], saved[name]), (rank, name)
+    metrics = load_tool('test').main([
+        DIGITS_BASELINE, osp.join(work_dir, 'iter_40.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', unique_experiment()
+    ])
+    assert f"{metrics['accuracy/top1']:.4f}" == logged[0]

@@ -1,4 +1,5 @@
 from .best_score_logger_hook import BestScoreLoggerHook
+from .broadcast_buffers_hook import BroadcastBuffersHook, broadcast_buffers
 from .cam_agreement_hook import CAMAgreementHook, top1_cam_agreement
 from .cat_auto_beta_hook import CATAutoBetaHook, auto_betas
 from .checkpoint_match_hook import (CheckpointMatchHook,
@@ -16,7 +17,7 @@ from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
 
 __all__ = [
-    'BestScoreLoggerHook',
+    'BestScoreLoggerHook', 'BroadcastBuffersHook', 'broadcast_buffers',
     'CAMAgreementHook', 'top1_cam_agreement', 'CATAutoBetaHook', 'auto_betas',
     'CheckpointMatchHook', 'CheckpointMismatchError', 'state_dict_mismatch',
     'CrashSafeCheckpointHook', 'DistillLossWeightHook',
