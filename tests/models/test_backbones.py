@@ -12,10 +12,10 @@ import mmcatkd  # noqa: F401  (registers the backbones; compat first)
 from mmcatkd.converters import build_model
 from mmpretrain.registry import MODELS
 
-from tests.conftest import GOLDEN, PROJECT_ROOT  # noqa: E402
+from tests.conftest import (GOLDEN_SUBSET, PROJECT_ROOT,  # noqa: E402
+                            golden_params)
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
-GOLDEN_MODELS = osp.join(GOLDEN, 'reference_models')
 
 # Parameter counts of the reference architectures, classifier (with bias)
 # included, where they are not read off a golden checkpoint or torchvision:
@@ -83,15 +83,31 @@ def config_path(name: str) -> str:
     return osp.join(MODEL_CONFIGS, f'{name}.py')
 
 
+def golden_checkpoint(root: str, name: str) -> str:
+    """The reference model of config ``name`` in a golden set."""
+    return osp.join(root, 'reference_models', f'{GOLDEN_OF_CONFIG[name]}.pth')
+
+
+def golden_model_configs(root: str) -> list:
+    """The configs of GOLDEN_OF_CONFIG whose reference model the golden set
+    at ``root`` has (the full set has every one)."""
+    return [
+        name for name in GOLDEN_OF_CONFIG
+        if root != GOLDEN_SUBSET or osp.isfile(golden_checkpoint(root, name))
+    ]
+
+
+def golden_param_count(root: str, name: str) -> int:
+    """Parameters of the reference checkpoint of config ``name``."""
+    state = torch.load(golden_checkpoint(root, name), map_location='cpu',
+                       weights_only=True)['model']
+    return sum(value.numel() for key, value in state.items()
+               if not key.endswith(BUFFER_SUFFIXES))
+
+
 def reference_param_count(name: str) -> int:
-    """Parameters of the reference architecture of config ``name``."""
-    if name in GOLDEN_OF_CONFIG:
-        state = torch.load(
-            osp.join(GOLDEN_MODELS, f'{GOLDEN_OF_CONFIG[name]}.pth'),
-            map_location='cpu',
-            weights_only=True)['model']
-        return sum(value.numel() for key, value in state.items()
-                   if not key.endswith(BUFFER_SUFFIXES))
+    """Parameters of the reference architecture of config ``name``, where
+    it is not a golden checkpoint (see :func:`golden_param_count`)."""
     if name in TORCHVISION_OF_CONFIG:
         with torch.device('meta'):  # shapes only, no allocation or init
             reference = getattr(torchvision.models,
@@ -115,12 +131,14 @@ def test_every_base_model_config_has_a_reference():
 @pytest.mark.parametrize('name', sorted(POOLED_MAP))
 def test_config_model_matches_reference_architecture(name):
     """The config's model has the reference architecture's parameter count
-    and BN settings (PyTorch's eps 1e-5, momentum 0.1), its backbone's last
-    output is the map the reference classifier pools (the one CAT-KD's CAMs
-    come from) and the head classifies it."""
+    (that of a golden checkpoint: the test below) and BN settings (PyTorch's
+    eps 1e-5, momentum 0.1), its backbone's last output is the map the
+    reference classifier pools (the one CAT-KD's CAMs come from) and the
+    head classifies it."""
     model = build_model(config_path(name)).eval()
-    assert sum(p.numel() for p in model.parameters()) == \
-        reference_param_count(name)
+    if name not in GOLDEN_OF_CONFIG:
+        assert sum(p.numel() for p in model.parameters()) == \
+            reference_param_count(name)
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
     assert norms and all(
         (m.eps, m.momentum) == (1e-5, 0.1) for m in norms)
@@ -136,6 +154,16 @@ def test_config_model_matches_reference_architecture(name):
     assert model.head.fc.in_features == POOLED_MAP[name][0]
     assert logits.shape == (inputs.shape[0], num_classes)
     assert num_classes == (1000 if size == 224 else 100)
+
+
+@pytest.mark.parametrize('root, name', golden_params(golden_model_configs))
+def test_config_model_has_the_golden_checkpoints_parameter_count(root, name):
+    """The config's model has as many parameters as the reference
+    (MDistiller) checkpoint of its architecture, BN buffers aside: the
+    compact subset's always, all of the full set's where it is present."""
+    model = build_model(config_path(name))
+    assert sum(p.numel() for p in model.parameters()) == \
+        golden_param_count(root, name)
 
 
 # Shapes of every stage output (C, H, W), as the reference's feature maps.

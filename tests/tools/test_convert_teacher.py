@@ -20,10 +20,10 @@ from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 map_state_dict)
 from mmcatkd.utils.checkpoint import UnsafeCheckpointError
 
-from tests.conftest import GOLDEN, PROJECT_ROOT, load_tool  # noqa: E402
+from tests.conftest import (GOLDEN, GOLDEN_SUBSET, PROJECT_ROOT,  # noqa: E402
+                            golden_params, load_tool)
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
-GOLDEN_MODELS = osp.join(GOLDEN, 'reference_models')
 
 # golden reference model -> the mmcatkd config of the same architecture
 GOLDEN_CONFIGS = {
@@ -42,8 +42,19 @@ def config_path(name: str) -> str:
     return osp.join(MODEL_CONFIGS, f'{name}.py')
 
 
-def golden(name: str) -> str:
-    return osp.join(GOLDEN_MODELS, f'{name}.pth')
+def golden(name: str, root: str = GOLDEN_SUBSET) -> str:
+    """``reference_models/<name>.pth`` of a golden set (the compact subset
+    in the repository unless ``root`` says otherwise)."""
+    return osp.join(root, 'reference_models', f'{name}.pth')
+
+
+def golden_models(root: str) -> set:
+    """Names of the reference models of a golden set."""
+    return {
+        osp.basename(path)[:-len('.pth')]
+        for path in glob.glob(osp.join(root, 'reference_models', '*.pth'))
+        if not path.endswith('_io.pth')
+    }
 
 
 def load_converted(config: str, checkpoint: str) -> torch.nn.Module:
@@ -57,27 +68,30 @@ def load_cli():
     return load_tool('convert_teacher')
 
 
+def test_every_golden_model_of_the_subset_has_a_config():
+    """The compact subset's reference models are some of the full set's."""
+    assert golden_models(GOLDEN_SUBSET) < set(GOLDEN_CONFIGS)
+
+
+@pytest.mark.golden_full
 def test_every_golden_model_has_a_config():
     """Each golden reference model is covered by the equivalence test (a new
     golden file cannot be skipped silently)."""
-    names = {
-        osp.basename(path)[:-len('.pth')]
-        for path in glob.glob(osp.join(GOLDEN_MODELS, '*.pth'))
-        if not path.endswith('_io.pth')
-    }
-    assert names == set(GOLDEN_CONFIGS)
+    assert golden_models(GOLDEN) == set(GOLDEN_CONFIGS)
 
 
-@pytest.mark.parametrize('name', sorted(GOLDEN_CONFIGS))
-def test_golden_checkpoint_converts_to_the_same_logits(name, tmp_path):
+@pytest.mark.parametrize('root, name', golden_params(golden_models))
+def test_golden_checkpoint_converts_to_the_same_logits(root, name, tmp_path):
     """A reference (MDistiller) checkpoint, converted and loaded strictly
-    into the mmcatkd model of its config, gives the reference logits."""
+    into the mmcatkd model of its config, gives the reference logits: the
+    compact subset's models always, all of the full set's where it is
+    present."""
     dst = str(tmp_path / f'{name}.pth')
-    convert_teacher('mdistiller', golden(name), dst,
+    convert_teacher('mdistiller', golden(name, root), dst,
                     config_path(GOLDEN_CONFIGS[name]))
     model = load_converted(GOLDEN_CONFIGS[name], dst)
     reference = torch.load(
-        golden(f'{name}_io'), map_location='cpu', weights_only=True)
+        golden(f'{name}_io', root), map_location='cpu', weights_only=True)
     with torch.no_grad():
         logits = model(reference['input'], mode='tensor')
     torch.testing.assert_close(
