@@ -472,22 +472,28 @@ class Result:
     output: str
 
 
+def clone_files(root: str) -> List[str]:
+    """The files a clone of the git checkout ``root`` has, relative to it:
+    what git tracks plus the untracked files it does not ignore (a new doc
+    not committed yet); not what `make install`, runs or Python made."""
+    listed = subprocess.run(
+        ['git', 'ls-files', '-z', '--cached', '--others',
+         '--exclude-standard'], cwd=root, capture_output=True, text=True,
+        check=True).stdout.split('\0')
+    return sorted(path for path in listed
+                  if path and osp.isfile(osp.join(root, path)))
+
+
 def make_fresh_clone(root: str, work: str) -> str:
     """``work`` made to look like a clone of ``root`` after ``make install``:
-    the tracked top-level entries linked (configs copied, so snippets can be
-    written next to them), ``.venv`` the running environment, and the stand-in
-    data under ``data/``. Returns ``work``."""
+    a copy of the repository's files (:func:`clone_files`; copies, not
+    links, so no command writes into the repository), ``.venv`` the running
+    environment, and the stand-in data under ``data/``. Returns ``work``."""
     from tests.docs.standin_data import write_cifar100, write_imagenet
     os.makedirs(work, exist_ok=True)
-    for name in os.listdir(root):
-        if name in ('data', 'work_dirs', '.venv', '.git') or name.startswith(
-                ('.pytest', '__pycache__')):
-            continue
-        source = osp.join(root, name)
-        if name == 'configs':
-            shutil.copytree(source, osp.join(work, name))
-        else:
-            os.symlink(source, osp.join(work, name))
+    for path in clone_files(root):
+        os.makedirs(osp.dirname(osp.join(work, path)), exist_ok=True)
+        shutil.copy2(osp.join(root, path), osp.join(work, path))
     os.symlink(sys.prefix, osp.join(work, '.venv'))
     write_imagenet(osp.join(work, 'data', 'imagenet'))
     write_cifar100(osp.join(work, 'data', 'cifar100'))

@@ -6,8 +6,8 @@ formats, each tool shortened by the options ``shim.py`` appends. The fast
 tests check that every command has a rule saying how it is run, that the
 Python blocks load, and that the harness fails on broken copies of the docs.
 """
-import os
 import os.path as osp
+import shutil
 import time
 
 import pytest
@@ -82,8 +82,9 @@ def test_gpu_counts_become_two_processes():
 def test_python_blocks_of_the_docs_load(tmp_path):
     """Config fragments load through MMEngine where they say they live, show
     what that file has, and name registered hooks."""
-    work = str(tmp_path)
-    os.symlink(osp.join(PROJECT_ROOT, 'configs'), osp.join(work, 'configs'))
+    work = str(tmp_path)  # a copy: fragments are written beside configs
+    shutil.copytree(osp.join(PROJECT_ROOT, 'configs'),
+                    osp.join(work, 'configs'))
     steps = [step for step in plan(_blocks()) if step.kind == 'python']
     assert steps
     results = [doc_commands.run_python_block(step, work) for step in steps]
@@ -102,8 +103,9 @@ def test_python_blocks_of_the_docs_load(tmp_path):
 def test_a_broken_python_block_fails(tmp_path, broken):
     """A misspelt hook, a fragment that no longer matches its file, a
     syntax error."""
-    work = str(tmp_path)
-    os.symlink(osp.join(PROJECT_ROOT, 'configs'), osp.join(work, 'configs'))
+    work = str(tmp_path)  # a copy: fragments are written beside configs
+    shutil.copytree(osp.join(PROJECT_ROOT, 'configs'),
+                    osp.join(work, 'configs'))
     steps = plan([Block('docs/x.md', 1, 'python', broken)])
     assert doc_commands.run_python_block(steps[0], work).returncode == 1
 
