@@ -2,6 +2,7 @@
 batches, the tools as modules, generated image sets."""
 import copy
 import functools
+import hashlib
 import importlib.util
 import os
 import os.path as osp
@@ -184,6 +185,88 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if not HAS_FULL_GOLDEN and item.get_closest_marker('golden_full'):
             item.add_marker(pytest.mark.skip(reason=NO_FULL_GOLDEN))
+
+
+# ------------------------------------------ a test run leaves the tree as is
+#: what a test run may add to a checkout: the interpreter's and pytest's
+#: caches, and what `make install` makes
+RUN_ARTEFACTS = ('__pycache__', '.pytest_cache', '.venv', '.egg-info')
+
+
+def _git(root: str, *args: str) -> str:
+    return subprocess.run(['git', '--no-optional-locks', *args], cwd=root,
+                          capture_output=True, text=True,
+                          check=True).stdout
+
+
+def tree_state(root: str = PROJECT_ROOT):
+    """What a test run must not change in the git checkout ``root``: the
+    entries of ``git status --porcelain --ignored`` (run artefacts aside)
+    and the SHA-256 of every tracked and untracked, not ignored file.
+    ``None`` where ``root`` is not the top of a git checkout (a copy, an
+    unpacked sdist)."""
+    try:
+        top = _git(root, 'rev-parse', '--show-toplevel').strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    if osp.realpath(top) != osp.realpath(root):
+        return None
+    status = {
+        entry for entry in _git(root, 'status', '--porcelain', '--ignored',
+                                '-z').split('\0')
+        if entry and not any(part.endswith(RUN_ARTEFACTS)
+                             for part in entry[3:].split('/'))
+    }
+    hashes = {}
+    for path in _git(root, 'ls-files', '-z', '--cached', '--others',
+                     '--exclude-standard').split('\0'):
+        full = osp.join(root, path)
+        if path and osp.isfile(full) and not osp.islink(full):
+            with open(full, 'rb') as file:
+                hashes[path] = hashlib.sha256(file.read()).hexdigest()
+    return status, hashes
+
+
+def tree_changes(before, after) -> list:
+    """Lines naming what differs between two results of
+    :func:`tree_state`."""
+    (status_before, hashes_before), (status_after, hashes_after) = (before,
+                                                                    after)
+    changes = [f'git status: {entry!r} is new'
+               for entry in sorted(status_after - status_before)]
+    changes += [f'git status: {entry!r} is gone'
+                for entry in sorted(status_before - status_after)]
+    changes += [
+        f'{path}: changed' for path in sorted(
+            set(hashes_before) | set(hashes_after))
+        if hashes_before.get(path) != hashes_after.get(path)
+    ]
+    return changes
+
+
+TREE_BEFORE = pytest.StashKey()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[TREE_BEFORE] = tree_state()
+
+
+@pytest.fixture(autouse=True, scope='session')
+def tree_unchanged(request):
+    """Fail the run if its tests changed the git checkout they run in: every
+    test writes under a temporary directory, never into the repository
+    (compared with the state before collection, so test modules are
+    covered too; about 0.1 s)."""
+    yield
+    before = request.config.stash.get(TREE_BEFORE, None)
+    if before is None:
+        return
+    changes = tree_changes(before, tree_state())
+    if changes:
+        pytest.fail('the test run changed the checkout '
+                    f'{PROJECT_ROOT} (tests write under a temporary '
+                    'directory, never into the repository):\n' +
+                    '\n'.join(changes), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
