@@ -6,6 +6,7 @@ formats, each tool shortened by the options ``shim.py`` appends. The fast
 tests check that every command has a rule saying how it is run, that the
 Python blocks load, and that the harness fails on broken copies of the docs.
 """
+import os
 import os.path as osp
 import shutil
 import time
@@ -108,6 +109,25 @@ def test_a_broken_python_block_fails(tmp_path, broken):
                     osp.join(work, 'configs'))
     steps = plan([Block('docs/x.md', 1, 'python', broken)])
     assert doc_commands.run_python_block(steps[0], work).returncode == 1
+
+
+def test_a_fresh_clone_is_a_copy_not_links_into_the_repository(tmp_path):
+    """Every file of the repository is copied into the fresh clone and
+    nothing but .venv links out of it, so a documented command that writes
+    into the tree (the CAM figure goes to docs/images/) writes the copy."""
+    work = doc_commands.make_fresh_clone(PROJECT_ROOT, str(tmp_path / 'c'))
+    links, files = [], set()
+    for folder, folders, names in os.walk(work):
+        for name in folders + names:
+            path = osp.join(folder, name)
+            if osp.islink(path):
+                links.append(osp.relpath(path, work))
+            elif name in names:
+                files.add(osp.relpath(path, work))
+    assert links == ['.venv']
+    repository = doc_commands.clone_files(PROJECT_ROOT)
+    assert 'docs/images/cams_unseen_digits.png' in repository
+    assert set(repository) <= files
 
 
 def _run(steps, tmp_path):
