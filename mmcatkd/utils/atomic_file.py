@@ -9,7 +9,13 @@ and Windows within one file system. The directory is synced too, so that the
 rename itself survives a power loss (POSIX only: Windows cannot open
 directories). A write that fails (disk full, a serialisation error) removes
 its temporary file, so the space is given back; only a killed process
-leaves one behind.
+leaves one behind (:func:`leftover_temporaries` finds them).
+
+The temporary file gets a name of its own, ``TARGET.<8 hex digits>.tmp``,
+created exclusively (as :func:`tempfile.mkstemp` does, but with the usual
+permissions): a fixed ``TARGET.tmp`` would be truncated and renamed away
+when it is an existing file, e.g. the input of the tool writing TARGET, or
+the temporary of another writer of the same target.
 
 Every file the project writes goes through :func:`atomic_open` (or its
 shorthands): checkpoints, exported students, converted teachers, results
@@ -19,15 +25,18 @@ import io
 import json
 import os
 import os.path as osp
+import re
+import secrets
 from contextlib import contextmanager
-from typing import IO, Iterator, Union
+from typing import IO, Iterator, List, Optional, Tuple, Union
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 
-# One fixed name per target: a write killed midway leaves at most this file
-# behind, and the next write of the same target truncates and reuses it.
 TEMP_SUFFIX = '.tmp'
+# TARGET.<8 hex digits>.tmp: the name of a temporary of TARGET
+_TEMPORARY = re.compile(r'^(?P<target>.+)\.[0-9a-f]{8}' +
+                        re.escape(TEMP_SUFFIX) + '$')
 
 
 def _sync_directory(path: str) -> None:
@@ -38,6 +47,36 @@ def _sync_directory(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _create_temporary(path: str, mode: str) -> Tuple[str, IO]:
+    """A new file ``path.<8 hex digits>.tmp`` opened for writing; never an
+    existing file (exclusive creation, another name on a clash)."""
+    encoding = {} if 'b' in mode else dict(encoding='utf-8')
+    while True:
+        temp_path = f'{path}.{secrets.token_hex(4)}{TEMP_SUFFIX}'
+        try:
+            return temp_path, open(temp_path, mode.replace('w', 'x'),
+                                   **encoding)
+        except FileExistsError:
+            continue
+
+
+def temporary_target(name: str) -> Optional[str]:
+    """The target whose temporary file ``name`` is, or None."""
+    match = _TEMPORARY.match(name)
+    return match.group('target') if match else None
+
+
+def leftover_temporaries(directory: str) -> List[str]:
+    """The temporary files of :func:`atomic_open` in ``directory`` (left by
+    killed writers, or in use by running ones), sorted."""
+    if not osp.isdir(directory):
+        return []
+    return sorted(
+        osp.join(directory, name) for name in os.listdir(directory)
+        if temporary_target(name) is not None
+        and osp.isfile(osp.join(directory, name)))
 
 
 def _remove_quietly(path: str) -> None:
@@ -70,10 +109,9 @@ def atomic_open(path: str, mode: str = 'wb') -> Iterator[IO]:
             f'{path} is a directory: give a file name to write to.')
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    temp_path = path + TEMP_SUFFIX
+    temp_path, temp_file = _create_temporary(path, mode)
     try:
-        with open(temp_path, mode, **({} if 'b' in mode else
-                                      dict(encoding='utf-8'))) as f:
+        with temp_file as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -5,7 +5,8 @@ import os.path as osp
 
 import pytest
 
-from mmcatkd.utils.atomic_file import TEMP_SUFFIX, atomic_write
+from mmcatkd.utils.atomic_file import (atomic_write, leftover_temporaries,
+                                       temporary_target)
 from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.fault_hooks import SimulatedKill, dying_open
@@ -33,7 +34,8 @@ def test_interrupted_atomic_write_leaves_the_old_content(tmp_path,
         atomic_write('epoch_2.pth', target)
     monkeypatch.undo()
     assert open(target).read() == 'epoch_1.pth'
-    assert osp.isfile(target + TEMP_SUFFIX)  # the half-written temporary
+    (temporary, ) = leftover_temporaries(str(tmp_path))  # half-written
+    assert temporary_target(osp.basename(temporary)) == 'last_checkpoint'
 
 
 def test_death_while_updating_last_checkpoint_keeps_a_resume_point(
