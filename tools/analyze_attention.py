@@ -43,8 +43,7 @@ from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
 
 from mmcatkd.utils.atomic_file import atomic_json_dump
-from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
-                                entry_point)
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.evaluation import (affinity, cam_masks,
                                 expected_calibration_error, fidelity_kl,
                                 kl_divergence,
@@ -52,6 +51,7 @@ from mmcatkd.evaluation import (affinity, cam_masks,
                                 top1_agreement)
 from mmcatkd.apis import load_classifier
 from mmcatkd.models import logits_and_cams
+from mmcatkd.utils.output_paths import check_output_file
 
 def build_loader(data_cfg: Config, split: str, batch_size: int,
                  max_images: int, pipeline=None):
@@ -221,6 +221,9 @@ def parse_args(argv=None):
                         help='seed of the --affinity augmentation')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=CfgOptionsAction,
@@ -235,7 +238,12 @@ def parse_args(argv=None):
 @entry_point
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(
+        args.out,
+        dict(config=[args.data_config, args.aug_config] +
+             [config for _, config, _ in args.model],
+             checkpoint=[checkpoint for _, _, checkpoint in args.model]),
+        force=args.force)
     data_cfg = Config.fromfile(args.data_config)
     if args.cfg_options:
         data_cfg.merge_from_dict(args.cfg_options)

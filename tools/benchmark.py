@@ -48,7 +48,8 @@ from mmcatkd.benchmark.measure import (count_work, measure_memory,
 from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
                                         build_variants, make_batch)
 from mmcatkd.utils.atomic_file import atomic_json_dump
-from mmcatkd.engine.cli import check_output_file, entry_point
+from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.output_paths import check_output_file
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 
 MODEL_CFGS = osp.join(
@@ -380,6 +381,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar=('W', 'H'))
     parser.add_argument('--data-repeats', type=int, default=3)
     parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
     args = parser.parse_args(argv)
     if args.teacher_config and not (args.student_config and args.input_size):
         parser.error('--config needs --student-config and --input-size.')
@@ -391,7 +395,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 @entry_point
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(
+        args.out,
+        dict(config=[args.teacher_config, args.student_config]),
+        force=args.force)
     if args.data:
         result = run_data(args)
         print(format_data(result))

@@ -22,6 +22,7 @@ import sys
 
 from mmcatkd.utils.atomic_file import atomic_json_dump, atomic_write
 from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.output_paths import check_output_folder
 
 DEMO = osp.join(osp.dirname(osp.abspath(__file__)), 'demo.py')
 METHODS = (('baseline', 'baseline'), ('catkd', 'CAT-KD'),
@@ -105,6 +106,9 @@ def main(argv=None):
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
     teacher_dir = args.teacher_dir or osp.join(work_dir, 'teacher')
+    inputs = {'teacher config': args.teacher_config}
+    check_output_folder(args.work_dir, inputs)
+    check_output_folder(teacher_dir, inputs, option='--teacher-dir')
     os.makedirs(work_dir, exist_ok=True)
     for name, options in runs(args):
         run_dir = osp.join(work_dir, name)

@@ -12,7 +12,8 @@ many views (RandomCrop with constant padding, horizontal RandomFlip: 81 x 2
 for CIFAR); continuous random transforms, batch augments, binarised and
 partial CAT are refused. The size is printed before anything is computed,
 and a disk without room is refused. A killed run keeps its finished chunks:
-run the same command again. Train with the cache through
+run the same command again. A folder that holds other files (no cache
+manifest) is refused. Train with the cache through
 ``CachedCATDistill(teacher_cams=DIR)`` (see docs/performance.md).
 """
 import argparse
@@ -25,6 +26,8 @@ from mmengine.config import Config
 
 from mmcatkd.apis.teacher_cam_cache import CacheBuilder
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
+from mmcatkd.utils.cam_cache import MANIFEST
+from mmcatkd.utils.output_paths import check_output_folder
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -88,6 +91,15 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    # Only rank 0 creates the cache: the others may find its array before
+    # its manifest.
+    check_output_folder(
+        args.out,
+        dict(config=args.config,
+             checkpoint=cfg.get('model', {}).get('teacher_ckpt')),
+        option='--out',
+        marker=MANIFEST if rank == 0 else None,
+        holds='a teacher-CAM cache')
     mmcatkd.datasets.check_datasets(cfg, ('train_dataloader', ))
     builder = CacheBuilder(cfg, args.out, args.dtype, args.chunk_images,
                            device)

@@ -41,8 +41,9 @@ from mmrazor.registry import MODELS
 from mmcatkd.benchmark.agreement import TOLERANCES, option_agreement
 from mmcatkd.benchmark.variants import catkd_cfg, make_batch
 from mmcatkd.utils.atomic_file import atomic_json_dump
-from mmcatkd.engine.cli import check_output_file, entry_point
+from mmcatkd.engine.cli import entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+from mmcatkd.utils.output_paths import check_output_file
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
@@ -258,8 +259,11 @@ def main(argv=None) -> dict:
     parser.add_argument('--only', nargs='+',
                         help='run only these checks (first word of a name)')
     parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
     args = parser.parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(args.out, force=args.force)
     device = torch.device(
         args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():

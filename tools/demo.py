@@ -59,6 +59,7 @@ from mmcatkd.utils.atomic_file import (  # noqa: E402
 from mmcatkd.utils.checkpoint import (  # noqa: E402
     CorruptCheckpointError, UnsafeCheckpointError)
 from mmcatkd.engine.cli import entry_point  # noqa: E402
+from mmcatkd.utils.output_paths import check_output_folder  # noqa: E402
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
@@ -303,21 +304,27 @@ def teacher_settings(cfg: Config) -> dict:
     return json.loads(json.dumps(settings, sort_keys=True))
 
 
-def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
-    """The record of a saved teacher trained with ``settings``, if any."""
+def teacher_record(work_dir: str) -> Optional[dict]:
+    """The record (teacher.json) of the teacher saved in ``work_dir``, or
+    None when there is no record or no teacher."""
     record_path = osp.join(work_dir, TEACHER_RECORD)
     if not (osp.isfile(record_path)
             and osp.isfile(osp.join(work_dir, TEACHER_CKPT))):
         return None
     with open(record_path) as f:
         try:
-            record = json.load(f)
+            return json.load(f)
         except ValueError as err:
             raise ValueError(
                 f'{record_path} (the record of an earlier run\'s teacher) is '
                 f'corrupt ({err}): run the demo again with --retrain-teacher.'
             ) from err
-    return record if record.get('settings') == settings else None
+
+
+def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
+    """The record of a saved teacher trained with ``settings``, if any."""
+    record = teacher_record(work_dir)
+    return record if record and record.get('settings') == settings else None
 
 
 def run_stage(index: int, total: int, stage: Stage, cfg: Config,
@@ -454,11 +461,20 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    start, cpu_start = time.perf_counter(), time.process_time()
     work_dir = osp.abspath(args.work_dir)
-    os.makedirs(work_dir, exist_ok=True)
     teacher_dir = osp.abspath(args.teacher_dir or
                               osp.join(work_dir, 'teacher'))
+    inputs = {'teacher config': args.teacher_config}
+    check_output_folder(args.work_dir, inputs)
+    check_output_folder(args.teacher_dir or osp.join(args.work_dir, 'teacher'),
+                        inputs, option='--teacher-dir')
+    os.makedirs(work_dir, exist_ok=True)
+    run_demo(args, work_dir, teacher_dir)
+
+
+def run_demo(args, work_dir: str, teacher_dir: str) -> None:
+    """The stages, the figure and the results of :func:`main`."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     teacher_ckpt = osp.join(teacher_dir, TEACHER_CKPT)
     stages = [stage for stage in STAGES if stage.key in args.stages]
     configs = [

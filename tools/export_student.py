@@ -9,7 +9,6 @@ bias-free CAT-KD classifier gets a zero bias, so that the checkpoint loads
 strictly into a ``LinearClsHead`` model as well.
 """
 import argparse
-import os.path as osp
 from collections import OrderedDict
 
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
@@ -19,6 +18,7 @@ from mmcatkd.apis.loading import STUDENT_PREFIX
 from mmcatkd.utils.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
+from mmcatkd.utils.output_paths import check_output_file
 
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
@@ -57,28 +57,17 @@ def add_zero_head_bias(state: dict) -> None:
         state['head.fc.bias'] = weight.new_zeros(weight.shape[0])
 
 
-def check_output(checkpoint: str, out: str) -> None:
-    """Refuse an output that would replace the input or is a directory."""
-    if osp.isdir(out):
-        raise IsADirectoryError(
-            f'the output {out} is a directory: give a file name, e.g. '
-            f'{osp.join(out, "student.pth")}.')
-    if osp.realpath(out) == osp.realpath(checkpoint) or (
-            osp.exists(out) and osp.exists(checkpoint)
-            and osp.samefile(out, checkpoint)):
-        raise ValueError(
-            f'the output {out} is the input checkpoint: writing the student '
-            'over it would lose the distillation checkpoint; give another '
-            'output file.')
-
-
 @entry_point
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='where to write the student checkpoint')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace OUT if it exists (never the input checkpoint)')
     args = parser.parse_args(argv)
-    check_output(args.checkpoint, args.out)
+    check_output_file(args.out, dict(checkpoint=args.checkpoint),
+                      option='the output', force=args.force)
     exported = student_checkpoint(
         _load_checkpoint(args.checkpoint, map_location='cpu'))
     atomic_torch_save(exported, args.out)

@@ -33,7 +33,8 @@ from torch import nn  # noqa: E402
 
 from mmcatkd.apis import load_classifier  # noqa: E402
 from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
-from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
+from mmcatkd.engine.cli import entry_point  # noqa: E402
+from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
 
 
@@ -152,13 +153,20 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='save the probed model here')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
     return parser.parse_args(argv)
 
 
 @entry_point
 def main(argv=None) -> None:
     args = parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(
+        args.out,
+        dict(config=[args.config, args.probe_config],
+             checkpoint=args.checkpoint),
+        force=args.force)
     result = linear_probe(args.config, args.checkpoint, args.probe_config,
                           args.epochs, args.lr, args.batch_size, args.seed,
                           args.device, args.out)

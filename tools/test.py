@@ -15,9 +15,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmcatkd.utils.atomic_file import atomic_write
-from mmcatkd.engine.cli import (CfgOptionsAction, check_output_file,
-                                entry_point)
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
+from mmcatkd.utils.output_paths import check_output_file
 
 
 class AtomicDumpResults(DumpResults):
@@ -35,6 +35,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument(
         '--out', help='also dump the predictions to this pickle file')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -54,7 +57,9 @@ def parse_args(argv=None):
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(
+        args.out, dict(config=args.config, checkpoint=args.checkpoint),
+        force=args.force)
     # A missing, unsafe or corrupt checkpoint, a bad config or missing data
     # end with one sentence.
     cfg = Config.fromfile(args.config)

@@ -23,6 +23,7 @@ from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
+from mmcatkd.utils.output_paths import check_output_folder
 
 
 def parse_args(argv=None):
@@ -116,8 +117,11 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = resolve_resume(merge_args(Config.fromfile(args.config), args),
-                         args)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    check_output_folder(
+        cfg.work_dir,
+        {'config': args.config, 'teacher-CAM cache': args.teacher_cams})
+    cfg = resolve_resume(cfg, args)
     warn_unknown_config_keys(cfg, 'train.py')
     cfg = enable_reliability(cfg)
     mmcatkd.datasets.check_datasets(cfg)

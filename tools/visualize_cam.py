@@ -32,7 +32,8 @@ from mmpretrain.registry import DATASETS  # noqa: E402
 
 from mmcatkd.apis import load_models  # noqa: E402
 from mmcatkd.utils.atomic_file import atomic_savefig  # noqa: E402
-from mmcatkd.engine.cli import check_output_file, entry_point  # noqa: E402
+from mmcatkd.engine.cli import entry_point  # noqa: E402
+from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 
 
@@ -125,6 +126,9 @@ def parse_args(argv=None):
     parser.add_argument('--topk', type=int, default=4,
                         help='classes per image (default 4)')
     parser.add_argument('--out', default='cams.png', help='PNG to write')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='replace the --out file if it exists (never an input)')
     parser.add_argument('--binarize', action='store_true',
                         help='show binarised CAMs (threshold mean |CAM|)')
     parser.add_argument('--teacher-config', help='a teacher classifier config')
@@ -136,7 +140,12 @@ def parse_args(argv=None):
 @entry_point
 def main(argv=None) -> None:
     args = parse_args(argv)
-    check_output_file(args.out)
+    check_output_file(
+        args.out,
+        dict(config=[args.config, args.teacher_config],
+             checkpoint=[args.checkpoint, args.teacher_ckpt],
+             image=args.images),
+        force=args.force)
     visualize_cam(args.config, args.checkpoint, args.images, args.topk,
                   args.binarize, args.teacher_config, args.teacher_ckpt,
                   args.device, args.out)

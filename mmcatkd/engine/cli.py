@@ -3,7 +3,7 @@
 Every script in ``tools/`` runs its ``main`` through :func:`entry_point`
 (``tests/tools/test_entry_points.py`` checks it), reads ``--cfg-options``
 with :class:`CfgOptionsAction` and checks output paths with
-:func:`check_output_file` before doing the work.
+:mod:`mmcatkd.utils.output_paths` before doing the work.
 """
 import functools
 import os
@@ -11,7 +11,7 @@ import os.path as osp
 import pickle
 import sys
 from contextlib import contextmanager
-from typing import Callable, Optional
+from typing import Callable
 
 from mmengine.config import DictAction
 
@@ -143,12 +143,3 @@ class CfgOptionsAction(DictAction):
                     f'{option_string} {option}: each override is KEY=VALUE '
                     f'(e.g. {option}=... ; lists: KEY="[a,b]").')
         super().__call__(parser, namespace, values, option_string)
-
-
-def check_output_file(path: Optional[str], option: str = '--out') -> None:
-    """Refuse an output path that is a directory before any work is done
-    (the write at the end would fail after the whole run)."""
-    if path and osp.isdir(path):
-        raise IsADirectoryError(
-            f'{option} {path} is a directory: give the name of a file to '
-            'write (in it, or elsewhere).')

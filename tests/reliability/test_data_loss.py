@@ -14,7 +14,7 @@ import os.path as osp
 
 import pytest
 
-from mmcatkd.utils.atomic_file import TEMP_SUFFIX, atomic_write
+from mmcatkd.utils.atomic_file import atomic_write, leftover_temporaries
 from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.fault_hooks import (SimulatedKill, dying_open,
@@ -105,8 +105,9 @@ def test_export_student_into_a_directory(catkd_run, tmp_path, capsys):
 
 def test_export_student_killed_over_an_existing_output(
         catkd_run, tmp_path, monkeypatch):
-    """Killed halfway through writing over an earlier export: the earlier
-    file is intact (it was left as a 0-byte file)."""
+    """Killed halfway through writing over an earlier export (replaced
+    with --force): the earlier file is intact (it was left as a 0-byte
+    file)."""
     out = str(tmp_path / 'student.pth')
     checkpoint = osp.join(catkd_run, 'epoch_1.pth')
     load_tool('export_student').main([checkpoint, out])
@@ -114,7 +115,7 @@ def test_export_student_killed_over_an_existing_output(
     monkeypatch.setattr('builtins.open', dying_open('student.pth',
                                                     sigkill=False))
     with pytest.raises(SimulatedKill):
-        load_tool('export_student').main([checkpoint, out])
+        load_tool('export_student').main([checkpoint, out, '--force'])
     monkeypatch.undo()
     assert open(out, 'rb').read() == before
 
@@ -152,5 +153,4 @@ def test_disk_full_while_saving_names_the_intact_checkpoint(
             in line)
     assert f'{intact} (named by last_checkpoint) is intact' in line
     assert fingerprint(catkd_run) == before
-    assert not [name for name in os.listdir(catkd_run)
-                if name.endswith(TEMP_SUFFIX)]
+    assert not leftover_temporaries(catkd_run)
