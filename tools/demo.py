@@ -19,6 +19,12 @@ Leaves results.md, results.json and cams.png in the work directory.
     python tools/demo.py --retrain-teacher  # do not reuse the teacher
     python tools/demo.py --quick --work-dir /tmp/demo  # a few steps each
 
+A saved teacher is reused when its record (teacher.json) says it was
+trained with this run's settings; a --quick teacher is replaced. A
+teacher.pth without a record, or a full teacher trained with other
+settings, is replaced only with --retrain-teacher, and --quick never runs in
+a work directory that holds a full run.
+
 Options for studies on the same data (docs/your_own_pair.md):
 
     python tools/demo.py --beta auto --num-per-class 3 --seed 1 \
@@ -59,7 +65,9 @@ from mmcatkd.utils.atomic_file import (  # noqa: E402
 from mmcatkd.utils.checkpoint import (  # noqa: E402
     CorruptCheckpointError, UnsafeCheckpointError)
 from mmcatkd.engine.cli import entry_point  # noqa: E402
-from mmcatkd.utils.output_paths import check_output_folder  # noqa: E402
+from mmcatkd.engine.work_dir import claim_work_dir  # noqa: E402
+from mmcatkd.utils.output_paths import (  # noqa: E402
+    OutputRefusedError, check_output_folder)
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
@@ -118,7 +126,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--retrain-teacher',
         action='store_true',
-        help='train the teacher again even if the work directory has one')
+        help='train the teacher again even if the work directory has one '
+        '(replacing it)')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -327,6 +336,50 @@ def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
     return record if record and record.get('settings') == settings else None
 
 
+def check_teacher_replaceable(work_dir: str) -> None:
+    """Refuse to train a teacher over one the demo may not replace
+    unasked: a teacher.pth without its record (not one the demo trained), or
+    a full (not --quick) teacher trained with other settings.
+
+    Raises:
+        OutputRefusedError: naming --retrain-teacher and --teacher-dir.
+    """
+    checkpoint = osp.join(work_dir, TEACHER_CKPT)
+    if not osp.lexists(checkpoint):
+        return
+    record = teacher_record(work_dir)
+    if record is None:
+        raise OutputRefusedError(
+            f'{checkpoint} has no {TEACHER_RECORD} record (the demo did not '
+            'train it, or its run was cut short) and is kept: give another '
+            '--teacher-dir, or pass --retrain-teacher to train a new teacher '
+            'over it.')
+    if not record.get('quick', False):
+        raise OutputRefusedError(
+            f'{checkpoint} is a full teacher (top-1 {record.get("top1")} %) '
+            'trained with other settings (model, data, schedule or seed) '
+            'than this run\'s: give this run another --work-dir (or '
+            '--teacher-dir), or pass --retrain-teacher to replace it.')
+
+
+def check_quick_work_dir(work_dir: str) -> None:
+    """Refuse --quick in a work directory holding a full demo run."""
+    path = osp.join(work_dir, 'results.json')
+    if not osp.isfile(path):
+        return
+    try:
+        with open(path) as f:
+            quick = json.load(f)['setting']['quick']
+    except (ValueError, KeyError, TypeError):
+        quick = False  # not a demo's results: keep them too
+    if not quick:
+        raise OutputRefusedError(
+            f'{work_dir} holds a full demo run ({path}): --quick would '
+            'replace its teacher and results with ones that mean nothing; '
+            'give --quick a --work-dir of its own, e.g. '
+            'work_dirs/demo_quick.')
+
+
 def run_stage(index: int, total: int, stage: Stage, cfg: Config,
               start: float,
               reuse: Optional[dict] = None) -> Tuple[dict, object]:
@@ -468,8 +521,10 @@ def main(argv=None):
     check_output_folder(args.work_dir, inputs)
     check_output_folder(args.teacher_dir or osp.join(args.work_dir, 'teacher'),
                         inputs, option='--teacher-dir')
-    os.makedirs(work_dir, exist_ok=True)
-    run_demo(args, work_dir, teacher_dir)
+    if args.quick:
+        check_quick_work_dir(work_dir)
+    with claim_work_dir(work_dir, new_run=False):
+        run_demo(args, work_dir, teacher_dir)
 
 
 def run_demo(args, work_dir: str, teacher_dir: str) -> None:
@@ -485,6 +540,8 @@ def run_demo(args, work_dir: str, teacher_dir: str) -> None:
     settings = teacher_settings(configs[0])
     reuse = None if args.retrain_teacher else reusable_teacher(
         teacher_dir, settings)
+    if reuse is None and not args.retrain_teacher:
+        check_teacher_replaceable(teacher_dir)
     results, models = [], {}
     saving = None
     cat_stages = [i for i, stage in enumerate(stages)
@@ -502,7 +559,8 @@ def run_demo(args, work_dir: str, teacher_dir: str) -> None:
         if stage.key == 'teacher' and reuse is None:
             atomic_json_dump(
                 dict(settings=settings, top1=result['top1'],
-                     train_seconds=result['train_seconds']),
+                     train_seconds=result['train_seconds'],
+                     quick=args.quick),
                 osp.join(teacher_dir, TEACHER_RECORD))
         results.append(result)
         # two lines: the architecture under the method keeps columns narrow

@@ -6,6 +6,8 @@
 
 Every run is made crash-safe and exactly resumable (mmcatkd.engine, see
 docs/reliability.md); bad input ends with one sentence, not a traceback.
+A new run never starts over another run's checkpoints (--resume it, or
+--force), and two runs never share a work directory (mmcatkd.engine.work_dir).
 """
 import argparse
 import os
@@ -23,6 +25,7 @@ from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
+from mmcatkd.engine.work_dir import claim_work_dir, launcher_rank
 from mmcatkd.utils.output_paths import check_output_folder
 
 
@@ -36,6 +39,11 @@ def parse_args(argv=None):
         const='auto',
         help='resume from this checkpoint, or, with no path, from the latest '
         'checkpoint in the work directory')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='start a new run in a work directory that holds the checkpoints '
+        'of an earlier run (they may be overwritten or deleted)')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument(
@@ -125,9 +133,11 @@ def main(argv=None):
     warn_unknown_config_keys(cfg, 'train.py')
     cfg = enable_reliability(cfg)
     mmcatkd.datasets.check_datasets(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+    with claim_work_dir(cfg.work_dir, new_run=not cfg.get('resume'),
+                        force=args.force, rank=launcher_rank(args.launcher)):
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -22,9 +22,9 @@ FAULT_HOOKS = 'tests.reliability.fault_hooks'
 
 
 def train_args(config: str, work_dir: str, data_root: str, *options,
-               resume=None) -> List[str]:
+               resume=None, force=False) -> List[str]:
     """tools/train.py arguments; ``options`` are more --cfg-options."""
-    args = [config, '--work-dir', work_dir]
+    args = [config, '--work-dir', work_dir] + (['--force'] if force else [])
     if resume is not None:
         args += ['--resume'] + ([resume] if resume != 'auto' else [])
     return args + ['--cfg-options', *data_root_options(data_root), *options]

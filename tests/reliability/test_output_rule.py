@@ -42,7 +42,7 @@ def _argv(tool: str, files: dict, out: str) -> list:
         'linear_probe.py': [config, ckpt, '--probe-config', config, '--out',
                             out, '--force'],
         'test.py': [config, ckpt, '--out', out, '--force'],
-        'train.py': [config, '--work-dir', out],
+        'train.py': [config, '--work-dir', out, '--force'],
         'visualize_cam.py': [config, ckpt, image, '--out', out, '--force'],
     }[tool]
 
