@@ -30,7 +30,7 @@ test-cuda: install
 	$(PY) -m pytest -m cuda $(PYTEST_ARGS) tests/cuda
 
 cuda-check: install
-	$(PY) tools/cuda_check.py --out cuda_check.json
+	$(PY) tools/cuda_check.py --out cuda_check.json --force
 
 demo: install
 	$(PY) tools/demo.py
