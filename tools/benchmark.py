@@ -50,6 +50,7 @@ from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
 from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import check_output_file, entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+from mmcatkd.utils.errors import ConfigError
 
 MODEL_CFGS = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
@@ -239,8 +240,8 @@ def run_pair(args: argparse.Namespace) -> dict:
         teacher_cfg, student_cfg = args.teacher_config, args.student_config
         input_size, batch_size = args.input_size, args.batch_size or 32
     if args.clock == 'cpu' and device.type == 'cuda':
-        raise ValueError('--clock cpu measures nothing of a CUDA step: use '
-                         'the wall clock there.')
+        raise ConfigError('--clock cpu measures nothing of a CUDA step: use '
+                          'the wall clock there.')
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = device.type == 'cuda'

@@ -45,6 +45,7 @@ from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
+from mmcatkd.utils.errors import ConfigError
 
 
 def parse_args(argv=None):
@@ -81,14 +82,14 @@ def model_cfgs(args):
                             load_config(args.student_config))
         return classifier_cfg(teacher), classifier_cfg(student), student
     if not args.data_config:
-        raise ValueError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
-                         'CAT-KD --data-config.')
+        raise ConfigError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
+                          'CAT-KD --data-config.')
     cfg = load_config(args.data_config)
     model = cfg.model.to_dict()
     if 'teacher' not in model or 'architecture' not in model:
-        raise ValueError(f'{args.data_config} is not a distillation '
-                         'config: give TEACHER_CONFIG and STUDENT_CONFIG '
-                         'too.')
+        raise ConfigError(f'{args.data_config} is not a distillation '
+                          'config: give TEACHER_CONFIG and STUDENT_CONFIG '
+                          'too.')
     preprocessor = model.get('data_preprocessor',
                              cfg.get('data_preprocessor'))
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path

@@ -60,6 +60,7 @@ from mmcatkd.utils.checkpoint import (  # noqa: E402
     CorruptCheckpointError, UnsafeCheckpointError)
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
+from mmcatkd.utils.errors import ConfigError
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -313,7 +314,7 @@ def reusable_teacher(work_dir: str, settings: dict) -> Optional[dict]:
         try:
             record = json.load(f)
         except ValueError as err:
-            raise ValueError(
+            raise ConfigError(
                 f'{record_path} (the record of an earlier run\'s teacher) is '
                 f'corrupt ({err}): run the demo again with --retrain-teacher.'
             ) from err

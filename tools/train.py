@@ -23,6 +23,7 @@ from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
+from mmcatkd.utils.errors import ConfigError
 
 
 def parse_args(argv=None):
@@ -73,7 +74,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         if get_device() == 'cpu':
-            raise ValueError(
+            raise ConfigError(
                 '--amp needs a GPU (CUDA, NPU, MLU or MUSA) and this machine '
                 'has none: leave out --amp (training on the CPU runs in '
                 'fp32).')
@@ -92,8 +93,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         # After --cfg-options, which may give auto_scale_lr.base_batch_size.
         if 'auto_scale_lr' not in cfg:
-            raise ValueError('--auto-scale-lr needs auto_scale_lr = '
-                             'dict(base_batch_size=...) in the config.')
+            raise ConfigError('--auto-scale-lr needs auto_scale_lr = '
+                              'dict(base_batch_size=...) in the config.')
         cfg.auto_scale_lr.enable = True
     return cfg
 
