@@ -382,6 +382,37 @@ def test_url_checkpoints_load_through_the_safe_loader(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
+def test_offline_download_names_the_url_and_where_the_file_goes(
+        tmp_path, monkeypatch):
+    """Without network, a ``torchvision://`` teacher said only
+    ``<urlopen error [Errno -2] Name or service not known>``: the sentence
+    names the URL, says the network is unreachable and where to put the
+    file so that it is read without network (torch.hub's cache)."""
+    import socket
+    from urllib.error import URLError
+
+    from mmengine.runner.checkpoint import get_torchvision_models
+
+    from mmcatkd.engine.user_errors import user_error_message
+    from mmcatkd.utils import checkpoint_state_dict
+    from mmcatkd.utils.errors import DownloadError
+
+    def offline(url, dst, *args, **kwargs):
+        raise URLError(socket.gaierror(-2, 'Name or service not known'))
+
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    url = get_torchvision_models()['resnet34']
+    cached = tmp_path / 'hub' / 'checkpoints' / osp.basename(url)
+    with pytest.raises(DownloadError) as info:
+        checkpoint_state_dict('torchvision://resnet34')
+    assert user_error_message(info.value) == (
+        f'could not download {url}: the network is unreachable from this '
+        'machine ([Errno -2] Name or service not known); download it where '
+        f"there is network and put the file at {cached} (torch.hub's "
+        'checkpoint cache, read without network; TORCH_HOME moves it).')
+
+
 def test_hook_type_error_keeps_its_traceback_and_type(monkeypatch):
     """MMEngine's call_hook raised ``TypeError(f'{e} in {hook}') from
     None``: a bug's file and line and a ConfigTypeError's type were lost.

@@ -23,6 +23,7 @@ from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
+from mmcatkd.utils.config import config_model
 from mmcatkd.utils.errors import ConfigError
 
 
@@ -117,8 +118,9 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = resolve_resume(merge_args(Config.fromfile(args.config), args),
-                         args)
+    cfg = Config.fromfile(args.config)
+    config_model(cfg)
+    cfg = resolve_resume(merge_args(cfg, args), args)
     warn_unknown_config_keys(cfg, 'train.py')
     cfg = enable_reliability(cfg)
     mmcatkd.datasets.check_datasets(cfg)

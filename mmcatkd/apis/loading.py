@@ -21,6 +21,7 @@ from ..models.algorithms.model_cfg import (default_cls_preprocessor,
                                            resolve_cfg_path)
 from ..utils import (state_dict_differences, strip_data_parallel,
                      strip_prefix)
+from ..utils.config import config_model
 from ..utils.errors import ConfigError
 
 STUDENT_PREFIX = 'architecture.'
@@ -85,7 +86,7 @@ def load_models(
     ``CATDistill`` checkpoint does), the config's teacher with those.
     """
     cfg = Config.fromfile(config)
-    model_cfg = cfg.model.to_dict()
+    model_cfg = config_model(cfg).to_dict()
     preprocessor = model_cfg.get('data_preprocessor',
                                  cfg.get('data_preprocessor'))
     # any distillation algorithm (one teacher or several) names its student
@@ -101,7 +102,7 @@ def load_models(
         if not teacher_checkpoint:
             raise ConfigError('a teacher config needs its checkpoint too.')
         teacher_cfg = Config.fromfile(teacher_config)
-        teacher = build_classifier(teacher_cfg.model.to_dict(),
+        teacher = build_classifier(config_model(teacher_cfg).to_dict(),
                                    teacher_cfg.get('data_preprocessor'))
         load_weights(teacher, teacher_checkpoint,
                      _load_checkpoint(teacher_checkpoint, map_location='cpu'))

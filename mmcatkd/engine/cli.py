@@ -5,6 +5,7 @@ Every script in ``tools/`` runs its ``main`` through :func:`entry_point`
 with :class:`CfgOptionsAction` and checks output paths with
 :func:`check_output_file` before doing the work.
 """
+import argparse
 import functools
 import os
 import os.path as osp
@@ -121,6 +122,19 @@ class CfgOptionsAction(DictAction):
                     f'{option_string} {option}: each override is KEY=VALUE '
                     f'(e.g. {option}=... ; lists: KEY="[a,b]").')
         super().__call__(parser, namespace, values, option_string)
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts and sizes: ``--batch-size -4`` is a
+    usage error (``argument --batch-size: -4 is not an integer >= 1``),
+    not a tensor with a negative dimension."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text} is not an integer >= 1')
+    return value
 
 
 def check_output_file(path: Optional[str], option: str = '--out') -> None:

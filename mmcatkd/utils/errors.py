@@ -45,3 +45,6 @@ class MissingHookError(UserError, RuntimeError):
 class NoSpaceError(UserError, OSError):
     """Not enough free disk space for what a tool is about to write."""
 
+
+class DownloadError(UserError, ConnectionError):
+    """A file (a checkpoint URL) could not be downloaded."""
