@@ -31,6 +31,8 @@ import runpy
 import sys
 from typing import List, Optional
 
+from .utils.errors import ConfigError
+
 USAGE = ('usage: python -m mmcatkd.run TOOL [ARGS...], TOOL a script path '
          'or PACKAGE::tools/NAME.py (e.g. mmrazor::tools/train.py)')
 
@@ -59,7 +61,7 @@ def resolve_tool(tool: str) -> str:
         tools_dir = osp.realpath(osp.join(mim, 'tools'))
         path = osp.join(mim, relative)
         if osp.commonpath([tools_dir, osp.realpath(path)]) != tools_dir:
-            raise ValueError(
+            raise ConfigError(
                 f'{tool} is outside {package}\'s '
                 f'tools folder ({tools_dir}); give '
                 f'{package}::tools/NAME.py, or the path of a script to run '

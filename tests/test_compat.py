@@ -380,3 +380,77 @@ def test_url_checkpoints_load_through_the_safe_loader(tmp_path, monkeypatch):
     with pytest.raises(UnsafeCheckpointError):
         checkpoint_urls.load_from_http_safely(evil.as_uri(), progress=False)
     assert not marker.exists()
+
+
+def test_offline_download_names_the_url_and_where_the_file_goes(
+        tmp_path, monkeypatch):
+    """Without network, a ``torchvision://`` teacher said only
+    ``<urlopen error [Errno -2] Name or service not known>``: the sentence
+    names the URL, says the network is unreachable and where to put the
+    file so that it is read without network (torch.hub's cache)."""
+    import socket
+    from urllib.error import URLError
+
+    from mmengine.runner.checkpoint import get_torchvision_models
+
+    from mmcatkd.engine.user_errors import user_error_message
+    from mmcatkd.utils import checkpoint_state_dict
+    from mmcatkd.utils.errors import DownloadError
+
+    def offline(url, dst, *args, **kwargs):
+        raise URLError(socket.gaierror(-2, 'Name or service not known'))
+
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    url = get_torchvision_models()['resnet34']
+    cached = tmp_path / 'hub' / 'checkpoints' / osp.basename(url)
+    with pytest.raises(DownloadError) as info:
+        checkpoint_state_dict('torchvision://resnet34')
+    assert user_error_message(info.value) == (
+        f'could not download {url}: the network is unreachable from this '
+        'machine ([Errno -2] Name or service not known); download it where '
+        f"there is network and put the file at {cached} (torch.hub's "
+        'checkpoint cache, read without network; TORCH_HOME moves it).')
+
+
+def test_hook_type_error_keeps_its_traceback_and_type(monkeypatch):
+    """MMEngine's call_hook raised ``TypeError(f'{e} in {hook}') from
+    None``: a bug's file and line and a ConfigTypeError's type were lost.
+    The original exception now leaves call_hook, with a note naming the
+    hook; the problem is detected from call_hook's behaviour."""
+    import types
+
+    from mmengine.runner import Runner
+
+    from mmcatkd.compat.hook_tracebacks import runner_hides_hook_tracebacks
+
+    class ConfigTypeError(TypeError):  # as mmcatkd.utils.errors has one
+        pass
+
+    assert compat.ACTIVE['hook-tracebacks']
+    error = ConfigTypeError('DistillLossWeightHook follows epochs.')
+
+    class Checks:
+
+        def before_train(self, runner):
+            raise error
+
+    with pytest.raises(ConfigTypeError) as info:
+        Runner.call_hook(types.SimpleNamespace(_hooks=[Checks()]),
+                         'before_train')
+    assert info.value is error
+    assert info.value.__notes__ == ['(in Checks.before_train)']
+    frames = [entry.name for entry in info.traceback]
+    assert frames[-2:] == ['call_hook', 'before_train']
+    assert not runner_hides_hook_tracebacks()
+
+    def wrapping_call_hook(self, fn_name, **kwargs):  # MMEngine 0.10.7's
+        for hook in self._hooks:
+            if hasattr(hook, fn_name):
+                try:
+                    getattr(hook, fn_name)(self, **kwargs)
+                except TypeError as e:
+                    raise TypeError(f'{e} in {hook}') from None
+
+    monkeypatch.setattr(Runner, 'call_hook', wrapping_call_hook)
+    assert runner_hides_hook_tracebacks()

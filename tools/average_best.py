@@ -18,6 +18,7 @@ from typing import Dict, List
 
 import mmcatkd  # noqa: F401  (one-sentence errors; registration unused)
 from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.errors import ConfigKeyError
 
 
 def validations(work_dir: str) -> List[Dict]:
@@ -39,8 +40,9 @@ def best_of_run(work_dir: str, key: str = 'accuracy/top1') -> Dict:
     """``{'work_dir', 'best', 'step', 'top5'}`` of the best validation."""
     scored = [record for record in validations(work_dir) if key in record]
     if not scored:
-        raise KeyError(f'{work_dir} logged no {key}: check the metric name '
-                       '(--key).')
+        raise ConfigKeyError(
+            f'{work_dir} logged no {key}: check the metric name '
+            '(--key).')
     best = max(scored, key=lambda record: record[key])
     return dict(
         work_dir=work_dir,

@@ -48,9 +48,10 @@ from mmcatkd.benchmark.measure import (count_work, measure_memory,
 from mmcatkd.benchmark.variants import (LABELS, TRAINING, Variant,
                                         build_variants, make_batch)
 from mmcatkd.utils.atomic_file import atomic_json_dump
-from mmcatkd.engine.cli import entry_point
+from mmcatkd.engine.cli import entry_point, positive_int
 from mmcatkd.utils.output_paths import check_output_file
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
+from mmcatkd.utils.errors import ConfigError
 
 MODEL_CFGS = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
@@ -240,8 +241,8 @@ def run_pair(args: argparse.Namespace) -> dict:
         teacher_cfg, student_cfg = args.teacher_config, args.student_config
         input_size, batch_size = args.input_size, args.batch_size or 32
     if args.clock == 'cpu' and device.type == 'cuda':
-        raise ValueError('--clock cpu measures nothing of a CUDA step: use '
-                         'the wall clock there.')
+        raise ConfigError('--clock cpu measures nothing of a CUDA step: use '
+                          'the wall clock there.')
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = device.type == 'cuda'
@@ -340,9 +341,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='measure decode + augmentation per loader worker instead')
     parser.add_argument(
         '--student-config', help='student model config, with --config')
-    parser.add_argument('--batch-size', type=int)
+    parser.add_argument('--batch-size', type=positive_int)
     parser.add_argument(
-        '--input-size', type=int, help='image side in pixels')
+        '--input-size', type=positive_int, help='image side in pixels')
     parser.add_argument(
         '--iters',
         type=int,
@@ -352,7 +353,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--device', help='cpu or cuda (default: cuda if available)')
     parser.add_argument(
-        '--threads', type=int, help="torch CPU threads (default: torch's)")
+        '--threads',
+        type=positive_int,
+        help="torch CPU threads (default: torch's)")
     parser.add_argument(
         '--clock',
         choices=['wall', 'cpu'],
@@ -372,14 +375,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='torch.compile each training step and the teacher forward, as '
         'MMEngine does for compile=True (the CAM + loss rows stay eager)')
-    parser.add_argument('--data-images', type=int, default=300)
+    parser.add_argument('--data-images', type=positive_int, default=300)
     parser.add_argument(
         '--data-size',
-        type=int,
+        type=positive_int,
         nargs=2,
         default=(500, 375),
         metavar=('W', 'H'))
-    parser.add_argument('--data-repeats', type=int, default=3)
+    parser.add_argument('--data-repeats', type=positive_int, default=3)
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
         '--force', action='store_true',

@@ -24,7 +24,9 @@ run; nothing is saved) and prints the beta a run with ``auto_iters=N``
 would fix, next to the config's own beta. CONFIG is a CAT-KD config (its
 teacher, student and CAT options are used unless the two positional configs
 are given) or any training config of the student (CAT at r=2 on raw CAMs,
-as the authors' CAT-KD configs).
+as the authors' CAT-KD configs). ``--cfg-options KEY=VALUE ...`` overrides
+entries of CONFIG, as in tools/train.py (e.g. ``model.teacher_ckpt=None``
+for a random teacher, ``train_dataloader.dataset.data_root=...``).
 """
 import argparse
 import os
@@ -42,9 +44,11 @@ from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      input_size_of, inspect_cams,
                                      legal_resolutions, load_config,
                                      pair_problem)
-from mmcatkd.engine.cli import entry_point
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point, positive_int
 from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
+from mmcatkd.utils.config import config_model
+from mmcatkd.utils.errors import ConfigError
 
 
 def parse_args(argv=None):
@@ -53,25 +57,40 @@ def parse_args(argv=None):
     parser.add_argument('teacher_config', nargs='?')
     parser.add_argument('student_config', nargs='?')
     parser.add_argument('--teacher-ckpt', help='teacher weights (strict)')
-    parser.add_argument('--input-size', type=int, help='default: the '
-                        "student config's training crop, else 224")
+    parser.add_argument('--input-size', type=positive_int,
+                        help="default: the student config's training crop, "
+                        'else 224')
     parser.add_argument('--no-timing', action='store_true',
                         help='skip the timed CAT-KD and student steps')
-    parser.add_argument('--batch-size', type=int, default=8,
+    parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='batch of the timed steps')
-    parser.add_argument('--rounds', type=int, default=3,
+    parser.add_argument('--rounds', type=positive_int, default=3,
                         help='timed rounds (after one warm-up)')
     parser.add_argument('--data-config', help='run the auto-beta window on '
                         "this config's training data")
-    parser.add_argument('--iters', type=int, help='iterations of the window '
-                        '(default: one epoch of --data-config)')
+    parser.add_argument('--iters', type=positive_int,
+                        help='iterations of the window (default: one epoch '
+                        'of --data-config)')
     parser.add_argument('--target', type=float, default=DEFAULT_TARGET,
                         help='beta * CAT after the window (default sqrt(50))')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        help='override entries of the --data-config, '
+                        'xxx=yyy (e.g. model.teacher_ckpt=None)')
     args = parser.parse_args(argv)
     if (args.teacher_config is None) != (args.student_config is None):
         parser.error('give both TEACHER_CONFIG and STUDENT_CONFIG, or '
                      'neither (with a CAT-KD --data-config).')
+    if args.cfg_options and not args.data_config:
+        parser.error('--cfg-options overrides the --data-config: give one.')
     return args
+
+
+def data_config(args):
+    """The --data-config, with the --cfg-options applied."""
+    cfg = load_config(args.data_config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
 
 
 def model_cfgs(args):
@@ -81,14 +100,14 @@ def model_cfgs(args):
                             load_config(args.student_config))
         return classifier_cfg(teacher), classifier_cfg(student), student
     if not args.data_config:
-        raise ValueError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
-                         'CAT-KD --data-config.')
-    cfg = load_config(args.data_config)
-    model = cfg.model.to_dict()
+        raise ConfigError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
+                          'CAT-KD --data-config.')
+    cfg = data_config(args)
+    model = config_model(cfg).to_dict()
     if 'teacher' not in model or 'architecture' not in model:
-        raise ValueError(f'{args.data_config} is not a distillation '
-                         'config: give TEACHER_CONFIG and STUDENT_CONFIG '
-                         'too.')
+        raise ConfigError(f'{args.data_config} is not a distillation '
+                          'config: give TEACHER_CONFIG and STUDENT_CONFIG '
+                          'too.')
     preprocessor = model.get('data_preprocessor',
                              cfg.get('data_preprocessor'))
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
@@ -151,7 +170,7 @@ def time_steps(teacher_cfg, student_cfg, input_size, num_classes, args):
 def auto_beta_window(args, teacher_cfg, student_cfg) -> None:
     """Run the window on --data-config's data and print the chosen beta."""
     from mmengine.runner import Runner
-    cfg = load_config(args.data_config)
+    cfg = data_config(args)
     distill = cfg.model.get('type', '').split('.')[-1] == 'CATDistill'
     cat_loss = (dict(cfg.model.distiller.get('cat_loss', {})) if distill
                 else dict(resolution=2, normalize=False))

@@ -44,6 +44,7 @@ from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from mmcatkd.utils.output_paths import check_output_file
+from mmcatkd.utils.errors import ConfigError
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
@@ -267,8 +268,8 @@ def main(argv=None) -> dict:
     device = torch.device(
         args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError('no CUDA device here: run it on a GPU machine, or '
-                         'pass --device cpu for a dry run.')
+        raise ConfigError('no CUDA device here: run it on a GPU machine, or '
+                          'pass --device cpu for a dry run.')
     name = (torch.cuda.get_device_name(device)
             if device.type == 'cuda' else 'cpu (dry run)')
     results = run_checks(device, args.budget, args.only)

@@ -69,6 +69,7 @@ from mmcatkd.engine.work_dir import claim_work_dir  # noqa: E402
 from mmcatkd.utils.output_paths import (  # noqa: E402
     OutputRefusedError, check_output_folder)
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
+from mmcatkd.utils.errors import ConfigError
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -324,7 +325,7 @@ def teacher_record(work_dir: str) -> Optional[dict]:
         try:
             return json.load(f)
         except ValueError as err:
-            raise ValueError(
+            raise ConfigError(
                 f'{record_path} (the record of an earlier run\'s teacher) is '
                 f'corrupt ({err}): run the demo again with --retrain-teacher.'
             ) from err

@@ -3,8 +3,18 @@
 # Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each node.
 # Without CUDA the processes use the gloo backend (MMEngine's default on CPU).
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo 'usage: tools/dist_train.sh CONFIG GPUS [train.py options]' >&2
+    exit 2
+fi
 CONFIG=$1
 GPUS=$2
+case "$GPUS" in
+    '' | *[!0-9]* | 0*)
+        echo "dist_train.sh: error: GPUS is the number of processes to start" \
+            "on this node, an integer >= 1, not '$GPUS'." >&2
+        exit 2 ;;
+esac
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

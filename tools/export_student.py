@@ -19,6 +19,7 @@ from mmcatkd.utils.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
 from mmcatkd.utils.output_paths import check_output_file
+from mmcatkd.utils.errors import ConfigError, ConfigKeyError
 
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
@@ -35,7 +36,7 @@ def student_checkpoint(checkpoint: dict) -> dict:
     state = checkpoint.get('state_dict', checkpoint)
     student_state = OrderedDict(strip_prefix(state, STUDENT_PREFIX))
     if not student_state:
-        raise KeyError(
+        raise ConfigKeyError(
             'no student weights (keys starting with "architecture.") in the '
             'checkpoint: is it a distillation checkpoint?')
     add_zero_head_bias(student_state)

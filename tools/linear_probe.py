@@ -36,6 +36,7 @@ from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
+from mmcatkd.utils.errors import ConfigError, ConfigKeyError
 
 
 def _features(model: nn.Module, inputs: torch.Tensor):
@@ -89,14 +90,14 @@ def linear_probe(config: str,
         ``model`` (the student with its new head).
     """
     if epochs < 1:
-        raise ValueError(f'epochs must be >= 1, got {epochs}.')
+        raise ConfigError(f'epochs must be >= 1, got {epochs}.')
     torch.manual_seed(seed)
     model = load_classifier(config, checkpoint, device=device)
     probe_cfg = Config.fromfile(probe_config)
     for key in ('train_dataloader', 'val_dataloader'):
         if not probe_cfg.get(key):
-            raise KeyError(f'{probe_config} defines no {key}: the probe '
-                           'config gives the data set to probe on.')
+            raise ConfigKeyError(f'{probe_config} defines no {key}: the probe '
+                                 'config gives the data set to probe on.')
     train_loader = _probe_loader(probe_cfg.train_dataloader.to_dict(), True,
                                  batch_size, seed)
     val_loader = _probe_loader(probe_cfg.val_dataloader.to_dict(), False,

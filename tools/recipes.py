@@ -20,6 +20,7 @@ import yaml
 
 from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.errors import ConfigKeyError
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TABLE = osp.join(PROJECT_ROOT, 'configs', 'recipes.yml')
@@ -56,13 +57,14 @@ def expand(table: Dict, entry: Dict, seen=()) -> Dict[str, Dict]:
     rows = {}
     for group in entry.get('use', []):
         if group in seen or group not in table['groups']:
-            raise KeyError(f'recipes.yml: unknown or circular group {group}')
+            raise ConfigKeyError(
+                f'recipes.yml: unknown or circular group {group}')
         rows.update(expand(table, table['groups'][group], seen + (group, )))
     for field, value in entry.items():
         if field in ('use', 'source'):
             continue
         if field not in table['fields']:
-            raise KeyError(f'recipes.yml: unknown field {field}')
+            raise ConfigKeyError(f'recipes.yml: unknown field {field}')
         if (isinstance(value, dict) and field in rows and value
                 and set(value) <= {'key', 'source'}):
             # the same values read from another key

@@ -18,6 +18,7 @@ from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.utils.output_paths import check_output_file
+from mmcatkd.utils.config import config_model
 
 
 class AtomicDumpResults(DumpResults):
@@ -63,6 +64,7 @@ def main(argv=None):
     # A missing, unsafe or corrupt checkpoint, a bad config or missing data
     # end with one sentence.
     cfg = Config.fromfile(args.config)
+    config_model(cfg)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

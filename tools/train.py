@@ -27,6 +27,8 @@ from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
 from mmcatkd.engine.work_dir import claim_work_dir, launcher_rank
 from mmcatkd.utils.output_paths import check_output_folder
+from mmcatkd.utils.config import config_model
+from mmcatkd.utils.errors import ConfigError
 
 
 def parse_args(argv=None):
@@ -82,7 +84,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         if get_device() == 'cpu':
-            raise ValueError(
+            raise ConfigError(
                 '--amp needs a GPU (CUDA, NPU, MLU or MUSA) and this machine '
                 'has none: leave out --amp (training on the CPU runs in '
                 'fp32).')
@@ -101,8 +103,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         # After --cfg-options, which may give auto_scale_lr.base_batch_size.
         if 'auto_scale_lr' not in cfg:
-            raise ValueError('--auto-scale-lr needs auto_scale_lr = '
-                             'dict(base_batch_size=...) in the config.')
+            raise ConfigError('--auto-scale-lr needs auto_scale_lr = '
+                              'dict(base_batch_size=...) in the config.')
         cfg.auto_scale_lr.enable = True
     return cfg
 
@@ -125,7 +127,9 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = Config.fromfile(args.config)
+    config_model(cfg)
+    cfg = merge_args(cfg, args)
     check_output_folder(
         cfg.work_dir,
         {'config': args.config, 'teacher-CAM cache': args.teacher_cams})

@@ -34,6 +34,7 @@ from mmcatkd.apis import load_models  # noqa: E402
 from mmcatkd.utils.atomic_file import atomic_savefig  # noqa: E402
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
+from mmcatkd.utils.errors import ConfigError  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 
 
@@ -95,8 +96,8 @@ def visualize_cam(config: str,
                                               teacher_checkpoint, device)
     num_classes = student.head.fc.out_features
     if isinstance(topk, bool) or not 1 <= topk <= num_classes:
-        raise ValueError(f'--topk {topk} is not between 1 and the '
-                         f'{num_classes} classes of the model.')
+        raise ConfigError(f'--topk {topk} is not between 1 and the '
+                          f'{num_classes} classes of the model.')
     arrays = load_images(cfg, images)
     names = class_names_of(cfg, ckpt, num_classes)
     # LoadImageFromFile gives BGR; the data preprocessor converts for the

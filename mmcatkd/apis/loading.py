@@ -21,6 +21,8 @@ from ..models.algorithms.model_cfg import (default_cls_preprocessor,
                                            resolve_cfg_path)
 from ..utils import (state_dict_differences, strip_data_parallel,
                      strip_prefix)
+from ..utils.config import config_model
+from ..utils.errors import ConfigError
 
 STUDENT_PREFIX = 'architecture.'
 TEACHER_PREFIX = 'teacher.'
@@ -48,19 +50,19 @@ def load_weights(model: nn.Module, path: str, checkpoint: dict,
     if prefix:
         state = strip_prefix(state, prefix)
         if not state:
-            raise ValueError(
+            raise ConfigError(
                 f'{path} holds no weights under "{prefix}": give the '
                 'checkpoint of this distillation config, or the student\'s '
                 'own config for an exported student.')
     elif strip_prefix(state, STUDENT_PREFIX):
-        raise ValueError(
+        raise ConfigError(
             f'{path} is a distillation checkpoint (weights under '
             f'"{STUDENT_PREFIX}" and "{TEACHER_PREFIX}"): give it with its '
             'distillation config, or export the student first with '
             'tools/export_student.py.')
     missing, unexpected, reshaped = state_dict_differences(model, state)
     if missing or unexpected or reshaped:
-        raise ValueError(
+        raise ConfigError(
             f'{path} does not match the model of its config: '
             f'{len(missing)} missing keys {missing[:3]}, {len(unexpected)} '
             f'unexpected keys {unexpected[:3]}, {len(reshaped)} shape '
@@ -84,7 +86,7 @@ def load_models(
     ``CATDistill`` checkpoint does), the config's teacher with those.
     """
     cfg = Config.fromfile(config)
-    model_cfg = cfg.model.to_dict()
+    model_cfg = config_model(cfg).to_dict()
     preprocessor = model_cfg.get('data_preprocessor',
                                  cfg.get('data_preprocessor'))
     # any distillation algorithm (one teacher or several) names its student
@@ -98,9 +100,9 @@ def load_models(
     teacher = None
     if teacher_config:
         if not teacher_checkpoint:
-            raise ValueError('a teacher config needs its checkpoint too.')
+            raise ConfigError('a teacher config needs its checkpoint too.')
         teacher_cfg = Config.fromfile(teacher_config)
-        teacher = build_classifier(teacher_cfg.model.to_dict(),
+        teacher = build_classifier(config_model(teacher_cfg).to_dict(),
                                    teacher_cfg.get('data_preprocessor'))
         load_weights(teacher, teacher_checkpoint,
                      _load_checkpoint(teacher_checkpoint, map_location='cpu'))

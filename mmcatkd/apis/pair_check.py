@@ -15,6 +15,7 @@ from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..models.cams import HEAD_REASONS, classifier_of, logits_and_cams
+from ..utils.config import config_model
 
 TOLERANCE = 1e-5  # max |logits - (GAP(CAM) + b)| of an exact model (fp64)
 
@@ -30,7 +31,7 @@ def load_config(path: str) -> Config:
 def classifier_cfg(cfg: Config) -> dict:
     """``cfg.model`` with its data preprocessor and scope, buildable in
     MMPretrain's registry."""
-    model = cfg.model.to_dict()
+    model = config_model(cfg).to_dict()
     if 'data_preprocessor' in cfg:
         model.setdefault('data_preprocessor', cfg.data_preprocessor.to_dict())
     model.setdefault('_scope_', cfg.get('default_scope') or 'mmpretrain')

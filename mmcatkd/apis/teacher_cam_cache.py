@@ -45,6 +45,7 @@ from ..utils.cam_cache import (CHUNKS, DTYPES, FORMAT_VERSION, MANIFEST,
                                chunk_marker, chunk_ranges, create_array,
                                finished_chunks, jsonable, mark_chunk_done,
                                open_array, read_manifest, rows_digest)
+from ..utils.errors import ConfigError, NoSpaceError
 
 ALGORITHMS = ('CATDistill', 'CachedCATDistill')
 
@@ -63,7 +64,7 @@ def _preprocessor_cfg(cfg: Config) -> Dict:
         preprocessor = resolve_cfg_path(
             model['architecture']).get('data_preprocessor')
     if preprocessor and preprocessor.get('batch_augments'):
-        raise ValueError(
+        raise ConfigError(
             'the data preprocessor has batch_augments (Mixup, CutMix...), '
             'which mix images at random: teacher CAMs cannot be cached, so '
             'train with the online teacher.')
@@ -95,15 +96,15 @@ class CacheBuilder:
                  chunk_images: int = 256,
                  device: str = 'cpu') -> None:
         if _model_type(cfg.model) not in ALGORITHMS:
-            raise ValueError(
+            raise ConfigError(
                 f'{_model_type(cfg.model) or "this model"} is not CAT-KD: '
                 'give a config whose model is CATDistill (or '
                 'CachedCATDistill).')
         if dtype not in DTYPES:
-            raise ValueError(f'dtype must be one of {DTYPES}, got {dtype!r}.')
+            raise ConfigError(f'dtype must be one of {DTYPES}, got {dtype!r}.')
         if not isinstance(chunk_images, int) or chunk_images < 1:
-            raise ValueError('chunk_images must be an integer >= 1, got '
-                             f'{chunk_images!r}.')
+            raise ConfigError('chunk_images must be an integer >= 1, got '
+                              f'{chunk_images!r}.')
         self.out = out
         self.device = torch.device(device)
         model_cfg = cfg.model.to_dict()
@@ -122,7 +123,7 @@ class CacheBuilder:
             recorder_cfg.output_size)
         pipeline = cfg.train_dataloader.dataset.get('pipeline')
         if pipeline is None:
-            raise ValueError(
+            raise ConfigError(
                 'train_dataloader.dataset has no pipeline of its own (a '
                 'dataset wrapper?): the teacher-CAM cache needs a plain '
                 'dataset with its train pipeline.')
@@ -190,7 +191,7 @@ class CacheBuilder:
             differing = sorted(
                 key for key in set(found) | set(self.manifest)
                 if found.get(key) != self.manifest.get(key))
-            raise ValueError(
+            raise ConfigError(
                 f'{self.out} holds a teacher-CAM cache with another '
                 f'{", ".join(differing)}: choose another --out or delete it.')
         return True
@@ -202,7 +203,7 @@ class CacheBuilder:
         allocated = (os.stat(path).st_blocks * 512 if osp.exists(path) else 0)
         free = shutil.disk_usage(self.out).free
         if free + allocated < self.nbytes:
-            raise OSError(
+            raise NoSpaceError(
                 f'the cache needs {self.nbytes / 2**30:.2f} GiB and '
                 f'{self.out} has {(free + allocated) / 2**30:.2f} GiB free: '
                 'free space or choose another --out.')
@@ -274,7 +275,7 @@ class CacheBuilder:
             images = [self.dataset[i]['inputs'] for i in indices]
         shapes = {tuple(image.shape[-2:]) for image in images}
         if shapes != {tuple(self.views['image_shape'])}:
-            raise ValueError(
+            raise ConfigError(
                 f'images of sizes {sorted(shapes)} after the deterministic '
                 'steps of the pipeline: the cache needs images of one size '
                 f"({tuple(self.views['image_shape'])}).")
@@ -288,7 +289,7 @@ class CacheBuilder:
                            *cams.shape[1:]).cpu().numpy()
         values = values.astype(self.manifest['dtype'])
         if not np.isfinite(values).all():
-            raise ValueError(
+            raise ConfigError(
                 'teacher CAMs beyond the range of '
                 f"{self.manifest['dtype']}: build the cache with --dtype "
                 'float32.')
@@ -361,7 +362,7 @@ def use_teacher_cams(cfg: Config, folder: str) -> Config:
     validate). What ``tools/train.py --teacher-cams DIR`` does.
     """
     if _model_type(cfg.model) != 'CATDistill':
-        raise ValueError(
+        raise ConfigError(
             f'--teacher-cams replaces the teacher of a CATDistill config, '
             f'and this model is {_model_type(cfg.model) or "not one"}.')
     scope = str(cfg.model.type)[:-len('CATDistill')]

@@ -52,6 +52,7 @@ def compare(reference: tuple, other: tuple) -> Dict[str, float]:
     losses_ref, grads_ref = reference
     losses, grads = other
     if set(losses) != set(losses_ref) or set(grads) != set(grads_ref):
+        # a bug, not bad input: both steps ran the same variant's model
         raise ValueError('the two steps logged different losses or '
                          'reached different parameters.')
     flat_ref = torch.cat([g.flatten() for g in grads_ref.values()])

@@ -12,8 +12,9 @@ has a test in ``tests/test_compat.py`` that fails without it.
 from types import ModuleType
 from typing import Callable, Dict, Tuple
 
-from . import (checkpoint_urls, cpu_ddp, mmengine_checkpoint,
-               mmrazor_quantization, pkg_resources_lookups)
+from . import (checkpoint_urls, cpu_ddp, hook_tracebacks,
+               mmengine_checkpoint, mmrazor_quantization,
+               pkg_resources_lookups)
 from .mmcv_version import check_mmcv_version
 
 #: the workaround modules, in the order :func:`apply` runs them (MMRazor's
@@ -24,6 +25,7 @@ MODULES: Tuple[ModuleType, ...] = (
     checkpoint_urls,
     pkg_resources_lookups,
     cpu_ddp,
+    hook_tracebacks,
 )
 
 

@@ -17,10 +17,12 @@ and this module can be deleted.
 import inspect
 import os
 import os.path as osp
+from urllib.error import HTTPError, URLError
 
 import torch
 
 from ..utils.checkpoint import safe_torch_load
+from ..utils.errors import DownloadError
 
 NAME = 'safe-checkpoint-urls'
 
@@ -37,6 +39,10 @@ def download_checkpoint(url: str, model_dir=None, progress=True) -> str:
     """Path of ``url`` in torch.hub's checkpoint cache, downloaded if absent.
 
     In a distributed run rank 0 downloads first and the others wait.
+
+    Raises:
+        DownloadError: the download failed (no network, an HTTP error); the
+            message names the URL and where to put the file instead.
     """
     from urllib.parse import urlparse
 
@@ -46,10 +52,29 @@ def download_checkpoint(url: str, model_dir=None, progress=True) -> str:
     rank, world_size = get_dist_info()
     if rank == 0 and not osp.isfile(cached_file):
         os.makedirs(model_dir, exist_ok=True)
-        torch.hub.download_url_to_file(url, cached_file, progress=progress)
+        try:
+            torch.hub.download_url_to_file(url, cached_file,
+                                           progress=progress)
+        except (URLError, ConnectionError, TimeoutError) as err:
+            raise _download_error(url, cached_file, err) from err
     if world_size > 1:
         barrier()
     return cached_file
+
+
+def _download_error(url: str, cached_file: str,
+                    err: OSError) -> DownloadError:
+    """The one sentence for a failed download: what failed, and how to
+    give the file without downloading it."""
+    if isinstance(err, HTTPError):
+        what = f'the server answered {err.code} {err.reason}'
+    else:
+        reason = getattr(err, 'reason', None) or err
+        what = f'the network is unreachable from this machine ({reason})'
+    return DownloadError(
+        f'could not download {url}: {what}; download it where there is '
+        f'network and put the file at {cached_file} (torch.hub\'s '
+        'checkpoint cache, read without network; TORCH_HOME moves it).')
 
 
 def load_from_http_safely(filename,

@@ -27,6 +27,7 @@ from torch import nn
 
 from ..utils.atomic_file import atomic_torch_save
 from ..utils.checkpoint import safe_torch_load, strip_data_parallel
+from ..utils.errors import ConfigError, ConfigKeyError
 from ..version import __version__
 
 SOURCES = ('mdistiller', 'torchvision')
@@ -48,7 +49,7 @@ def compact_keys(keys: Sequence[str]) -> str:
         for module, leaves in groups)
 
 
-class UnmappedKeysError(ValueError):
+class UnmappedKeysError(ConfigError):
     """Source and destination tensors that have no counterpart.
 
     Attributes:
@@ -82,14 +83,14 @@ def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
             state_dict, ...}``) or 'torchvision' (a bare state dict).
     """
     if source not in SOURCES:
-        raise ValueError(f'unknown source {source!r}: choose one of '
-                         f'{list(SOURCES)}.')
+        raise ConfigError(f'unknown source {source!r}: choose one of '
+                          f'{list(SOURCES)}.')
     checkpoint = safe_torch_load(path, map_location='cpu')
     if source == 'mdistiller':
         if not isinstance(checkpoint, Mapping) or 'model' not in checkpoint:
             found = (sorted(checkpoint) if isinstance(checkpoint, Mapping)
                      else type(checkpoint).__name__)
-            raise ValueError(
+            raise ConfigError(
                 f'{path} is not an MDistiller/CRD checkpoint: expected a dict '
                 f"with the state dict under 'model', found {found}.")
         state_dict = checkpoint['model']
@@ -98,8 +99,8 @@ def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
     if not isinstance(state_dict, Mapping) or not all(
             isinstance(value, torch.Tensor)
             for value in state_dict.values()):
-        raise ValueError(f'{path} holds no {source} state dict (a mapping of '
-                         'parameter names to tensors).')
+        raise ConfigError(f'{path} holds no {source} state dict (a mapping of '
+                          'parameter names to tensors).')
     # DataParallel / DistributedDataParallel checkpoints prefix every key.
     return OrderedDict(strip_data_parallel(state_dict))
 
@@ -123,7 +124,7 @@ def check_registration_order(keys: Sequence[str]) -> None:
                 indices.append(int(part))
     for parent, indices in seen.items():
         if indices != sorted(set(indices)):
-            raise ValueError(
+            raise ConfigError(
                 'the checkpoint does not list its tensors in module '
                 f"registration order ('{'.'.join(parent)}' has submodules "
                 f'{indices[:12]}...), so they cannot be mapped by position: '
@@ -184,7 +185,7 @@ def build_model(model_config: str) -> nn.Module:
     """The model (``model`` entry) of an MMEngine config file, on the CPU."""
     cfg = Config.fromfile(model_config)
     if 'model' not in cfg:
-        raise KeyError(f'{model_config} defines no `model`.')
+        raise ConfigKeyError(f'{model_config} defines no `model`.')
     return MODELS.build(cfg.model)
 
 

@@ -11,6 +11,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS
 
+from ..utils.errors import ConfigTypeError
+
 
 class LabelSubsetDataset:
     """Keeps the images :meth:`draw` chooses from the wrapped labels, once.
@@ -26,9 +28,10 @@ class LabelSubsetDataset:
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
         if not hasattr(dataset, 'get_cat_ids'):
-            raise TypeError(f'{type(self).__name__} wraps a data set with '
-                            'get_cat_ids (an MMPretrain BaseDataset), got '
-                            f'{type(dataset).__name__}.')
+            raise ConfigTypeError(
+                f'{type(self).__name__} wraps a data set with '
+                'get_cat_ids (an MMPretrain BaseDataset), got '
+                f'{type(dataset).__name__}.')
         self.dataset = dataset
         self._metainfo = dataset.metainfo
         self._fully_initialized = False

@@ -14,6 +14,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from ..utils.errors import ConfigError
 from .label_subset import LabelSubsetDataset
 
 
@@ -23,8 +24,8 @@ def long_tailed_counts(n_max: int, num_classes: int,
     for class i = 0..K-1 (class 0 keeps ``n_max``, class K-1
     ``n_max / imbalance``)."""
     if num_classes < 2:
-        raise ValueError('a long-tailed profile needs at least 2 classes, '
-                         f'got {num_classes}.')
+        raise ConfigError('a long-tailed profile needs at least 2 classes, '
+                          f'got {num_classes}.')
     return [
         int(n_max * imbalance**(-index / (num_classes - 1)))
         for index in range(num_classes)
@@ -57,8 +58,8 @@ class LongTailedDataset(LabelSubsetDataset):
         if isinstance(imbalance_factor, bool) or not (
                 isinstance(imbalance_factor, (int, float))
                 and imbalance_factor > 1):
-            raise ValueError('imbalance_factor must be a number > 1 '
-                             f'(n_max / n_min), got {imbalance_factor!r}.')
+            raise ConfigError('imbalance_factor must be a number > 1 '
+                              f'(n_max / n_min), got {imbalance_factor!r}.')
         super().__init__(dataset)
         self.imbalance_factor = imbalance_factor
         self.seed = seed
@@ -75,7 +76,7 @@ class LongTailedDataset(LabelSubsetDataset):
         kept = []
         for label, (images, count) in enumerate(zip(members, counts)):
             if len(images) < count:
-                raise ValueError(
+                raise ConfigError(
                     f'class {label} has {len(images)} images but the '
                     f'long-tailed profile keeps {count}: wrap a balanced '
                     'data set.')

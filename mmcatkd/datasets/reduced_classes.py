@@ -12,6 +12,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from ..utils.errors import ConfigError
 from .label_subset import LabelSubsetDataset
 
 
@@ -27,32 +28,33 @@ def resolve_classes(classes: Optional[Sequence[Union[int, str]]],
         all_classes (Sequence[str]): the dataset's class names.
     """
     if (classes is None) == (num_classes is None):
-        raise ValueError('give exactly one of classes (a list of labels or '
-                         'names) and num_classes (keep the first n), got '
-                         f'classes={classes!r}, num_classes={num_classes!r}.')
+        raise ConfigError('give exactly one of classes (a list of labels or '
+                          'names) and num_classes (keep the first n), got '
+                          f'classes={classes!r}, num_classes={num_classes!r}.')
     total = len(all_classes)
     if num_classes is not None:
         if (isinstance(num_classes, bool) or not isinstance(num_classes, int)
                 or not 1 <= num_classes <= total):
-            raise ValueError(f'num_classes must be an integer in 1..{total}, '
-                             f'got {num_classes!r}.')
+            raise ConfigError(f'num_classes must be an integer in 1..{total}, '
+                              f'got {num_classes!r}.')
         return list(range(num_classes))
     names = [str(name) for name in all_classes]
     labels = []
     for item in classes:
         if isinstance(item, str):
             if item not in names:
-                raise ValueError(f'class {item!r} is not one of the '
-                                 f'dataset\'s classes {names[:10]}...')
+                raise ConfigError(f'class {item!r} is not one of the '
+                                  f'dataset\'s classes {names[:10]}...')
             labels.append(names.index(item))
         elif isinstance(item, (int, np.integer)) and 0 <= item < total:
             labels.append(int(item))
         else:
-            raise ValueError(f'class labels must be integers in 0..{total - 1}'
-                             f' or class names, got {item!r}.')
+            raise ConfigError(
+                f'class labels must be integers in 0..{total - 1}'
+                f' or class names, got {item!r}.')
     if not labels or len(set(labels)) != len(labels):
-        raise ValueError(f'classes must be a non-empty list of distinct '
-                         f'classes, got {list(classes)!r}.')
+        raise ConfigError(f'classes must be a non-empty list of distinct '
+                          f'classes, got {list(classes)!r}.')
     return sorted(labels)
 
 
@@ -91,7 +93,8 @@ class ReducedClassDataset(LabelSubsetDataset):
         super().__init__(dataset)
         if isinstance(rate, bool) or not (isinstance(rate, (int, float))
                                           and 0 < rate <= 1):
-            raise ValueError(f'rate must be a number in (0, 1], got {rate!r}.')
+            raise ConfigError(
+                f'rate must be a number in (0, 1], got {rate!r}.')
         self.kept_classes = resolve_classes(classes, num_classes,
                                             self._metainfo['classes'])
         self.rate = rate
@@ -105,8 +108,8 @@ class ReducedClassDataset(LabelSubsetDataset):
         for label in self.kept_classes:
             members = np.flatnonzero(labels == label)
             if len(members) == 0:
-                raise ValueError(f'class {label} has no images in the '
-                                 'wrapped data set.')
+                raise ConfigError(f'class {label} has no images in the '
+                                  'wrapped data set.')
             count = max(1, int(round(self.rate * len(members))))
             kept.append(rng.choice(members, count, replace=False))
         return kept

@@ -11,6 +11,8 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from ..utils.errors import ConfigError
+
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
 
 
@@ -26,7 +28,7 @@ def load_digits_split(split: str,
     from sklearn.datasets import load_digits  # only the demo data needs it
 
     if split not in ('train', 'test'):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+        raise ConfigError(f"split must be 'train' or 'test', got {split!r}.")
     digits = load_digits()
     rng = np.random.default_rng(split_seed)
     chosen = []
@@ -95,18 +97,18 @@ class SklearnDigits(BaseDataset):
                  split_seed: int = 0,
                  **kwargs) -> None:
         if split not in ('train', 'test'):
-            raise ValueError(
+            raise ConfigError(
                 f"split must be 'train' or 'test', got {split!r}.")
         if num_per_class is not None and (isinstance(num_per_class, bool) or
                                           not isinstance(num_per_class, int)
                                           or num_per_class < 1):
-            raise ValueError('num_per_class must be None or an integer >= 1, '
-                             f'got {num_per_class!r}.')
+            raise ConfigError('num_per_class must be None or an integer >= 1, '
+                              f'got {num_per_class!r}.')
         if classes is not None:
             classes = tuple(str(name) for name in classes)
             unknown = sorted(set(classes) - set(DIGIT_CLASSES))
             if unknown or len(set(classes)) != len(classes):
-                raise ValueError(
+                raise ConfigError(
                     f'classes must be distinct digits among {DIGIT_CLASSES}, '
                     f'got {classes}.')
         self.split = split
@@ -129,7 +131,7 @@ class SklearnDigits(BaseDataset):
             members = np.flatnonzero(targets == digit)
             if self.num_per_class is not None:
                 if self.num_per_class > len(members):
-                    raise ValueError(
+                    raise ConfigError(
                         f'num_per_class={self.num_per_class} but the '
                         f'{self.split} split has only {len(members)} images '
                         f"of class '{digit}'.")

@@ -19,6 +19,7 @@ from mmpretrain.datasets.transforms import PackInputs, RandomCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ..utils.cam_cache import num_views
+from ..utils.errors import ConfigError
 
 # Transforms that give the same output for the same input.
 DETERMINISTIC = ('LoadImageFromFile', 'Resize', 'ResizeEdge', 'CenterCrop')
@@ -88,13 +89,13 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
         name = transform_name(step)
         if name == PACK:
             if position != len(pipeline) - 1:
-                raise ValueError('PackInputs must be the last step of the '
-                                 'train pipeline to cache teacher CAMs.')
+                raise ConfigError('PackInputs must be the last step of the '
+                                  'train pipeline to cache teacher CAMs.')
             continue
         if name in CROPS:
             if step.get('pad_if_needed') or step.get(
                     'padding_mode', 'constant') != 'constant':
-                raise ValueError(
+                raise ConfigError(
                     f'{name} with pad_if_needed or a non-constant '
                     'padding_mode is not supported by the teacher-CAM cache:'
                     ' pad with a constant value.')
@@ -103,7 +104,7 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
             direction = step.get('direction', 'horizontal')
             if direction not in ('horizontal', ['horizontal']) or isinstance(
                     step.get('prob'), (list, tuple)):
-                raise ValueError(
+                raise ConfigError(
                     f'RandomFlip(direction={direction!r}) is not supported '
                     'by the teacher-CAM cache: only horizontal flips with one '
                     'probability are.')
@@ -111,11 +112,11 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
         elif name in DETERMINISTIC and not view_steps:
             base.append(dict(step))
         elif name in DETERMINISTIC:
-            raise ValueError(
+            raise ConfigError(
                 f'{name} comes after a random crop or flip: the '
                 'teacher-CAM cache needs the deterministic steps first.')
         else:
-            raise ValueError(
+            raise ConfigError(
                 f'the train pipeline has {name}, which is random with '
                 'infinitely many outcomes (or unknown to the cache): teacher '
                 'CAMs can be cached only for pipelines of crops with padding '
@@ -133,8 +134,8 @@ def describe_views(view_steps: Sequence[Dict],
         name = transform_name(step)
         if name in CROPS:
             if crop is not None:
-                raise ValueError('the teacher-CAM cache supports one random '
-                                 'crop per pipeline, this one has two.')
+                raise ConfigError('the teacher-CAM cache supports one random '
+                                  'crop per pipeline, this one has two.')
             size = step['crop_size']
             size = (size, size) if isinstance(size, int) else tuple(size)
             left, top, right, bottom = _padding(step.get('padding'))
@@ -213,7 +214,7 @@ def dataset_fingerprint(dataset) -> Dict:
     """``length`` and a ``sha256`` over every item's file path (or, for
     in-memory datasets such as CIFAR, its pixels) and label."""
     if not hasattr(dataset, 'get_data_info'):
-        raise ValueError(
+        raise ConfigError(
             f'{type(dataset).__name__} is a dataset wrapper: the teacher-CAM '
             'cache indexes images by the sample_idx of a plain MMEngine '
             'BaseDataset, so use the dataset itself.')

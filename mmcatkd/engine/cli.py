@@ -5,34 +5,19 @@ Every script in ``tools/`` runs its ``main`` through :func:`entry_point`
 with :class:`CfgOptionsAction` and checks output paths with
 :mod:`mmcatkd.utils.output_paths` before doing the work.
 """
+import argparse
 import functools
 import os
 import os.path as osp
-import pickle
 import sys
 from contextlib import contextmanager
 from typing import Callable
 
 from mmengine.config import DictAction
 
-from ..utils.checkpoint import CorruptCheckpointError
-from .data_errors import explain_data_assertion
-from .hooks import NonFiniteLossError, PreflightError
+from .user_errors import user_error_message
 
-# What bad configs, paths, data and checkpoints raise (our messages say what
-# is wrong and what to do; MMEngine's registry prefixes the class it was
-# building). Anything else is a bug and keeps its traceback.
-USER_ERRORS = (OSError, ValueError, TypeError, KeyError,
-               pickle.UnpicklingError, CorruptCheckpointError,
-               NonFiniteLossError, PreflightError)
 TRACEBACK_VARIABLE = 'MMCATKD_TRACEBACK'
-def _without_worker_traceback(message: str) -> str:
-    """The original message of an error a dataloader worker re-raised with
-    its traceback as text (``Caught OSError in DataLoader worker ...``)."""
-    if not (message.startswith('Caught ') and 'Original Traceback' in message):
-        return message
-    last = [line for line in message.splitlines() if line.strip()][-1]
-    return last.split(': ', 1)[-1]
 
 
 def _print_error(tool: str, message: str, err: BaseException) -> None:
@@ -45,29 +30,23 @@ def _print_error(tool: str, message: str, err: BaseException) -> None:
 
 @contextmanager
 def user_errors_as_messages(tool: str):
-    """Turn :data:`USER_ERRORS` raised in the block into ``SystemExit``.
+    """Turn a user's mistake raised in the block into ``SystemExit``.
 
-    The process then exits with status 1 after printing ``tool: error:
-    <message>`` and a hint; ``MMCATKD_TRACEBACK=1`` lets the exception
-    through with its traceback. Upstream assertions about the data
-    (:data:`~mmcatkd.engine.data_errors.DATA_ASSERTIONS`) get the same
-    treatment, with what to do.
+    A mistake is what :func:`~mmcatkd.engine.user_errors.user_error_message`
+    recognises: mmcatkd's :class:`~mmcatkd.utils.errors.UserError` and the
+    upstream errors about the user's files, names and configs. The process
+    then exits with status 1 after printing ``tool: error: <sentence>`` and
+    a hint; ``MMCATKD_TRACEBACK=1`` lets the exception through with its
+    traceback. Any other exception is a bug (ours, or in a user's custom
+    module) and goes through untouched, with its traceback.
     """
     show_traceback = os.environ.get(TRACEBACK_VARIABLE, '') not in ('', '0')
     try:
         yield
-    except USER_ERRORS as err:
-        if show_traceback:
+    except Exception as err:
+        message = None if show_traceback else user_error_message(err)
+        if message is None:
             raise
-        # KeyError's str() is the repr of its argument: use the text itself.
-        message = err.args[0] if (isinstance(err, KeyError)
-                                  and err.args) else str(err)
-        _print_error(tool, _without_worker_traceback(str(message)), err)
-        raise SystemExit(1) from None
-    except AssertionError as err:
-        message = explain_data_assertion(err)
-        if show_traceback or message is None:
-            raise  # an assertion of code, not about the data: a bug
         _print_error(tool, message, err)
         raise SystemExit(1) from None
 
@@ -143,3 +122,17 @@ class CfgOptionsAction(DictAction):
                     f'{option_string} {option}: each override is KEY=VALUE '
                     f'(e.g. {option}=... ; lists: KEY="[a,b]").')
         super().__call__(parser, namespace, values, option_string)
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts and sizes: ``--batch-size -4`` is a
+    usage error (``argument --batch-size: -4 is not an integer >= 1``),
+    not a tensor with a negative dimension."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text} is not an integer >= 1')
+    return value
+

@@ -27,6 +27,8 @@ from typing import List, Set, Tuple
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from ..utils.errors import ConfigError
+
 # The keys Runner.from_cfg passes to Runner.__init__, and what else the
 # Runner and MMEngine's Config read: a key close to one is a misspelling.
 RUNNER_KEYS = frozenset(
@@ -136,7 +138,7 @@ def check_config_keys(cfg: Config) -> List[str]:
         elif key not in in_bases:
             unknown.append(key)
     if misspelt:
-        raise ValueError(
+        raise ConfigError(
             f'{source}: unknown top-level '
             f'key{"s" if len(misspelt) > 1 else ""} {", ".join(misspelt)}, '
             'which the Runner would ignore: rename it to the key it should '

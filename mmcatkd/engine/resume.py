@@ -12,10 +12,12 @@ import os.path as osp
 import re
 from typing import Optional
 
+from ..utils.errors import ConfigError, UserError
+
 CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
 
-class NothingToResumeError(FileNotFoundError):
+class NothingToResumeError(UserError, FileNotFoundError):
     """``--resume`` was given but no checkpoint can be found."""
 
 
@@ -48,7 +50,7 @@ def newest_checkpoint(work_dir: str) -> Optional[str]:
             '--resume to start a new run.')
     if len(found) > 1:
         newest = ', '.join(max(found[kind])[1] for kind in sorted(found))
-        raise ValueError(
+        raise ConfigError(
             f'--resume cannot tell the newest checkpoint in {work_dir} '
             f'(no last_checkpoint, and both epoch and iter checkpoints: '
             f'{newest}): give the one to continue from with --resume PATH.')

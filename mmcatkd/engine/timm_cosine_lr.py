@@ -5,6 +5,8 @@ from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
 from mmengine.registry import PARAM_SCHEDULERS
 
+from ..utils.errors import ConfigError
+
 
 def timm_cosine_lr(t: int, base_lr: float, t_initial: int, lr_min: float,
                    warmup_t: int, warmup_lr_init: float) -> float:
@@ -62,9 +64,10 @@ class TimmCosineLR(LRSchedulerMixin, _ParamScheduler):
                  by_epoch: bool = True,
                  verbose: bool = False):
         if not by_epoch:
-            raise ValueError('TimmCosineLR steps once per epoch, as timm does '
-                             'for DeiT: set by_epoch=True and leave out '
-                             'convert_to_iter_based.')
+            raise ConfigError(
+                'TimmCosineLR steps once per epoch, as timm does '
+                'for DeiT: set by_epoch=True and leave out '
+                'convert_to_iter_based.')
         self.t_initial = t_initial
         self.lr_min = lr_min
         self.warmup_t = warmup_t

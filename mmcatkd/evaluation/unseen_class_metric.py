@@ -11,6 +11,7 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
 from ..datasets.reduced_classes import resolve_classes
+from ..utils.errors import ConfigError
 
 
 @METRICS.register_module()
@@ -42,8 +43,8 @@ class UnseenClassAccuracy(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if (seen_classes is None) == (num_seen_classes is None):
-            raise ValueError('UnseenClassAccuracy needs exactly one of '
-                             'seen_classes and num_seen_classes.')
+            raise ConfigError('UnseenClassAccuracy needs exactly one of '
+                              'seen_classes and num_seen_classes.')
         self.seen_classes = seen_classes
         self.num_seen_classes = num_seen_classes
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..utils.errors import ConfigError, ConfigTypeError
 from .losses.cat_loss import check_cam_resolution
 
 Feats = Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -44,12 +45,12 @@ def class_activation_maps(feat: torch.Tensor,
         Tensor: CAMs, shape (N, K, H, W) or (N, K, r, r).
     """
     if feat.dim() != 4:
-        raise ValueError('class activation maps need a feature map of shape '
-                         f'(N, C, H, W), got shape {tuple(feat.shape)}: the '
-                         'map must be taken before global pooling.')
+        raise ConfigError('class activation maps need a feature map of shape '
+                          f'(N, C, H, W), got shape {tuple(feat.shape)}: the '
+                          'map must be taken before global pooling.')
     if feat.shape[1] != fc_weight.shape[1]:
-        raise ValueError(f'the feature map has {feat.shape[1]} channels but '
-                         f'the classifier expects {fc_weight.shape[1]}.')
+        raise ConfigError(f'the feature map has {feat.shape[1]} channels but '
+                          f'the classifier expects {fc_weight.shape[1]}.')
     if output_size is not None:
         check_cam_resolution(output_size, feat.shape)
         feat = F.adaptive_avg_pool2d(feat, output_size)
@@ -98,7 +99,7 @@ def classifier_of(head: nn.Module) -> nn.Linear:
     if not isinstance(fc, nn.Linear):
         name = type(head).__name__
         reason = HEAD_REASONS.get(name, 'it has no single nn.Linear `fc`')
-        raise TypeError(
+        raise ConfigTypeError(
             f'{name} cannot produce class activation maps ({reason}): '
             'CAT-KD needs a head whose classifier is one nn.Linear `fc` '
             'applied to the pooled last feature map (CAMClsHead, or '

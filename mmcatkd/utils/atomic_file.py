@@ -101,6 +101,7 @@ def atomic_open(path: str, mode: str = 'wb') -> Iterator[IO]:
             removed and the target is as it was.
     """
     if mode not in ('wb', 'w'):
+        # a bug, not bad input: the callers are mmcatkd's own code
         raise ValueError(f'atomic_open writes only, mode "wb" or "w", got '
                          f'{mode!r}')
     path = os.fspath(path)

@@ -32,6 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .atomic_file import atomic_write
+from .errors import ConfigError
 
 FORMAT_VERSION = 1
 MANIFEST = 'manifest.json'
@@ -80,7 +81,7 @@ def view_index(views: Dict, offset_h: int, offset_w: int, flip: bool) -> int:
     n_h, n_w = views['offsets_h'], views['offsets_w']
     if not (0 <= offset_h < n_h and 0 <= offset_w < n_w
             and flip in views['flips']):
-        raise ValueError(
+        raise ConfigError(
             f'view (crop offset ({offset_h}, {offset_w}), flip {flip}) is '
             f'not one of the cached views ({n_h} x {n_w} offsets, flips '
             f"{views['flips']}): the train pipeline differs from the one the "
@@ -229,7 +230,7 @@ class TeacherCAMCache:
         self.folder = folder
         self.manifest = read_manifest(folder)
         if self.manifest.get('format_version') != FORMAT_VERSION:
-            raise ValueError(
+            raise ConfigError(
                 f'{folder} is a teacher-CAM cache of format version '
                 f"{self.manifest.get('format_version')}, this mmcatkd reads "
                 f'version {FORMAT_VERSION}: rebuild it with '
@@ -239,13 +240,13 @@ class TeacherCAMCache:
                          self.manifest['chunk_images']))
         done = len(finished_chunks(folder, self.manifest))
         if done != total:
-            raise ValueError(
+            raise ConfigError(
                 f'the teacher-CAM cache in {folder} is unfinished ({done} of '
                 f'{total} chunks): run tools/cache_teacher_cams.py again with '
                 'the same arguments to finish it.')
         problem = array_problem(folder, self.manifest)
         if problem:
-            raise ValueError(
+            raise ConfigError(
                 f'the teacher-CAM cache in {folder} is damaged: {problem}; '
                 'run tools/cache_teacher_cams.py again with the same '
                 'arguments, which checks every chunk and rebuilds what is '
@@ -268,7 +269,7 @@ class TeacherCAMCache:
         length = self.manifest['dataset']['length']
         for index in sample_indices:
             if not 0 <= index < length:
-                raise ValueError(
+                raise ConfigError(
                     f'sample index {index} is outside the {length} images '
                     'of the cached dataset: train on the dataset the cache '
                     'was built for.')

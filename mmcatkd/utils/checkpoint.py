@@ -18,12 +18,14 @@ from typing import Callable, Dict, List, Mapping, Tuple, Union
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from .errors import UserError
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+
+class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
     """A checkpoint whose pickle needs more than tensors and plain data."""
 
 
-class CorruptCheckpointError(RuntimeError):
+class CorruptCheckpointError(UserError, RuntimeError):
     """A checkpoint file that is truncated or not a checkpoint at all."""
 
 

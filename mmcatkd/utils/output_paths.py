@@ -22,13 +22,14 @@ equal to an input. Training work directories have rules of their own
 import os
 import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
+from .errors import ConfigError
 
 #: what a tool reads: ``{label: path or paths}``, e.g.
 #: ``{'checkpoint': 'a.pth', 'image': ['x.png', 'y.png']}``; None is skipped
 Inputs = Dict[str, Union[None, str, Sequence[str]]]
 
 
-class OutputRefusedError(ValueError):
+class OutputRefusedError(ConfigError):
     """An output path that would destroy an input or a file the tool did not
     write; the message says which and what to do."""
 

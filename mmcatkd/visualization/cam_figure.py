@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..models.cams import logits_and_cams
+from ..utils.errors import ConfigError
 
 # Diverging, so positive evidence (red) and negative evidence (blue) for a
 # class read differently; white is zero.
@@ -51,15 +52,15 @@ def shared_class_names(num_classes: Set[int], topk: int,
     """The K class names (default '0'..'K-1') of models that all predict K
     classes (``num_classes``: their output counts), with 1 <= topk <= K."""
     if len(num_classes) != 1:
-        raise ValueError('all models must predict the same classes, got '
-                         f'{sorted(num_classes)} outputs.')
+        raise ConfigError('all models must predict the same classes, got '
+                          f'{sorted(num_classes)} outputs.')
     count = num_classes.pop()
     if not 1 <= topk <= count:
-        raise ValueError(f'topk must be in 1..{count}, got {topk}.')
+        raise ConfigError(f'topk must be in 1..{count}, got {topk}.')
     names = (list(class_names) if class_names is not None else
              [str(k) for k in range(count)])
     if len(names) != count:
-        raise ValueError(f'{len(names)} class names for {count} classes.')
+        raise ConfigError(f'{len(names)} class names for {count} classes.')
     return names
 
 
@@ -94,10 +95,10 @@ def cam_figure(models: Mapping[str, nn.Module],
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError('images must be an (N, H, W, 3) array, got shape '
-                         f'{images.shape}.')
+        raise ConfigError('images must be an (N, H, W, 3) array, got shape '
+                          f'{images.shape}.')
     if not models:
-        raise ValueError('cam_figure needs at least one model.')
+        raise ConfigError('cam_figure needs at least one model.')
     num_images, height, width = images.shape[:3]
     results = {name: classifier_cams(model, images)
                for name, model in models.items()}

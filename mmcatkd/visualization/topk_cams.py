@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..models.losses.cat_loss import binarize_cams
+from ..utils.errors import ConfigError
 from .cam_figure import CAM_CMAP, classifier_cams, shared_class_names
 
 BINARY_CMAP = 'Reds'
@@ -61,8 +62,8 @@ def topk_cam_figure(student: nn.Module,
     images = [np.asarray(image) for image in images]
     if not images or any(image.ndim != 3 or image.shape[-1] != 3
                          for image in images):
-        raise ValueError('images must be a non-empty list of (H, W, 3) '
-                         'arrays.')
+        raise ConfigError('images must be a non-empty list of (H, W, 3) '
+                          'arrays.')
     display = images if display_images is None else [
         np.asarray(image) for image in display_images
     ]

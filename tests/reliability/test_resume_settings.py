@@ -69,3 +69,27 @@ def test_resume_with_nothing_left_to_train_says_so(catkd_run, image_folder):
     assert ('resume: the checkpoint is at epoch 1 and train_cfg.max_epochs=1:'
             ' nothing is left to train; raise it' in _log(catkd_run))
     assert fingerprint(catkd_run) == before
+
+
+def test_iteration_based_resume_with_nothing_left_to_train_says_so(
+        tmp_path, image_folder):  # noqa: F811
+    """The same for IterBasedTrainLoop, which reports max_epochs=1 as well:
+    the hook took the epoch branch (epoch 0 < 1) and said nothing."""
+    config = tmp_path / 'catkd_iters.py'
+    config.write_text(
+        f'_base_ = [{CATKD!r}]\n'
+        "train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', "
+        'max_iters=2, val_interval=2)\n'
+        "param_scheduler = dict(_delete_=True, type='ConstantLR', "
+        'factor=1.0, by_epoch=False)\n'
+        'default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2))\n'
+        'log_processor = dict(by_epoch=False)\n')
+    work_dir = str(tmp_path / 'work')
+    train_in_process(str(config), work_dir, image_folder)
+    assert sorted(fingerprint(work_dir)) == ['iter_2.pth', 'last_checkpoint']
+    before = fingerprint(work_dir)
+    train_in_process(str(config), work_dir, image_folder, resume='auto')
+    assert ('resume: the checkpoint is at iteration 2 and '
+            'train_cfg.max_iters=2: nothing is left to train; raise it'
+            in _log(work_dir))
+    assert fingerprint(work_dir) == before

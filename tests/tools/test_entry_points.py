@@ -102,11 +102,13 @@ def test_no_bare_dict_action_or_non_atomic_write(path):
 
 def test_entry_point_destroys_the_process_group_the_run_started(tmp_path):
     """A distributed run's process group is shut down when ``main`` ends,
-    normally or by a user error, so the interpreter never exits with gloo
-    threads running (which aborted two-process runs with SIGABRT)."""
+    normally, by a user error or by a bug, so the interpreter never exits
+    with gloo threads running (which aborted two-process runs with
+    SIGABRT)."""
     import torch.distributed as dist
 
     from mmcatkd.engine.cli import entry_point
+    from mmcatkd.utils.errors import ConfigError
 
     def start_group():
         dist.init_process_group(
@@ -123,10 +125,18 @@ def test_entry_point_destroys_the_process_group_the_run_started(tmp_path):
     @entry_point
     def fails():
         start_group()
-        raise ValueError('bad input')
+        raise ConfigError('bad input')
+
+    @entry_point
+    def has_a_bug():
+        start_group()
+        raise ValueError('a bug')
 
     finishes()
     assert seen == [True] and not dist.is_initialized()
     with pytest.raises(SystemExit):
         fails()
     assert seen == [True, True] and not dist.is_initialized()
+    with pytest.raises(ValueError, match='a bug'):
+        has_a_bug()
+    assert seen == [True, True, True] and not dist.is_initialized()

@@ -18,6 +18,7 @@ from torch import nn
 from ...evaluation.metrics.cam_iou import mask_overlap
 from ...models.cams import logits_and_cams
 from ...models.losses.cat_loss import CATLoss, binarize_cams
+from ...utils.errors import ConfigError, ConfigTypeError
 
 
 def top1_cam_agreement(cams_S: torch.Tensor, cams_T: torch.Tensor,
@@ -98,9 +99,10 @@ class CAMAgreementHook(Hook):
         model = runner.model
         model = model.module if is_model_wrapper(model) else model
         if not (hasattr(model, 'student') and hasattr(model, 'teacher')):
-            raise TypeError('CAMAgreementHook needs a distillation model '
-                            'with `student` and `teacher` (e.g. CATDistill), '
-                            f'got {type(model).__name__}.')
+            raise ConfigTypeError(
+                'CAMAgreementHook needs a distillation model '
+                'with `student` and `teacher` (e.g. CATDistill), '
+                f'got {type(model).__name__}.')
         return model
 
     def _loss_module(self, model: nn.Module) -> nn.Module:
@@ -111,7 +113,7 @@ class CAMAgreementHook(Hook):
                                         else []) if isinstance(module,
                                                                CATLoss)]
         if len(losses) != 1:
-            raise ValueError(
+            raise ConfigError(
                 f'CAMAgreementHook found {len(losses)} CATLoss modules in the '
                 'distiller: pass cat_loss=dict(...) to say which to report.')
         return losses[0]

@@ -7,6 +7,8 @@ from mmengine.registry import HOOKS
 
 from mmcatkd.models.losses.auto_beta import AutoBeta
 
+from ...utils.errors import ConfigError
+
 
 def auto_betas(model) -> List[AutoBeta]:
     """The :class:`AutoBeta` modules of ``model`` (unwrapped), in order."""
@@ -55,7 +57,7 @@ class CATAutoBetaHook(Hook):
     def before_train(self, runner) -> None:
         modules = auto_betas(runner.model)
         if not modules:
-            raise ValueError(
+            raise ConfigError(
                 "CATAutoBetaHook found no CATLoss(loss_weight='auto') in the "
                 'model: remove the hook or set the loss weight to auto.')
         for module in modules:

@@ -8,9 +8,10 @@ from mmengine.runner import find_latest_checkpoint
 from torch import nn
 
 from ...utils import state_dict_differences, strip_prefix
+from ...utils.errors import ConfigError
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(ConfigError):
     """The weights of a checkpoint do not fit the model of the config."""
 
 

@@ -8,9 +8,10 @@ from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 
 from ...utils.atomic_file import atomic_write
+from ...utils.errors import UserError
 
 
-class CheckpointWriteError(OSError):
+class CheckpointWriteError(UserError, OSError):
     """A checkpoint could not be written (disk full, no permission)."""
 
 

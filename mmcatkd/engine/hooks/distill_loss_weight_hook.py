@@ -7,6 +7,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
 
+from ...utils.errors import ConfigError, ConfigKeyError, ConfigTypeError
+
 
 @HOOKS.register_module()
 class DistillLossWeightHook(Hook):
@@ -43,7 +45,7 @@ class DistillLossWeightHook(Hook):
                  max_weight: float = 0.2,
                  loss_name: Optional[str] = None) -> None:
         if divisor <= 0:
-            raise ValueError(f'divisor must be positive, got {divisor}.')
+            raise ConfigError(f'divisor must be positive, got {divisor}.')
         self.start_epoch = start_epoch
         self.divisor = divisor
         self.max_weight = max_weight
@@ -62,12 +64,12 @@ class DistillLossWeightHook(Hook):
             losses = getattr(getattr(model, 'distiller', None),
                              'distill_losses', {})
             if self.loss_name not in losses:
-                raise KeyError(
+                raise ConfigKeyError(
                     f'DistillLossWeightHook: the distiller has no loss '
                     f'{self.loss_name!r}; give one of {sorted(losses)}.')
             return losses[self.loss_name], 'loss_weight'
         if not hasattr(model, 'distill_loss_weight'):
-            raise TypeError(
+            raise ConfigTypeError(
                 f'{type(model).__name__} has no `distill_loss_weight`: '
                 'DistillLossWeightHook schedules the weight of an algorithm '
                 'that scales its distillation losses by it (CAKDDistill), '
@@ -77,7 +79,7 @@ class DistillLossWeightHook(Hook):
 
     def before_train(self, runner) -> None:
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
-            raise TypeError(
+            raise ConfigTypeError(
                 'DistillLossWeightHook follows epochs: train with '
                 'train_cfg=dict(by_epoch=True, ...).')
         self._target(runner)

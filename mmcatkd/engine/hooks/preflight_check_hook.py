@@ -1,17 +1,34 @@
 """Run the training loss once on one sample before the first step."""
 import os
+from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..data_errors import explain_data_assertion
+from ...utils.errors import UserError
+from ..user_errors import user_error_message
 from .rng_state_hook import preserved_rng_state
 
 
-class PreflightError(RuntimeError):
+class PreflightError(UserError, RuntimeError):
     """The model and the training data do not fit together."""
+
+
+def _preflight_error(err: Exception, failed: str,
+                     step: str) -> Optional[PreflightError]:
+    """``PreflightError('training cannot start: <failed>: <sentence>')``
+    for a user's mistake. None for a bug (nothing :func:`user_error_message`
+    recognises), which gets a note naming the step that ran it and is to be
+    raised as it is, with its own traceback."""
+    message = user_error_message(err)
+    if message is None:
+        if hasattr(err, 'add_note'):  # Python >= 3.11
+            err.add_note(f'(raised by mmcatkd\'s preflight check: {step}, '
+                         'before the first training step)')
+        return None
+    return PreflightError(f'training cannot start: {failed}: {message}')
 
 
 def _check_has_labels(model: torch.nn.Module, batch) -> None:
@@ -41,18 +58,24 @@ def preflight_check(model: torch.nn.Module, dataloader) -> None:
     so training afterwards is the same as without the check.
 
     Raises:
-        PreflightError: anything the loss raises, e.g. a CAM resolution
-            larger than the CAMs of the training images, a label outside the
-            classifier, a class-selection larger than the class count.
+        PreflightError: a user's mistake the loss or the data loading
+            raises, e.g. a CAM resolution larger than the CAMs of the
+            training images, a label outside the classifier, a
+            class-selection larger than the class count, a missing image.
+            Any other exception (a bug, ours or in a custom module) is
+            raised as it is, with its traceback.
     """
     was_training = model.training
     with preserved_rng_state():
         try:
             sample = dataloader.dataset[0]
         except Exception as err:
-            raise PreflightError(
-                'training cannot start: the first training sample cannot be '
-                f'loaded: {explain_data_assertion(err) or err}') from err
+            problem = _preflight_error(
+                err, 'the first training sample cannot be loaded',
+                'the first training sample, loaded')
+            if problem is None:
+                raise
+            raise problem from err
         batch = dataloader.collate_fn([sample])
         _check_has_labels(model, batch)
         data = model.data_preprocessor(batch, False)
@@ -66,9 +89,13 @@ def preflight_check(model: torch.nn.Module, dataloader) -> None:
                     model(*data, mode='loss')
         except Exception as err:
             size = 'x'.join(str(side) for side in inputs.shape[1:])
-            raise PreflightError(
-                f'training cannot start: the loss fails on the first training '
-                f'sample (input {size} after the pipeline): {err}') from err
+            problem = _preflight_error(
+                err, 'the loss fails on the first training sample (input '
+                f'{size} after the pipeline)', 'the training loss on the '
+                f'first training sample, input {size}, in eval mode')
+            if problem is None:
+                raise
+            raise problem from err
         finally:
             model.train(was_training)
 

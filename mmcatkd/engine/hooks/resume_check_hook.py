@@ -6,6 +6,7 @@ from typing import Dict, List
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS
+from mmengine.runner import IterBasedTrainLoop
 
 # Scheduler state that is progress, not a setting of the config.
 SCHEDULER_PROGRESS = frozenset({
@@ -171,12 +172,15 @@ class ResumeCheckHook(Hook):
         if not getattr(runner, '_resume', False):
             return
         loop = runner.train_loop
-        if hasattr(loop, 'max_epochs') and loop.epoch >= loop.max_epochs:
-            done, limit = f'epoch {loop.epoch}', (
-                f'train_cfg.max_epochs={loop.max_epochs}')
-        elif not hasattr(loop, 'max_epochs') and loop.iter >= loop.max_iters:
+        # IterBasedTrainLoop has a max_epochs too (always 1): ask its kind
+        by_iter = isinstance(loop, IterBasedTrainLoop) or not hasattr(
+            loop, 'max_epochs')
+        if by_iter and loop.iter >= loop.max_iters:
             done, limit = f'iteration {loop.iter}', (
                 f'train_cfg.max_iters={loop.max_iters}')
+        elif not by_iter and loop.epoch >= loop.max_epochs:
+            done, limit = f'epoch {loop.epoch}', (
+                f'train_cfg.max_epochs={loop.max_epochs}')
         else:
             return
         runner.logger.warning(

@@ -6,6 +6,7 @@ from mmengine.registry import HOOKS
 from ...utils.cam_cache import jsonable
 from ...datasets.views import (dataset_fingerprint, describe_views,
                                pipeline_records_views, split_pipeline)
+from ...utils.errors import ConfigError, ConfigTypeError
 
 
 def check_cache_matches_data(cache, dataset, pipeline) -> None:
@@ -14,18 +15,18 @@ def check_cache_matches_data(cache, dataset, pipeline) -> None:
     deterministic steps and views), and the pipeline records its views."""
     problem = pipeline_records_views(pipeline)
     if problem:
-        raise ValueError(problem)
+        raise ConfigError(problem)
     manifest = cache.manifest
     base, view_steps = split_pipeline(pipeline)
     views = describe_views(view_steps, tuple(manifest['views']['image_shape']))
     if (jsonable(base) != manifest['pipeline']['base']
             or jsonable(views) != manifest['views']):
-        raise ValueError(
+        raise ConfigError(
             f'the teacher-CAM cache in {cache.folder} was built for another '
             'train pipeline (its deterministic steps or views differ): '
             'rebuild it with tools/cache_teacher_cams.py for this config.')
     if dataset_fingerprint(dataset) != manifest['dataset']:
-        raise ValueError(
+        raise ConfigError(
             f'the teacher-CAM cache in {cache.folder} was built for another '
             'training set (its length, images or labels differ): rebuild it '
             'with tools/cache_teacher_cams.py for this config.')
@@ -49,9 +50,10 @@ class TeacherCAMCacheHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if not hasattr(model, 'dataset_verified'):
-            raise TypeError(
+            raise ConfigTypeError(
                 f'TeacherCAMCacheHook checks the cache of CachedCATDistill, '
-                f'and this model is a {type(model).__name__}: remove the hook.')
+                f'and this model is a {type(model).__name__}: remove the hook.'
+            )
         pipeline = runner.cfg.train_dataloader.dataset.pipeline
         check_cache_matches_data(model.cache, runner.train_dataloader.dataset,
                                  [dict(step) for step in pipeline])

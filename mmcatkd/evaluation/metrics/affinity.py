@@ -7,6 +7,8 @@ measures it for any model on any dataset config.
 """
 import torch
 
+from ...utils.errors import ConfigError
+
 
 def affinity(correct_augmented: torch.Tensor,
              correct_base: torch.Tensor) -> float:
@@ -26,10 +28,9 @@ def affinity(correct_augmented: torch.Tensor,
         float: the ratio; ``nan`` if no base view is classified correctly.
     """
     if correct_augmented.numel() != correct_base.numel():
-        raise ValueError(
-            f'affinity needs the same images in both views, got '
-            f'{correct_augmented.numel()} augmented and '
-            f'{correct_base.numel()} base results.')
+        raise ConfigError(f'affinity needs the same images in both views, got '
+                          f'{correct_augmented.numel()} augmented and '
+                          f'{correct_base.numel()} base results.')
     base = correct_base.float().mean().item()
     if base == 0:
         return float('nan')

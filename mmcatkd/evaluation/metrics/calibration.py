@@ -11,6 +11,8 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from ...utils.errors import ConfigError, ConfigKeyError
+
 
 def expected_calibration_error(probs: torch.Tensor,
                                labels: torch.Tensor,
@@ -40,9 +42,9 @@ def expected_calibration_error(probs: torch.Tensor,
         float: the ECE, in [0, 1].
     """
     if probs.dim() != 2 or labels.shape != probs.shape[:1]:
-        raise ValueError('ECE needs probabilities (N, K) and labels (N,), '
-                         f'got {tuple(probs.shape)} and '
-                         f'{tuple(labels.shape)}.')
+        raise ConfigError('ECE needs probabilities (N, K) and labels (N,), '
+                          f'got {tuple(probs.shape)} and '
+                          f'{tuple(labels.shape)}.')
     confidences, predictions = probs.max(dim=1)
     correct = (predictions == labels).to(confidences.dtype)
     # upper edges 1/n .. (n-1)/n: bucketize (right=False) puts x in bin i
@@ -87,7 +89,7 @@ class ExpectedCalibrationError(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if (isinstance(num_bins, bool) or not isinstance(num_bins, int)
                 or num_bins < 1):
-            raise ValueError(
+            raise ConfigError(
                 f'num_bins must be an integer >= 1, got {num_bins!r}.')
         self.num_bins = num_bins
         self.unweighted = unweighted
@@ -95,8 +97,9 @@ class ExpectedCalibrationError(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             if 'pred_score' not in sample:
-                raise KeyError('ExpectedCalibrationError needs `pred_score` '
-                               '(class probabilities) in the predictions.')
+                raise ConfigKeyError(
+                    'ExpectedCalibrationError needs `pred_score` '
+                    '(class probabilities) in the predictions.')
             self.results.append(
                 dict(
                     pred_score=sample['pred_score'].cpu(),

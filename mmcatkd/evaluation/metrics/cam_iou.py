@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from ...utils.errors import ConfigError, ConfigKeyError
+
 #: the authors' min-max normalisation guards against a constant map with this
 MINMAX_EPS = 1e-8
 
@@ -35,10 +37,10 @@ def cam_masks(cams: torch.Tensor,
             authors' released IoU scripts use 0.5).
     """
     if cams.dim() != 3:
-        raise ValueError('cam_masks needs class-summed CAMs (N, h, w), got '
-                         f'shape {tuple(cams.shape)}.')
+        raise ConfigError('cam_masks needs class-summed CAMs (N, h, w), got '
+                          f'shape {tuple(cams.shape)}.')
     if not 0 <= threshold < 1:
-        raise ValueError(
+        raise ConfigError(
             f'the CAM threshold must be in [0, 1), got {threshold!r}.')
     upsampled = F.interpolate(
         cams[:, None].float(),
@@ -63,11 +65,11 @@ def mask_overlap(*masks: torch.Tensor) -> Tuple[int, int]:
         tuple[int, int]: (intersection, union) pixel counts.
     """
     if len(masks) < 2:
-        raise ValueError('mask_overlap needs the masks of at least two '
-                         f'models, got {len(masks)}.')
+        raise ConfigError('mask_overlap needs the masks of at least two '
+                          f'models, got {len(masks)}.')
     if any(mask.shape != masks[0].shape for mask in masks):
-        raise ValueError('mask_overlap needs masks of one shape, got '
-                         f'{[tuple(mask.shape) for mask in masks]}.')
+        raise ConfigError('mask_overlap needs masks of one shape, got '
+                          f'{[tuple(mask.shape) for mask in masks]}.')
     stacked = torch.stack([mask.bool() for mask in masks])
     return (int(stacked.all(dim=0).sum()), int(stacked.any(dim=0).sum()))
 
@@ -117,7 +119,7 @@ class CAMIoU(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not 0 <= threshold < 1:
-            raise ValueError(
+            raise ConfigError(
                 f'the CAM threshold must be in [0, 1), got {threshold!r}.')
         self.threshold = threshold
         self.names = list(names) if names is not None else None
@@ -127,8 +129,8 @@ class CAMIoU(BaseMetric):
             f'teacher{index}' for index in range(num_models - 1)
         ]
         if len(names) != num_models:
-            raise ValueError(f'CAMIoU has {len(names)} names for the CAMs '
-                             f'of {num_models} models.')
+            raise ConfigError(f'CAMIoU has {len(names)} names for the CAMs '
+                              f'of {num_models} models.')
         groups = [(f'{names[a]}-{names[b]}', (a, b))
                   for a, b in itertools.combinations(range(num_models), 2)]
         if num_models > 2:
@@ -138,7 +140,7 @@ class CAMIoU(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             if 'cams' not in sample:
-                raise KeyError(
+                raise ConfigKeyError(
                     'CAMIoU needs the class-summed CAMs of every model as '
                     '`cams` in the predictions: evaluate a '
                     'MultiTeacherDistill model built with '
@@ -147,7 +149,7 @@ class CAMIoU(BaseMetric):
             # the batch's input size; a sample's own size if not recorded
             size = sample.get('batch_input_shape', sample.get('img_shape'))
             if size is None:
-                raise KeyError(
+                raise ConfigKeyError(
                     'CAMIoU needs the input size the CAMs are upsampled to: '
                     '`batch_input_shape` (or `img_shape`) in the metainfo.')
             size = size[:2]

@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from ...utils.errors import ConfigError, ConfigKeyError
+
 
 def top1_agreement(scores_a: torch.Tensor, scores_b: torch.Tensor) -> float:
     """Fraction of samples with the same top-1 class under both (N, K).
@@ -23,9 +25,9 @@ def top1_agreement(scores_a: torch.Tensor, scores_b: torch.Tensor) -> float:
     lowest class index, as ``torch.argmax``.
     """
     if scores_a.shape != scores_b.shape:
-        raise ValueError('top-1 agreement needs scores of the same shape, '
-                         f'got {tuple(scores_a.shape)} and '
-                         f'{tuple(scores_b.shape)}.')
+        raise ConfigError('top-1 agreement needs scores of the same shape, '
+                          f'got {tuple(scores_a.shape)} and '
+                          f'{tuple(scores_b.shape)}.')
     return (scores_a.argmax(dim=1) == scores_b.argmax(dim=1)).float().mean(
     ).item()
 
@@ -45,9 +47,9 @@ def kl_divergence(target_logits: torch.Tensor,
         temperature (float): softmax temperature. Defaults to 1.0.
     """
     if target_logits.shape != logits.shape:
-        raise ValueError('KL divergence needs logits of the same shape, got '
-                         f'{tuple(target_logits.shape)} and '
-                         f'{tuple(logits.shape)}.')
+        raise ConfigError('KL divergence needs logits of the same shape, got '
+                          f'{tuple(target_logits.shape)} and '
+                          f'{tuple(logits.shape)}.')
     log_p_target = F.log_softmax(target_logits.double() / temperature, dim=1)
     log_p = F.log_softmax(logits.double() / temperature, dim=1)
     kl = (log_p_target.exp() * (log_p_target - log_p)).sum(dim=1)
@@ -165,11 +167,11 @@ class TeacherFidelity(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if kl_mode not in ('authors', 'kd'):
-            raise ValueError(f"kl_mode must be 'authors' (10 KL(p_S || p_T))"
-                             f" or 'kd' (KL(p_T || p_S)), got {kl_mode!r}.")
+            raise ConfigError(f"kl_mode must be 'authors' (10 KL(p_S || p_T))"
+                              f" or 'kd' (KL(p_T || p_S)), got {kl_mode!r}.")
         if kl_mode == 'authors' and temperature != 1.0:
-            raise ValueError('the authors measure KL at temperature 1: set '
-                             "kl_mode='kd' to choose a temperature.")
+            raise ConfigError('the authors measure KL at temperature 1: set '
+                              "kl_mode='kd' to choose a temperature.")
         self.kl_mode = kl_mode
         self.temperature = temperature
 
@@ -178,7 +180,7 @@ class TeacherFidelity(BaseMetric):
             missing = [key for key in ('pred_logits', 'teacher_logits')
                        if key not in sample]
             if missing:
-                raise KeyError(
+                raise ConfigKeyError(
                     f'TeacherFidelity needs {missing} in the predictions: '
                     'evaluate a MultiTeacherDistill model built with '
                     'attach_teacher_outputs=True (or use '

@@ -10,6 +10,7 @@ from mmrazor.registry import MODELS
 from ...utils.cam_cache import (TeacherCAMCache, canonical_hash, file_hash,
                                 manifest_differences, view_index)
 from ...utils import find_module
+from ...utils.errors import ConfigError, MissingHookError
 from ..cams import classifier_of
 from ..distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
 from .frozen_teacher_distill import FrozenTeacherDistill
@@ -33,11 +34,11 @@ def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
             with the seed, so caching them is meaningless).
     """
     if not teacher_ckpt:
-        raise ValueError(
+        raise ConfigError(
             'caching teacher CAMs needs the trained teacher: set '
             'model.teacher_ckpt to its checkpoint.')
     if '://' in teacher_ckpt:
-        raise ValueError(
+        raise ConfigError(
             f'teacher_ckpt {teacher_ckpt} is a URL: the teacher-CAM cache '
             'hashes the checkpoint, so download it and give its path.')
     if not osp.isfile(teacher_ckpt):
@@ -60,7 +61,7 @@ def refuse_uncacheable_cat(cat_loss) -> None:
     """Refuse a CAT loss that needs the teacher's full-resolution CAMs
     (``CATLoss.needs_full_teacher_cams``): the cache holds pooled ones."""
     if cat_loss.needs_full_teacher_cams:
-        raise ValueError(
+        raise ConfigError(
             'binarised and partial (num_selected) CAT need the teacher\'s '
             'full-resolution CAMs, which the cache does not hold: train them '
             'with the online teacher (CATDistill).')
@@ -134,14 +135,14 @@ class CachedCATDistill(FrozenTeacherDistill):
         differing = manifest_differences(expected, self.cache.manifest,
                                          TEACHER_KEYS)
         if differing:
-            raise ValueError(
+            raise ConfigError(
                 f'the teacher-CAM cache in {teacher_cams} was built for '
                 f'another {", ".join(differing)} than this config has: '
                 'rebuild it with tools/cache_teacher_cams.py for this config.')
         num_classes = classifier_of(
             find_module(self.student, recorder.head_name)).out_features
         if num_classes != self.cache.manifest['num_classes']:
-            raise ValueError(
+            raise ConfigError(
                 f'the student predicts {num_classes} classes and the cached '
                 f"teacher CAMs have {self.cache.manifest['num_classes']}: "
                 'CAT-KD needs the same classes.')
@@ -149,7 +150,7 @@ class CachedCATDistill(FrozenTeacherDistill):
     def _teacher_cam_recorder(self):
         recorders = self.distiller.teacher_recorders.recorders
         if list(recorders) != [CAM_RECORDER]:
-            raise ValueError(
+            raise ConfigError(
                 'the teacher-CAM cache holds only the teacher\'s CAMs, but the'
                 f' distiller records {sorted(set(recorders) - {CAM_RECORDER})}'
                 ' of the teacher too: train with the online teacher.')
@@ -169,7 +170,7 @@ class CachedCATDistill(FrozenTeacherDistill):
         for sample in data_samples:
             missing = [key for key in needed if key not in sample.metainfo]
             if missing:
-                raise ValueError(
+                raise ConfigError(
                     f'the data samples lack {missing} in their metainfo: use '
                     "ViewRandomCrop instead of RandomCrop and PackInputs(meta_"
                     f"keys=(..., {', '.join(map(repr, needed))})) in the "
@@ -191,7 +192,7 @@ class CachedCATDistill(FrozenTeacherDistill):
         teacher's CAM record, where the online teacher's forward puts its
         own."""
         if not self.dataset_verified:
-            raise RuntimeError(
+            raise MissingHookError(
                 'the teacher-CAM cache has not been checked against the '
                 "training data: add dict(type='TeacherCAMCacheHook') to "
                 'custom_hooks.')

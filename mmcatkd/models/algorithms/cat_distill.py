@@ -1,6 +1,7 @@
 """The CAT-KD training algorithm (CVPR 2023, Eq. 6)."""
 from mmrazor.registry import MODELS
 
+from ...utils.errors import ConfigError
 from .frozen_teacher_distill import FrozenTeacherDistill
 
 
@@ -33,7 +34,7 @@ class CATDistill(FrozenTeacherDistill):
 
     def __init__(self, distiller: dict, teacher, **kwargs) -> None:
         if 'teacher_cams' in kwargs:
-            raise ValueError(
+            raise ConfigError(
                 "CATDistill runs the teacher: to read its CAMs from a cache "
                 "use type='CachedCATDistill' (tools/train.py CONFIG "
                 '--teacher-cams DIR switches a config).')

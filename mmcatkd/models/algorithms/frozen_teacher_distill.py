@@ -12,6 +12,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import nn
 
+from ...utils.errors import ConfigError
 from ..distillers.cam_distiller import CAMDistiller
 from .model_cfg import algorithm_kwargs
 from .teacher import (build_teachers, check_class_counts, freeze_teacher,
@@ -46,7 +47,7 @@ def check_flags(**flags) -> None:
     """Refuse a flag that is not a bool (the string 'False' is true)."""
     for name, flag in flags.items():
         if not isinstance(flag, bool):
-            raise ValueError(f'{name} must be True or False, got {flag!r}.')
+            raise ConfigError(f'{name} must be True or False, got {flag!r}.')
 
 
 @MODELS.register_module()
@@ -118,8 +119,9 @@ class FrozenTeacherDistill(BaseAlgorithm):
                  teacher_module_inplace: bool = False,
                  **kwargs) -> None:
         if teacher_ckpt is not None and not isinstance(teacher_ckpt, str):
-            raise ValueError('teacher_ckpt must be a checkpoint path or None, '
-                             f'got {teacher_ckpt!r}.')
+            raise ConfigError(
+                'teacher_ckpt must be a checkpoint path or None, '
+                f'got {teacher_ckpt!r}.')
         check_flags(teacher_ckpt_strict=teacher_ckpt_strict)
         self._init_student(calculate_student_loss, channels_last, kwargs)
         self.teacher = build_teachers([teacher])[0]
@@ -137,17 +139,17 @@ class FrozenTeacherDistill(BaseAlgorithm):
         of the step. The variants without one teacher config (cached,
         multi-teacher) call it in place of this class's ``__init__``."""
         if kwargs.pop('teacher_trainable', False):
-            raise ValueError(f'{type(self).__name__} keeps the teacher '
-                             'frozen: teacher_trainable=True is not '
-                             'supported.')
+            raise ConfigError(f'{type(self).__name__} keeps the teacher '
+                              'frozen: teacher_trainable=True is not '
+                              'supported.')
         if not kwargs.pop('teacher_norm_eval', True):
-            raise ValueError(f'{type(self).__name__} keeps the whole teacher '
-                             'in eval mode: teacher_norm_eval=False is not '
-                             'supported.')
+            raise ConfigError(f'{type(self).__name__} keeps the whole teacher '
+                              'in eval mode: teacher_norm_eval=False is not '
+                              'supported.')
         if not kwargs.pop('student_trainable', True):
-            raise ValueError(f'{type(self).__name__} always trains the '
-                             'student: student_trainable=False is not '
-                             'supported.')
+            raise ConfigError(f'{type(self).__name__} always trains the '
+                              'student: student_trainable=False is not '
+                              'supported.')
         check_flags(
             calculate_student_loss=calculate_student_loss,
             channels_last=channels_last)

@@ -4,6 +4,8 @@ from typing import Any, Dict, Optional
 
 from mmengine.config import Config
 
+from ...utils.errors import ConfigError, ConfigKeyError
+
 
 def resolve_cfg_path(model: Any) -> Any:
     """Expand ``dict(cfg_path='path/to/model_config.py', **overrides)``.
@@ -22,14 +24,14 @@ def resolve_cfg_path(model: Any) -> Any:
     overrides = dict(model)
     path = overrides.pop('cfg_path')
     if overrides.pop('pretrained', False):
-        raise ValueError(
+        raise ConfigError(
             f'pretrained=True is not supported for a local cfg_path ({path}): '
             'give the checkpoint as teacher_ckpt or load_from instead.')
     if not osp.isfile(path):
         raise FileNotFoundError(f'model config {path} does not exist.')
     cfg = Config.fromfile(path)
     if 'model' not in cfg:
-        raise KeyError(f'{path} defines no `model`.')
+        raise ConfigKeyError(f'{path} defines no `model`.')
     model_cfg = cfg.model.to_dict()
     if 'data_preprocessor' in cfg:
         model_cfg.setdefault('data_preprocessor',

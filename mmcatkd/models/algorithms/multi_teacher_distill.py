@@ -17,6 +17,7 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
 from torch import nn
 
+from ...utils.errors import ConfigError
 from ..cams import logits_and_cams
 from .frozen_teacher_distill import FrozenTeacherDistill, check_flags
 from .teacher import build_teachers, check_class_counts, check_teacher_mode
@@ -91,12 +92,12 @@ class MultiTeacherDistill(FrozenTeacherDistill):
                  **kwargs) -> None:
         check_teacher_mode(teacher_mode)
         if not isinstance(teachers, (list, tuple)) or not teachers:
-            raise ValueError('teachers must be a non-empty list of teacher '
-                             f'models or configs, got {teachers!r}.')
+            raise ConfigError('teachers must be a non-empty list of teacher '
+                              f'models or configs, got {teachers!r}.')
         if teacher_ckpts is None:
             teacher_ckpts = [None] * len(teachers)
         if len(teacher_ckpts) != len(teachers):
-            raise ValueError(
+            raise ConfigError(
                 f'{len(teacher_ckpts)} teacher_ckpts for {len(teachers)} '
                 'teachers: give one checkpoint (or None) per teacher.')
         check_flags(teacher_ckpt_strict=teacher_ckpt_strict)

@@ -18,6 +18,7 @@ from mmengine.model import BaseModel
 from mmrazor.registry import MODELS
 
 from ...utils import checkpoint_state_dict, state_dict_differences
+from ...utils.errors import ConfigError, ConfigTypeError
 from .model_cfg import resolve_cfg_path
 
 
@@ -29,7 +30,7 @@ def check_torchvision_weights_name(path: str) -> None:
     if name not in names:
         close = sorted(key for key in names
                        if key.split('.')[0] == name.split('.')[0])
-        raise ValueError(
+        raise ConfigError(
             f'teacher_ckpt {path} names no torchvision weights: use one of '
             f'{close or "the names torchvision.models.list_models() gives"}, '
             "e.g. 'torchvision://vit_b_16.imagenet1k_v1'.")
@@ -78,7 +79,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
         state = convert_torchvision_state_dict(state, teacher.state_dict())
     missing, unexpected, reshaped = state_dict_differences(teacher, state)
     if reshaped or (strict and (missing or unexpected)):
-        raise ValueError(
+        raise ConfigError(
             f'teacher_ckpt {path} does not match the teacher model: '
             f'{len(missing)} missing keys {missing[:5]}, {len(unexpected)} '
             f'unexpected keys {unexpected[:5]}, {len(reshaped)} shape '
@@ -104,7 +105,7 @@ def _check_mostly_loaded(teacher: torch.nn.Module, path: str,
               f'weights, e.g. {list(missing[:3])}), {len(unexpected)} '
               f'unexpected keys (e.g. {list(unexpected[:3])})')
     if 2 * missing_numel > total:
-        raise ValueError(
+        raise ConfigError(
             f'teacher_ckpt {path} leaves most of the teacher random: '
             f'{counts}. It is a checkpoint of another model: check the '
             'teacher config (tools/convert_teacher.py converts MDistiller '
@@ -140,8 +141,9 @@ def build_teachers(
     for index, teacher in enumerate(built):
         if not isinstance(teacher, BaseModel):
             which = 'the teacher' if len(built) == 1 else f'teacher {index}'
-            raise TypeError(f'{which} must be a model config or a BaseModel,'
-                            f' got {type(teacher)}.')
+            raise ConfigTypeError(
+                f'{which} must be a model config or a BaseModel,'
+                f' got {type(teacher)}.')
     return built
 
 
@@ -156,7 +158,7 @@ def freeze_teacher(teacher: BaseModel,
     ``ckpt=''`` is refused (a path left empty, not a choice).
     """
     if ckpt == '':
-        raise ValueError(
+        raise ConfigError(
             'teacher_ckpt is an empty string: give the trained teacher\'s '
             'checkpoint, or None for a random teacher (smoke tests only).')
     if ckpt is None:
@@ -182,7 +184,7 @@ TEACHER_MODES = ('eval', 'train')
 def check_teacher_mode(mode: str) -> str:
     """``mode`` if it is one of :data:`TEACHER_MODES`, else a clear error."""
     if mode not in TEACHER_MODES:
-        raise ValueError(
+        raise ConfigError(
             f"teacher_mode must be 'eval' (frozen BN statistics, no dropout) "
             f"or 'train' (the teachers never switched to eval mode, as in "
             f"the multi-teacher study's code), got {mode!r}.")
@@ -215,6 +217,6 @@ def check_class_counts(student: torch.nn.Module,
                 num_student != num_teacher:
             which = 'the teacher' if len(teachers) == 1 else \
                 f'teacher {index}'
-            raise ValueError(
+            raise ConfigError(
                 f'the student predicts {num_student} classes and {which} '
                 f'{num_teacher}: distillation needs the same classes.')

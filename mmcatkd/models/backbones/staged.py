@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 
+from ...utils.errors import ConfigIndexError, ConfigKeyError
+
 
 #: the reference implementations' initialisation: Kaiming-normal (fan_out)
 #: convolutions, BatchNorm weight 1 and bias 0
@@ -33,9 +35,10 @@ def normalize_out_indices(out_indices: Union[int, Sequence[int]],
     normalized = []
     for index in out_indices:
         if not -num_stages <= index < num_stages:
-            raise IndexError(f'out_indices {tuple(out_indices)} has {index}, '
-                             f'but the backbone has {num_stages} stages: use '
-                             f'indices in [-{num_stages}, {num_stages}).')
+            raise ConfigIndexError(
+                f'out_indices {tuple(out_indices)} has {index}, '
+                f'but the backbone has {num_stages} stages: use '
+                f'indices in [-{num_stages}, {num_stages}).')
         normalized.append(index % num_stages)
     return tuple(sorted(set(normalized)))
 
@@ -59,8 +62,9 @@ class StagedBackbone(BaseBackbone):
     def _arch_setting(self, arch: str) -> Any:
         """``arch_settings[arch]``, with a clear error for an unknown arch."""
         if arch not in self.arch_settings:
-            raise KeyError(f'unknown {type(self).__name__} arch {arch!r}: '
-                           f'choose one of {sorted(self.arch_settings)}.')
+            raise ConfigKeyError(
+                f'unknown {type(self).__name__} arch {arch!r}: '
+                f'choose one of {sorted(self.arch_settings)}.')
         self.arch = arch
         return self.arch_settings[arch]
 

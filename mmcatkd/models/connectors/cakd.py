@@ -30,6 +30,7 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from mmrazor.registry import MODELS
 
 from ...utils import fp32_region
+from ...utils.errors import ConfigError
 
 RELATIONS = ('qk', 'vv')
 
@@ -37,8 +38,8 @@ RELATIONS = ('qk', 'vv')
 def feature_tokens(feature: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, H*W, C), row by row like ViT patch tokens."""
     if feature.dim() != 4:
-        raise ValueError('expected a feature map (B, C, H, W), got shape '
-                         f'{tuple(feature.shape)}.')
+        raise ConfigError('expected a feature map (B, C, H, W), got shape '
+                          f'{tuple(feature.shape)}.')
     return feature.flatten(2).transpose(1, 2)
 
 
@@ -59,8 +60,7 @@ def head_averaged_logits(left: torch.Tensor, right: torch.Tensor,
 
 def _check_relation(relation: str) -> None:
     if relation not in RELATIONS:
-        raise ValueError(
-            f"relation must be 'qk' or 'vv', got {relation!r}.")
+        raise ConfigError(f"relation must be 'qk' or 'vv', got {relation!r}.")
 
 
 @MODELS.register_module()
@@ -159,7 +159,7 @@ class QKVAttentionConnector(BaseConnector):
     def forward_train(self, qkv: torch.Tensor) -> torch.Tensor:
         """(B, N, 3 * C) -> (B, N - extra, N - extra)."""
         if qkv.dim() != 3 or qkv.shape[-1] % (3 * self.num_heads):
-            raise ValueError(
+            raise ConfigError(
                 'expected the output of an attention qkv Linear, (B, N, '
                 f'3 * C) with C divisible by num_heads={self.num_heads}, got '
                 f'shape {tuple(qkv.shape)}: record `...attn.qkv` with '
@@ -198,7 +198,7 @@ def token_groups(grid: Tuple[int, int],
     for side, count in ((height, rows), (width, cols)):
         block = math.ceil(side / count) if count >= 1 else 0
         if count < 1 or (count - 1) * block >= side:
-            raise ValueError(
+            raise ConfigError(
                 f'a {height} x {width} token grid cannot be cut into '
                 f'{rows} x {cols} non-empty blocks of ceil(side / groups) '
                 'tokens: choose other `groups` for this grid (4 works for '
@@ -283,8 +283,8 @@ class ClassTokenConnector(BaseConnector):
         if feature.dim() == 4:
             feature = feature.mean(dim=(2, 3))
         elif feature.dim() != 2:
-            raise ValueError('expected (B, C, H, W) or (B, C), got shape '
-                             f'{tuple(feature.shape)}.')
+            raise ConfigError('expected (B, C, H, W) or (B, C), got shape '
+                              f'{tuple(feature.shape)}.')
         return self.fc(feature)
 
 
@@ -309,6 +309,6 @@ class PatchTokensConnector(BaseConnector):
 
     def forward_train(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.dim() != 3:
-            raise ValueError('expected ViT tokens (B, N, C), got shape '
-                             f'{tuple(tokens.shape)}.')
+            raise ConfigError('expected ViT tokens (B, N, C), got shape '
+                              f'{tuple(tokens.shape)}.')
         return tokens[:, self.num_extra_tokens:]

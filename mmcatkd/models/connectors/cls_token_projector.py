@@ -8,6 +8,8 @@ from mmrazor.models.architectures.connectors.base_connector import \
     BaseConnector
 from mmrazor.registry import MODELS
 
+from ...utils.errors import ConfigError
+
 
 @MODELS.register_module()
 class CLSTokenProjector(BaseConnector):
@@ -58,7 +60,7 @@ class CLSTokenProjector(BaseConnector):
         if not isinstance(feature, torch.Tensor):
             return [self.forward_train(tokens) for tokens in feature]
         if feature.dim() != 3:
-            raise ValueError(
+            raise ConfigError(
                 'CLSTokenProjector expects a block output (B, 1+P, C), got '
                 f'{tuple(feature.shape)}.')
         cls_token = F.normalize(feature[:, 0], dim=-1)

@@ -5,6 +5,8 @@ from typing import Dict, Optional
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
 
+from ...utils.errors import ConfigError
+
 CAM_RECORDER = 'cam'
 CAT_LOSS = 'loss_cat'
 
@@ -48,11 +50,12 @@ class CAMDistiller(ConfigurableDistiller):
                  loss_forward_mappings: Optional[Dict[str, Dict]] = None,
                  **kwargs) -> None:
         if not isinstance(pooled_cams, bool):  # 'False' would count as True
-            raise ValueError(
+            raise ConfigError(
                 f'pooled_cams must be True or False, got {pooled_cams!r}.')
         if not isinstance(cat_loss, (dict, type(None))):
-            raise ValueError('cat_loss must be a dict of CATLoss options, got '
-                             f'{cat_loss!r}.')
+            raise ConfigError(
+                'cat_loss must be a dict of CATLoss options, got '
+                f'{cat_loss!r}.')
         cat_loss_cfg = dict(type='CATLoss')
         cat_loss_cfg.update(cat_loss or {})
         cat = MODELS.build(cat_loss_cfg)
@@ -62,7 +65,7 @@ class CAMDistiller(ConfigurableDistiller):
                             (CAM_RECORDER, teacher_recorders),
                             (CAT_LOSS, distill_losses or {})):
             if name in taken:
-                raise ValueError(
+                raise ConfigError(
                     f'"{name}" is reserved by CAMDistiller for CAT-KD: give '
                     'your recorder or loss another name.')
 

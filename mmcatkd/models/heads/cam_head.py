@@ -9,6 +9,7 @@ import torch
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 
+from ...utils.errors import ConfigError
 from ..cams import head_cams, last_feature_map
 
 
@@ -60,7 +61,7 @@ class CAMClsHead(LinearClsHead):
         """The last feature map, shape (N, C, H, W)."""
         feat = last_feature_map(feats)
         if feat.dim() != 4:
-            raise ValueError(
+            raise ConfigError(
                 'CAMClsHead needs the backbone\'s last feature map (N, C, H, '
                 f'W) but got shape {tuple(feat.shape)}: build the model with '
                 'neck=None (a GlobalAveragePooling neck removes the map).')

@@ -14,6 +14,8 @@ import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
 
+from ...utils.errors import ConfigError, MissingHookError
+
 # The geometric middle of the authors' 1-50 range: a factor ~7 from each end.
 DEFAULT_TARGET = math.sqrt(50.)
 
@@ -53,7 +55,7 @@ class AutoBeta(nn.Module):
         super().__init__()
         if (isinstance(target, bool) or not isinstance(target, (int, float))
                 or not 0 < target < float('inf')):
-            raise ValueError(
+            raise ConfigError(
                 f'auto_target must be a finite number > 0, got {target!r}.')
         self.target = float(target)
         self.register_buffer('window', torch.tensor(0, dtype=torch.int64))
@@ -74,7 +76,7 @@ class AutoBeta(nn.Module):
         """Set the window length (iterations) before it starts."""
         if isinstance(window, bool) or not isinstance(window,
                                                       int) or window < 1:
-            raise ValueError(
+            raise ConfigError(
                 f'auto_iters must be an integer >= 1, got {window!r}.')
         if self.steps.item() > 0:
             raise RuntimeError('the auto-beta window has already started.')
@@ -102,10 +104,11 @@ class AutoBeta(nn.Module):
         if not self.training:  # evaluation does not measure
             return self._running_weight(loss)
         if self._window == 0:
-            raise RuntimeError(
-                "loss_weight='auto' needs its window: set auto_iters=N in the "
-                "loss or add custom_hooks=[dict(type='CATAutoBetaHook')] "
-                '(one epoch).')
+            raise MissingHookError(
+                "loss_weight='auto' needs its measuring window: set "
+                'auto_iters=N (iterations) next to it in the loss config, or '
+                "add dict(type='CATAutoBetaHook') to custom_hooks (one "
+                'epoch).')
         value = loss.detach().to(torch.float64).clone()
         all_reduce(value, op='mean')
         step = self.steps.item()
@@ -117,7 +120,7 @@ class AutoBeta(nn.Module):
         if step + 1 == self._window:
             late_steps = self._window - self._window // 2
             if not self.late_sum.item() > 0:
-                raise ValueError(
+                raise ConfigError(
                     'the loss was 0 throughout the auto-beta window, so no '
                     'beta scales it to the target: check that teacher and '
                     'student differ, or give loss_weight a number.')

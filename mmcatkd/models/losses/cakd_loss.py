@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
 from ...utils import fp32_region
+from ...utils.errors import ConfigError
 
 
 @MODELS.register_module()
@@ -41,7 +42,7 @@ class CAKDLoss(nn.Module):
             t_feature (Tensor): teacher target, the same shape; detached.
         """
         if s_feature.shape != t_feature.shape:
-            raise ValueError(
+            raise ConfigError(
                 f'student {tuple(s_feature.shape)} and teacher '
                 f'{tuple(t_feature.shape)} shapes differ: the student token '
                 'grid (its stage-3 map) must equal the teacher patch grid and '

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
 from ...utils import at_least_fp32, fp32_region
+from ...utils.errors import ConfigError
 from .auto_beta import DEFAULT_TARGET, AutoBeta
 
 
@@ -25,11 +26,11 @@ def check_cam_resolution(resolution: int, *cam_shapes: Sequence[int]) -> None:
     # bool is an int subclass: resolution=True would pass as 1
     if (isinstance(resolution, bool) or not isinstance(resolution, int)
             or resolution < 1):
-        raise ValueError(
+        raise ConfigError(
             f'CAM resolution must be an integer >= 1, got {resolution!r}.')
     for shape in cam_shapes:
         if resolution > min(shape[-2:]):
-            raise ValueError(
+            raise ConfigError(
                 f'CAM resolution {resolution} is larger than a CAM map of '
                 f'shape {tuple(shape)}: choose a resolution no larger than '
                 'the smallest H and W of student and teacher.')
@@ -107,24 +108,24 @@ class CATLoss(nn.Module):
         super().__init__()
         check_cam_resolution(resolution)
         if selection not in ('top', 'bottom'):
-            raise ValueError(
+            raise ConfigError(
                 f"selection must be 'top' or 'bottom', got {selection!r}.")
         if num_selected is not None and (isinstance(num_selected, bool)
                                          or not isinstance(num_selected, int)
                                          or num_selected < 1):
-            raise ValueError('num_selected must be None or an integer >= 1, '
-                             f'got {num_selected!r}.')
+            raise ConfigError('num_selected must be None or an integer >= 1, '
+                              f'got {num_selected!r}.')
         # Checked here, not at the first step: a string weight would fail
         # inside forward, a negative one would push the CAMs apart.
         if loss_weight != 'auto' and (
                 isinstance(loss_weight, bool)
                 or not isinstance(loss_weight, (int, float))
                 or not 0 <= loss_weight < float('inf')):
-            raise ValueError("loss_weight must be a finite number >= 0 or "
-                             f"'auto', got {loss_weight!r}.")
+            raise ConfigError("loss_weight must be a finite number >= 0 or "
+                              f"'auto', got {loss_weight!r}.")
         for name, flag in (('normalize', normalize), ('binarize', binarize)):
             if not isinstance(flag, bool):
-                raise ValueError(
+                raise ConfigError(
                     f'{name} must be True or False, got {flag!r}.')
         self.loss_weight = loss_weight
         # None unless 'auto': fixed-beta losses keep their state_dict empty.
@@ -184,7 +185,7 @@ class CATLoss(nn.Module):
         """Keep the CAMs of ``num_selected`` classes per sample, (N, n, H, W)."""
         num_classes = cams_T.shape[1]
         if self.num_selected > num_classes:
-            raise ValueError(
+            raise ConfigError(
                 f'num_selected={self.num_selected} exceeds the {num_classes} '
                 'classes of the CAMs.')
         teacher_scores = cams_T.mean(dim=(2, 3))
@@ -201,11 +202,11 @@ class CATLoss(nn.Module):
     def _check_shapes(self, cams_S: torch.Tensor,
                       cams_T: torch.Tensor) -> None:
         if cams_S.dim() != 4 or cams_T.dim() != 4:
-            raise ValueError(
+            raise ConfigError(
                 'CATLoss expects CAMs of shape (N, K, H, W), got student '
                 f'{tuple(cams_S.shape)} and teacher {tuple(cams_T.shape)}.')
         if cams_S.shape[:2] != cams_T.shape[:2]:
-            raise ValueError(
+            raise ConfigError(
                 'student and teacher CAMs must agree in N and K, got student '
                 f'{tuple(cams_S.shape)} and teacher {tuple(cams_T.shape)}.')
         check_cam_resolution(self.resolution, cams_S.shape, cams_T.shape)

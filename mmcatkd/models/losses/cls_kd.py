@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
+from ...utils.errors import ConfigError
 from .layerwise import LayerwiseLoss, check_tokens
 
 
@@ -92,7 +93,7 @@ class CLSTokenLoss(_AdaptiveLayerLoss):
     def layer_loss(self, proj_S: torch.Tensor,
                    block_T: torch.Tensor) -> torch.Tensor:
         if block_T.dim() != 3 or proj_S.shape != block_T[:, 0].shape:
-            raise ValueError(
+            raise ConfigError(
                 'CLSTokenLoss expects projected student class tokens '
                 '(B, C_T) and teacher block outputs (B, 1+P, C_T), got '
                 f'{tuple(proj_S.shape)} and {tuple(block_T.shape)}: check '

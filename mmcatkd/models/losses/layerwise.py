@@ -10,17 +10,18 @@ import torch
 import torch.nn as nn
 
 from ...utils import at_least_fp32, fp32_region
+from ...utils.errors import ConfigError
 
 
 def check_layer_lists(name: str, feats_S: Sequence[torch.Tensor],
                       feats_T: Sequence[torch.Tensor]) -> None:
     """Raise ``ValueError`` unless both are equally long non-empty lists."""
     if isinstance(feats_S, torch.Tensor) or isinstance(feats_T, torch.Tensor):
-        raise ValueError(
+        raise ConfigError(
             f'{name} takes one tensor per distilled layer as a list: record '
             "the blocks with a 'LayerOutputs' recorder.")
     if len(feats_S) == 0 or len(feats_S) != len(feats_T):
-        raise ValueError(
+        raise ConfigError(
             f'{name} needs the same number (>= 1) of student and teacher '
             f'layers, got {len(feats_S)} and {len(feats_T)}.')
 
@@ -30,7 +31,7 @@ def check_tokens(name: str, tokens_S: torch.Tensor,
     """Raise ``ValueError`` unless both are (B, N, C) with equal B and N."""
     if (tokens_S.dim() != 3 or tokens_T.dim() != 3
             or tokens_S.shape[:2] != tokens_T.shape[:2]):
-        raise ValueError(
+        raise ConfigError(
             f'{name} expects student and teacher block outputs (B, 1+P, C) '
             'with the same batch size and number of tokens, got student '
             f'{tuple(tokens_S.shape)} and teacher {tuple(tokens_T.shape)}.')

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
+from ...utils.errors import ConfigError
 from .layerwise import LayerwiseLoss, check_tokens
 
 
@@ -91,8 +92,8 @@ class RandomManifoldLoss(_ManifoldLoss):
         super().__init__(loss_weight)
         if (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                 or num_samples < 1):
-            raise ValueError('num_samples must be an integer >= 1, got '
-                             f'{num_samples!r}.')
+            raise ConfigError('num_samples must be an integer >= 1, got '
+                              f'{num_samples!r}.')
         self.num_samples = num_samples
 
     def pairs(self, block_S, block_T):

@@ -7,6 +7,7 @@ from mmrazor.registry import TASK_UTILS
 from torch import nn
 
 from ...utils import find_module
+from ...utils.errors import ConfigError
 
 
 @TASK_UTILS.register_module()
@@ -31,8 +32,8 @@ class LayerOutputsRecorder(BaseRecorder):
         super().__init__(source)
         self.indices = tuple(indices)
         if not self.indices:
-            raise ValueError(f'LayerOutputsRecorder on {source} needs at '
-                             'least one layer index.')
+            raise ConfigError(f'LayerOutputsRecorder on {source} needs at '
+                              'least one layer index.')
         self.layer_recorders = [
             ModuleOutputsRecorder(f'{source}.{index}')
             for index in self.indices
@@ -43,7 +44,7 @@ class LayerOutputsRecorder(BaseRecorder):
         layers = find_module(model, self.source)
         missing = [i for i in self.indices if not 0 <= i < len(layers)]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f'{self.source} of {type(model).__name__} has {len(layers)} '
                 f'layers: indices {missing} do not exist. Choose indices in '
                 f'0..{len(layers) - 1} for this model.')
