@@ -15,6 +15,11 @@ import torch
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(PROJECT_ROOT, 'tests', 'data', 'configs')
+# Shipped configs the packaging and OpenMMLab-tool tests use, relative to
+# configs/ as `mmcatkd::` names them (one place to follow a rename): the
+# digits demo's student (a plain classifier) and its CAT-KD run.
+DIGITS_STUDENT_CONFIG = 'demo/baseline_res20_digits.py'
+DIGITS_CATKD_CONFIG = 'demo/catkd_res56_res20_digits.py'
 
 # Golden reference data (the authors' code's numbers): a compact copy in the
 # repository, always there (tests/data/golden/README.md), and the full set in
@@ -281,6 +286,21 @@ def isolated_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(before)
+
+
+@pytest.fixture(scope='session')
+def mim_folder() -> str:
+    """This checkout's ``mmcatkd/.mim``, where ``mmcatkd::`` config paths
+    are read: linked to configs/, tools/ and model-index.yml here as
+    ``pip install -e .`` links them (setup.py), when the checkout is used
+    through ``PYTHONPATH`` without being installed."""
+    from mmcatkd.compat.mmengine_packages import PACKAGE_DIR, mim_dir
+    assert PACKAGE_DIR == osp.join(PROJECT_ROOT, 'mmcatkd')
+    if not osp.isdir(mim_dir()):
+        os.makedirs(mim_dir())
+        for name in ('configs', 'tools', 'model-index.yml'):
+            os.symlink(osp.join('..', '..', name), osp.join(mim_dir(), name))
+    return mim_dir()
 
 
 @pytest.fixture(scope='session')

@@ -23,11 +23,15 @@ from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
+from mmcatkd.utils import load_config
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model.')
-    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        'config',
+        help='train config file, or PACKAGE::FOLDER/NAME.py of an installed '
+        'package (mmcatkd::, mmpretrain::)')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
         '--resume',
@@ -116,7 +120,7 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = resolve_resume(merge_args(Config.fromfile(args.config), args),
+    cfg = resolve_resume(merge_args(load_config(args.config), args),
                          args)
     warn_unknown_config_keys(cfg, 'train.py')
     cfg = enable_reliability(cfg)
