@@ -25,6 +25,7 @@ and finds editable installs.
 """
 import functools
 import os.path as osp
+import warnings
 from typing import Callable
 
 PACKAGE = 'mmcatkd'
@@ -76,6 +77,11 @@ def register_mmcatkd_configs() -> None:
     from mmengine.config.utils import MODULE2PACKAGE
 
     MODULE2PACKAGE.setdefault(PACKAGE, PACKAGE)
+    # setuptools 80 warns at each import of pkg_resources, which MMEngine's
+    # lookups re-import (reload) every time; users cannot act on it
+    warnings.filterwarnings(
+        'ignore', message='pkg_resources is deprecated as an API',
+        category=UserWarning)
     # the two modules that turn `PACKAGE::` paths into files
     for module in (mmengine_config, mmengine_hub):
         if not getattr(module.get_installed_path, 'finds_mmcatkd', False):

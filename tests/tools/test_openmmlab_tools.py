@@ -109,6 +109,21 @@ def test_mmrazor_tools_train_and_test_a_user_catkd_config(tmp_path):
 
 
 @pytest.mark.slow
+def test_mmpretrain_train_runs_a_user_catkd_config_without_wrapper(tmp_path):
+    """With the pinned setuptools (its pkg_resources serves MMEngine's
+    package lookups), MMPretrain's own train.py reads a CAT-KD config whose
+    `_base_` is `mmpretrain::...` before its custom_imports, and trains it
+    with mmcatkd imported by custom_imports alone (no mmcatkd.run)."""
+    images = write_image_folder(str(tmp_path / 'images'), per_class=2)
+    log = _run(
+        _wheel_tool('mmpretrain', 'train.py'), USER_CATKD, '--work-dir',
+        str(tmp_path / 'train'), '--cfg-options', *data_root_options(images))
+    losses = _losses(log)
+    assert len(losses) == 2  # 8 images, batches of 4, one epoch
+    assert all(cat > 0 for _, cat in losses)
+
+
+@pytest.mark.slow
 def test_mmpretrain_tools_run_the_digits_catkd_config(tmp_path):
     """MMPretrain's own train.py and test.py run the demo's CAT-KD config
     as they are (custom_imports is enough for them), although train.py
