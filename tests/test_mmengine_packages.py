@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from mmcatkd.compat import mmengine_packages
 from mmcatkd.utils import load_config
-from tests.conftest import DIGITS_CATKD_CONFIG, PROJECT_ROOT
+from tests.conftest import DIGITS_CATKD_CONFIG, PROJECT_ROOT, run_python
 
 LOCAL_CATKD = osp.join(PROJECT_ROOT, 'configs', DIGITS_CATKD_CONFIG)
 
@@ -63,3 +63,21 @@ def test_registration_is_idempotent_and_leaves_other_packages():
     assert mmengine_config.Config._get_cfg_path is get_cfg_path
     assert lookup('mmpretrain') == package_utils.get_installed_path(
         'mmpretrain')
+
+
+@pytest.mark.slow
+def test_mmpretrain_bases_resolve_without_mmcatkd(tmp_path):
+    """With the pinned setuptools (it ships pkg_resources), MMEngine alone
+    resolves `_base_ = 'mmpretrain::...'`: MMPretrain's tools need no
+    mmcatkd before they read a config."""
+    config = tmp_path / 'uses_mmpretrain_base.py'
+    config.write_text("_base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'\n"
+                      'model = dict(head=dict(num_classes=7))\n')
+    result = run_python(
+        'import sys\n'
+        'from mmengine.config import Config\n'
+        f'cfg = Config.fromfile({str(config)!r})\n'
+        "print(cfg.model.backbone.depth, cfg.model.head.num_classes, "
+        "'mmcatkd' in sys.modules)\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ['18', '7', 'False']
