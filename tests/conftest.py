@@ -288,19 +288,20 @@ def isolated_default_scope():
     DefaultScope._instance_dict.update(before)
 
 
-@pytest.fixture(scope='session')
-def mim_folder() -> str:
-    """This checkout's ``mmcatkd/.mim``, where ``mmcatkd::`` config paths
-    are read: linked to configs/, tools/ and model-index.yml here as
-    ``pip install -e .`` links them (setup.py), when the checkout is used
-    through ``PYTHONPATH`` without being installed."""
-    from mmcatkd.compat.mmengine_packages import PACKAGE_DIR, mim_dir
-    assert PACKAGE_DIR == osp.join(PROJECT_ROOT, 'mmcatkd')
-    if not osp.isdir(mim_dir()):
-        os.makedirs(mim_dir())
-        for name in ('configs', 'tools', 'model-index.yml'):
-            os.symlink(osp.join('..', '..', name), osp.join(mim_dir(), name))
-    return mim_dir()
+@pytest.fixture
+def mim_folder(tmp_path, monkeypatch) -> str:
+    """A ``.mim`` folder linked to this checkout's configs/, tools/ and
+    model-index.yml, as ``pip install -e .`` links them (setup.py), where
+    ``mmcatkd::`` config paths are read for the test: in a temporary
+    package folder, so a checkout used through ``PYTHONPATH`` without
+    being installed is not written to."""
+    from mmcatkd.compat import mmengine_packages
+    package_dir = tmp_path / 'mmcatkd'
+    (package_dir / '.mim').mkdir(parents=True)
+    for name in ('configs', 'tools', 'model-index.yml'):
+        (package_dir / '.mim' / name).symlink_to(osp.join(PROJECT_ROOT, name))
+    monkeypatch.setattr(mmengine_packages, 'PACKAGE_DIR', str(package_dir))
+    return str(package_dir / '.mim')
 
 
 @pytest.fixture(scope='session')
