@@ -1,5 +1,6 @@
 # `make demo` and `make test` create (or reuse) $(VENV), install the pinned set
-# and mmcatkd in editable mode, then run. Reinstalling is skipped while the
+# (MIM without its dependencies, see requirements/mim.txt) and mmcatkd in
+# editable mode, then run. Reinstalling is skipped while the
 # requirement files and setup.py are unchanged.
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,9 +12,10 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): requirements/pinned.txt requirements/runtime.txt setup.py
+$(STAMP): requirements/pinned.txt requirements/mim.txt requirements/runtime.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements/pinned.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements/mim.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

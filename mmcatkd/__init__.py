@@ -5,11 +5,15 @@ Importing the package applies the compatibility workarounds of
 its problem is detected (``python -m mmcatkd.compat`` lists them), and
 registers every component in the MMPretrain / MMRazor registries that
 configs look in. ``python -m mmcatkd.run TOOL ARGS...`` runs another
-OpenMMLab project's tool with mmcatkd imported first.
+OpenMMLab project's tool with mmcatkd imported first. Once imported,
+MMEngine resolves ``mmcatkd::FOLDER/CONFIG.py`` config paths
+(:mod:`mmcatkd.compat.mmengine_packages`).
 """
 from . import compat
+from .compat.mmengine_packages import register_mmcatkd_configs
 
 compat.apply()
+register_mmcatkd_configs()
 
 from .version import __version__  # noqa: E402
 from . import models  # noqa: E402,F401

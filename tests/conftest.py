@@ -15,6 +15,11 @@ import torch
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(PROJECT_ROOT, 'tests', 'data', 'configs')
+# Shipped configs the packaging and OpenMMLab-tool tests use, relative to
+# configs/ as `mmcatkd::` names them (one place to follow a rename): the
+# digits demo's student (a plain classifier) and its CAT-KD run.
+DIGITS_STUDENT_CONFIG = 'demo/baseline_res20_digits.py'
+DIGITS_CATKD_CONFIG = 'demo/catkd_res56_res20_digits.py'
 
 # Golden reference data (the authors' code's numbers): a compact copy in the
 # repository, always there (tests/data/golden/README.md), and the full set in
@@ -281,6 +286,22 @@ def isolated_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(before)
+
+
+@pytest.fixture
+def mim_folder(tmp_path, monkeypatch) -> str:
+    """A ``.mim`` folder linked to this checkout's configs/, tools/ and
+    model-index.yml, as ``pip install -e .`` links them (setup.py), where
+    ``mmcatkd::`` config paths are read for the test: in a temporary
+    package folder, so a checkout used through ``PYTHONPATH`` without
+    being installed is not written to."""
+    from mmcatkd.compat import mmengine_packages
+    package_dir = tmp_path / 'mmcatkd'
+    (package_dir / '.mim').mkdir(parents=True)
+    for name in ('configs', 'tools', 'model-index.yml'):
+        (package_dir / '.mim' / name).symlink_to(osp.join(PROJECT_ROOT, name))
+    monkeypatch.setattr(mmengine_packages, 'PACKAGE_DIR', str(package_dir))
+    return str(package_dir / '.mim')
 
 
 @pytest.fixture(scope='session')

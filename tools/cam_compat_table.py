@@ -139,7 +139,8 @@ def family_model_cfg(family: Family, changed: bool) -> Dict:
     """The family's model config (small input), with its change if asked:
     the change's ``backbone`` entries update the backbone, its other
     entries (neck, head) replace the model's."""
-    from mmcatkd.apis.pair_check import classifier_cfg, load_config
+    from mmcatkd.apis.pair_check import classifier_cfg
+    from mmcatkd.utils import load_config
     cfg = load_config('mmpretrain::' + family.config)
     model = classifier_cfg(cfg)
     model['backbone'].update(family.small)

@@ -42,12 +42,11 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmcatkd.apis.loading import build_classifier, load_weights
 from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      input_size_of, inspect_cams,
-                                     legal_resolutions, load_config,
-                                     pair_problem)
+                                     legal_resolutions, pair_problem)
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point, positive_int
 from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
-from mmcatkd.utils.config import config_model
+from mmcatkd.utils.config import config_model, load_config
 from mmcatkd.utils.errors import ConfigError
 
 

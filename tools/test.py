@@ -9,7 +9,6 @@ import os.path as osp
 import pickle
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
-from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -18,7 +17,7 @@ from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.utils.output_paths import check_output_file
-from mmcatkd.utils.config import config_model
+from mmcatkd.utils.config import config_model, load_config
 
 
 class AtomicDumpResults(DumpResults):
@@ -31,7 +30,10 @@ class AtomicDumpResults(DumpResults):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a checkpoint.')
-    parser.add_argument('config', help='test config file path')
+    parser.add_argument(
+        'config',
+        help='test config file, or PACKAGE::FOLDER/NAME.py of an installed '
+        'package (mmcatkd::, mmpretrain::)')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument(
@@ -63,7 +65,7 @@ def main(argv=None):
         force=args.force)
     # A missing, unsafe or corrupt checkpoint, a bad config or missing data
     # end with one sentence.
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     config_model(cfg)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

@@ -27,13 +27,16 @@ from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
 from mmcatkd.engine.work_dir import claim_work_dir, launcher_rank
 from mmcatkd.utils.output_paths import check_output_folder
-from mmcatkd.utils.config import config_model
+from mmcatkd.utils.config import config_model, load_config
 from mmcatkd.utils.errors import ConfigError
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model.')
-    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        'config',
+        help='train config file, or PACKAGE::FOLDER/NAME.py of an installed '
+        'package (mmcatkd::, mmpretrain::)')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
         '--resume',
@@ -127,7 +130,7 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     config_model(cfg)
     cfg = merge_args(cfg, args)
     check_output_folder(

@@ -20,14 +20,6 @@ from ..utils.config import config_model
 TOLERANCE = 1e-5  # max |logits - (GAP(CAM) + b)| of an exact model (fp64)
 
 
-def load_config(path: str) -> Config:
-    """A local config file, or a packaged one (``'mmpretrain::...'``)."""
-    if '::' in path:
-        from mmengine.hub import get_config
-        return get_config(path)
-    return Config.fromfile(path)
-
-
 def classifier_cfg(cfg: Config) -> dict:
     """``cfg.model`` with its data preprocessor and scope, buildable in
     MMPretrain's registry."""

@@ -310,6 +310,27 @@ COMMAND_RULES = [
         rewrite=lambda c: c.replace(
             'pip install', 'python -m pip install --dry-run --no-index '
             '--no-build-isolation --quiet', 1)),
+    CommandRule(
+        'pip wheel', r'^pip wheel ',
+        'as written with --no-build-isolation (no package index here): the '
+        'wheel is built into the fresh directory',
+        rewrite=lambda c: c.replace(
+            'pip wheel', 'python -m pip wheel --no-build-isolation --quiet',
+            1)),
+    CommandRule(
+        'pip install', r'^pip install ',
+        'pip install --dry-run --no-index: the wheel or packages resolve '
+        'against the environment `make install` made, nothing is installed',
+        cannot_run=NOT_RUN_HERE.format('a package index'),
+        rewrite=lambda c: c.replace(
+            'pip install', 'python -m pip install --dry-run --no-index '
+            '--quiet', 1)),
+    CommandRule(
+        'mim train', r'^mim train mmcatkd ',
+        'not run: it trains in full (MIM starts the tool with its own '
+        'interpreter, not the shortening shim); tests/test_wheel.py runs '
+        '`mim train mmcatkd NAME` from the installed wheel for 2 iterations',
+        rewrite=lambda c: None),
     CommandRule('source the environment', r'^source \.venv/bin/activate$',
                 'as written (the fresh directory has .venv)'),
     CommandRule('cp a checkpoint', r'^cp work_dirs/\S+\.pth \S+$',

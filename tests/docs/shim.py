@@ -111,8 +111,8 @@ def teacher_options(cfg) -> List[str]:
 
 def _load_config(path: str):
     import mmcatkd  # noqa: F401  (compat first, as the tools do)
-    from mmengine.config import Config
-    return Config.fromfile(path)
+    from mmcatkd.utils import load_config
+    return load_config(path)  # a file or PACKAGE::FOLDER/NAME.py
 
 
 def _first_positional(args: List[str]) -> Optional[str]:

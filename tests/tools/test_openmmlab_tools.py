@@ -11,12 +11,13 @@ import pytest
 
 from mmcatkd.run import resolve_tool
 from mmcatkd.utils.checkpoint import safe_torch_load
-from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, data_root_options,
+from tests.conftest import (DIGITS_CATKD_CONFIG, DIGITS_STUDENT_CONFIG,
+                            PROJECT_ROOT, TEST_CONFIGS, data_root_options,
                             write_image_folder)
 
 USER_CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny_user.py')
-DIGITS_CATKD = osp.join(PROJECT_ROOT, 'configs', 'demo',
-                        'catkd_res56_res20_digits.py')
+DIGITS_CATKD = osp.join(PROJECT_ROOT, 'configs', DIGITS_CATKD_CONFIG)
+DIGITS_STUDENT = osp.join(PROJECT_ROOT, 'configs', DIGITS_STUDENT_CONFIG)
 
 
 def _wheel_tool(package: str, name: str) -> str:
@@ -108,6 +109,21 @@ def test_mmrazor_tools_train_and_test_a_user_catkd_config(tmp_path):
 
 
 @pytest.mark.slow
+def test_mmpretrain_train_runs_a_user_catkd_config_without_wrapper(tmp_path):
+    """With the pinned setuptools (its pkg_resources serves MMEngine's
+    package lookups), MMPretrain's own train.py reads a CAT-KD config whose
+    `_base_` is `mmpretrain::...` before its custom_imports, and trains it
+    with mmcatkd imported by custom_imports alone (no mmcatkd.run)."""
+    images = write_image_folder(str(tmp_path / 'images'), per_class=2)
+    log = _run(
+        _wheel_tool('mmpretrain', 'train.py'), USER_CATKD, '--work-dir',
+        str(tmp_path / 'train'), '--cfg-options', *data_root_options(images))
+    losses = _losses(log)
+    assert len(losses) == 2  # 8 images, batches of 4, one epoch
+    assert all(cat > 0 for _, cat in losses)
+
+
+@pytest.mark.slow
 def test_mmpretrain_tools_run_the_digits_catkd_config(tmp_path):
     """MMPretrain's own train.py and test.py run the demo's CAT-KD config
     as they are (custom_imports is enough for them), although train.py
@@ -126,3 +142,28 @@ def test_mmpretrain_tools_run_the_digits_catkd_config(tmp_path):
     assert f'Load checkpoint from {checkpoint}' in test_log
     assert 'do not match exactly' not in test_log
     assert re.search(r'Iter\(test\) \[1/1\]\s+accuracy/top1: \d', test_log)
+
+
+@pytest.mark.slow
+def test_mmpretrain_get_flops_counts_the_students_features(tmp_path):
+    """MMPretrain's analysis_tools/get_flops.py on a CAT-KD config reports
+    the FLOPs of the student's extract_feat (backbone + neck), the same as
+    MMEngine's counter gives for the student's own config; the teacher's
+    forward is not counted."""
+    from mmengine.analysis import get_model_complexity_info
+    from mmpretrain import get_model
+
+    config = tmp_path / 'catkd_random_teacher.py'
+    config.write_text(f"_base_ = ['{DIGITS_CATKD}']\n"
+                      'model = dict(teacher_ckpt=None)\n')
+    log = _run(
+        _wheel_tool('mmpretrain', 'analysis_tools/get_flops.py'),
+        str(config), '--shape', '32')
+    reported = re.findall(r'^Flops: (\S+)$', log, re.M)
+
+    student = get_model(DIGITS_STUDENT)
+    student.forward = student.extract_feat
+    expected = get_model_complexity_info(
+        student, (3, 32, 32), show_table=False, show_arch=False)
+    assert reported == [expected['flops_str']]
+    assert expected['flops'] > 4e7  # ResNet-20 on 32x32: ~41 MFLOPs

@@ -184,6 +184,15 @@ class FrozenTeacherDistill(BaseAlgorithm):
         ``teacher_mode``."""
         return [self.teacher]
 
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     stage: str = 'neck') -> Union[tuple, torch.Tensor]:
+        """The student's features of ``inputs`` (N, C, H, W) at ``stage``
+        (``ImageClassifier.extract_feat``: 'backbone', 'neck' or
+        'pre_logits'): what deploys of a distillation is its student, and
+        what MMPretrain's ``analysis_tools/get_flops.py`` counts."""
+        return self.student.extract_feat(inputs, stage=stage)
+
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[BaseDataElement]] = None,

@@ -5,31 +5,42 @@ from typing import Any, Dict, Optional
 from mmengine.config import Config
 
 from ...utils.errors import ConfigError, ConfigKeyError
+from ...utils import load_config
 
 
 def resolve_cfg_path(model: Any) -> Any:
-    """Expand ``dict(cfg_path='path/to/model_config.py', **overrides)``.
+    """Expand ``dict(cfg_path=CONFIG, **overrides)`` into a model config.
 
-    MMRazor resolves ``cfg_path`` only for installed packages
-    (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'``). This also accepts a
-    local config file that defines ``model`` (and optionally
-    ``data_preprocessor``), such as ``configs/_base_/models/cifar100/*.py``,
-    so an experiment config can name a teacher and a student by their files
-    (``'{{fileDirname}}/_base_/models/cifar100/resnet32x4.py'``). Other keys
-    are merged into the loaded model config. Anything else is returned as is.
+    ``CONFIG`` is a config file that defines ``model`` (and optionally
+    ``data_preprocessor``), such as ``configs/_base_/models/cifar100/*.py``
+    (``'{{fileDirname}}/_base_/models/cifar100/resnet32x4.py'`` in an
+    experiment config), or one an installed package ships
+    (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'``, ``'mmcatkd::...'``).
+    The other keys are merged into the loaded model config, so
+    ``head=dict(num_classes=3)`` changes the class count. (MMRazor would
+    build a package's config with them as ``default_args``, which only
+    fill missing keys, so such overrides would be dropped.) With
+    ``pretrained=True`` and nothing else, the config of a package with
+    published weights is left to MMRazor, which loads the weights its
+    metafile names. Anything else is returned as is.
     """
     if (not isinstance(model, dict) or 'cfg_path' not in model
-            or model.get('type') or '::' in model['cfg_path']):
+            or model.get('type')):
         return model
     overrides = dict(model)
     path = overrides.pop('cfg_path')
     if overrides.pop('pretrained', False):
+        package = path.split('::')[0] if '::' in path else None
+        if package not in (None, 'mmcatkd') and not overrides:
+            return model  # MMRazor loads the weights of its metafile
         raise ConfigError(
-            f'pretrained=True is not supported for a local cfg_path ({path}): '
-            'give the checkpoint as teacher_ckpt or load_from instead.')
-    if not osp.isfile(path):
+            'pretrained=True needs the cfg_path of a package with published '
+            f'weights and no other keys (got {path} with '
+            f'{sorted(overrides) or "no others"}): give the checkpoint as '
+            'teacher_ckpt or load_from instead.')
+    if '::' not in path and not osp.isfile(path):
         raise FileNotFoundError(f'model config {path} does not exist.')
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     if 'model' not in cfg:
         raise ConfigKeyError(f'{path} defines no `model`.')
     model_cfg = cfg.model.to_dict()
