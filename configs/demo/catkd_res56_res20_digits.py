@@ -6,7 +6,7 @@
 # Unnormalised maps, as the authors' CIFAR-100 CAT-KD configs (this
 # resnet56 -> resnet20 pair included): l2-normalising each 2x2 map discards
 # its scale, so nothing ties the scales of the ten class maps together (a
-# label-free student's logits drift apart) and the gradient grows as
+# CAT-alone student's logits drift apart) and the gradient grows as
 # 1/|CAM| for the near-zero maps of a freshly initialised student.
 # beta = 0.2 by the authors' rule, chosen once and not tuned on accuracy: at
 # beta = 1 the CAT loss is ~34 after the first epoch (6 steps), and 0.2 puts
