@@ -2,7 +2,7 @@
 
 For each number of labelled digits per class and each seed, two runs of
 ``tools/demo.py`` sharing one teacher: the hand-chosen beta (baseline,
-CAT-KD, CAT only) and ``--beta auto`` (CAT-KD, CAT only). A finished run
+CAT-KD, CAT alone) and ``--beta auto`` (CAT-KD, CAT alone). A finished run
 (its results.json exists) is not run again, so the study can be stopped
 and restarted. Writes ``summary.md`` (the table of docs/your_own_pair.md)
 and ``summary.json`` in the work directory.
@@ -26,7 +26,7 @@ from mmcatkd.utils.output_paths import check_output_folder
 
 DEMO = osp.join(osp.dirname(osp.abspath(__file__)), 'demo.py')
 METHODS = (('baseline', 'baseline'), ('catkd', 'CAT-KD'),
-           ('cat_only', 'CAT only'))
+           ('cat_only', 'CAT alone'))
 
 
 def parse_args(argv=None):

@@ -9,7 +9,7 @@ MMEngine runs in sequence, same seed and schedule for every student
   2. baseline   ResNet-20 on 10 labelled digits per class, cross-entropy
   3. KD         + logit KD from the teacher (MMRazor's KLDivergence)
   4. CAT-KD     + beta * CAT (Guo et al., CVPR 2023, Eq. 6)
-  5. CAT only   CAT alone on the same 100 images, no labels
+  5. CAT alone  CAT on the same 100 images, no labels
 
 docs/demo.md explains the setting and the choice of beta.
 
@@ -98,7 +98,7 @@ STAGES = [
           'the same labels + teacher logits, KL divergence (T=4)'),
     Stage('catkd', 'CAT-KD (ResNet-20)', 'catkd_res56_res20_digits.py',
           'the same labels + teacher CAMs, CE + {beta} * CAT'),
-    Stage('cat_only', 'CAT only (ResNet-20)',
+    Stage('cat_only', 'CAT alone (ResNet-20)',
           'cat_only_res56_res20_digits.py',
           'teacher CAMs on the same images, {beta} * CAT, no labels'),
 ]
@@ -159,7 +159,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--teacher-cams',
         action='store_true',
-        help='CAT-KD and CAT only read the teacher\'s CAMs from a cache of '
+        help='CAT-KD and CAT alone read the teacher\'s CAMs from a cache of '
         'every view of their training digits (WORK_DIR/teacher_cams, built '
         'once) instead of running the teacher; results.md says what it saved')
     args = parser.parse_args(argv)

@@ -185,7 +185,12 @@ def _table(table: Dict, entry: Dict) -> List[str]:
             continue
         row = inherited[field]
         key = row.get('key', table['fields'][field]['key'])
-        ours = _cell(row['ours']) if 'ours' in row else 'same'
+        if 'ours' in row:
+            ours = _cell(row['ours'])
+        else:
+            # a reported field (no config key) is a number or protocol we
+            # quote, not one we reproduced
+            ours = 'same' if key else 'paper'
         why = f'`{row["switch"]}`: {row["reason"]}' if 'ours' in row else ''
         authors = _cell(row['authors']) + (
             f' ({_cell(row["source"])})' if row.get('source') else '')
@@ -204,7 +209,9 @@ def render(table: Dict) -> str:
         'Every shipped experiment config, field by field: the value in the '
         'authors\' released code (or the paper), the config key that holds '
         'ours, and where we differ the switch that gives the authors\' value '
-        'and why ("same": ours is the authors\'). Values shared by several '
+        'and why ("same": ours is the authors\'; "paper": a reported number '
+        'or protocol, quoted from the paper or the works it compares with, '
+        'that no run of ours has reproduced). Values shared by several '
         'configs are written once, in a group. '
         '`tests/configs/test_recipes.py` loads every config through MMEngine '
         'and fails on any drift from this table; '

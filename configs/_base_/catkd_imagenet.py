@@ -11,5 +11,7 @@ _base_ = [
     './algorithms/catkd.py',
 ]
 
-# validates the student and, once per run, reports the teacher too
+# MMRazor's distillation loop: every validation evaluates the student, then
+# the teacher on the same data (`teacher.accuracy/top1`), which costs one
+# teacher pass over the validation set each time
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -3,11 +3,11 @@
 # teacher's and the student's class activation maps average-pooled to 2x2
 # (Eq. 5).
 #
-# Unnormalised maps, as the authors' CIFAR-100 CAT-KD configs (this
-# resnet56 -> resnet20 pair included): l2-normalising each 2x2 map discards
-# its scale, so nothing ties the scales of the ten class maps together (a
-# label-free student's logits drift apart) and the gradient grows as
-# 1/|CAM| for the near-zero maps of a freshly initialised student.
+# Unnormalised maps, as the authors' same-family CIFAR-100 CAT-KD configs
+# (this resnet56 -> resnet20 pair included): l2-normalising each 2x2 map
+# discards its scale, so nothing ties the scales of the ten class maps
+# together (a CAT-alone student's logits drift apart) and the gradient grows
+# as 1/|CAM| for the near-zero maps of a freshly initialised student.
 # beta = 0.2 by the authors' rule, chosen once and not tuned on accuracy: at
 # beta = 1 the CAT loss is ~34 after the first epoch (6 steps), and 0.2 puts
 # beta * CAT at ~7, the middle of their 1-50 range on a log scale.

@@ -4,7 +4,7 @@
 # all ten digits, but sees only the training images of digits 0-7; it is
 # tested on all ten, and UnseenClassAccuracy reports 8 and 9 separately.
 # Everything else (beta 0.2, unnormalised 2x2 maps, 300 steps) as the demo's
-# CAT-only student (configs/demo/cat_only_res56_res20_digits.py, where the
+# CAT-alone student (configs/demo/cat_only_res56_res20_digits.py, where the
 # choice of beta and normalisation is explained). The teacher checkpoint is
 # stage 1 of tools/demo.py (or tools/train.py
 # configs/demo/teacher_res56_digits.py --work-dir work_dirs/demo/teacher).

@@ -88,6 +88,20 @@ def test_rendered_doc_is_current():
             'docs/recipes.md is stale: run `python tools/recipes.py render`')
 
 
+def test_reported_numbers_are_marked_as_the_papers():
+    """A reported field (a top-1, how results are reported: no config key)
+    says "paper" in the ours column, never "same", which would read as a
+    reproduced number; a checked field that equals the authors' says
+    "same"."""
+    rendered = recipes.render(TABLE).splitlines()
+    reported = [line for line in rendered if '| (reported) |' in line]
+    assert len(reported) >= 40
+    assert [line for line in reported
+            if line.split(' | ')[2] != 'paper'] == []
+    lr = [line for line in rendered if line.startswith('| lr | 0.05 |')]
+    assert lr and all(line.split(' | ')[2] == 'same' for line in lr)
+
+
 def test_metafile_results_are_the_tables_paper_numbers():
     """configs/metafile.yml and the table give each config the same paper
     top-1 (the table's cell starts with the number, or the metafile says

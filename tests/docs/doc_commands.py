@@ -510,7 +510,8 @@ def make_fresh_clone(root: str, work: str) -> str:
     a copy of the repository's files (:func:`clone_files`; copies, not
     links, so no command writes into the repository), ``.venv`` the running
     environment, and the stand-in data under ``data/``. Returns ``work``."""
-    from tests.docs.standin_data import write_cifar100, write_imagenet
+    from tests.docs.standin_data import (write_cifar100, write_image_folder,
+                                         write_imagenet)
     os.makedirs(work, exist_ok=True)
     for path in clone_files(root):
         os.makedirs(osp.dirname(osp.join(work, path)), exist_ok=True)
@@ -518,6 +519,7 @@ def make_fresh_clone(root: str, work: str) -> str:
     os.symlink(sys.prefix, osp.join(work, '.venv'))
     write_imagenet(osp.join(work, 'data', 'imagenet'))
     write_cifar100(osp.join(work, 'data', 'cifar100'))
+    write_image_folder(osp.join(work, 'data', 'custom'))
     return work
 
 
@@ -610,7 +612,7 @@ def _assert_subset(shown, real, key):
 REGISTRY_NAMES = ('MODELS', 'HOOKS', 'DATASETS', 'TRANSFORMS', 'METRICS',
                   'LOOPS', 'TASK_UTILS', 'DATA_SAMPLERS', 'OPTIM_WRAPPERS',
                   'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
-                  'VISUALIZERS', 'VISBACKENDS')
+                  'VISUALIZERS', 'VISBACKENDS', 'WEIGHT_INITIALIZERS')
 
 
 def _assert_types_registered(text: str) -> None:

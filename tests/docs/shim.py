@@ -6,8 +6,9 @@ A documented command such as ``python tools/train.py CONFIG`` then runs the
 tool as written, with the options of :data:`TOOL_SHORTENING` appended (a
 handful of iterations, batch 2, small crops, no downloads) and a checkpoint
 name of a full-length run (``epoch_240.pth``) mapped to the shortened run's
-last checkpoint. A tool without an entry fails, telling the author to add
-one. Everything else (``-c``, ``-m pip``) is passed to the real interpreter.
+last checkpoint; teachers and backbones given by URL start without those
+weights. A tool without an entry fails, telling the author to add one.
+Everything else (``-c``, ``-m pip``) is passed to the real interpreter.
 """
 import os
 import os.path as osp
@@ -109,6 +110,23 @@ def teacher_options(cfg) -> List[str]:
     return options
 
 
+def pretrained_options(cfg) -> List[str]:
+    """No downloads: every ``init_cfg=dict(type='Pretrained', checkpoint=URL)``
+    in the model (a model-zoo backbone to fine-tune) becomes None."""
+
+    def walk(node, key):
+        if not isinstance(node, dict):
+            return []
+        init = node.get('init_cfg')
+        if (isinstance(init, dict) and init.get('type') == 'Pretrained'
+                and URL.match(str(init.get('checkpoint') or ''))):
+            return [f'{key}.init_cfg=None']
+        return [option for name, child in node.items()
+                for option in walk(child, f'{key}.{name}')]
+
+    return walk(cfg.get('model') or {}, 'model')
+
+
 def _load_config(path: str):
     import mmcatkd  # noqa: F401  (compat first, as the tools do)
     from mmcatkd.utils import load_config
@@ -160,7 +178,8 @@ def shorten_train(args: List[str]) -> List[str]:
     ]
     views = view_options(cfg) if '--teacher-cams' in args else []
     return args + _cfg_options(
-        loop_options(cfg) + dataloader_options(cfg) + teacher + views)
+        loop_options(cfg) + dataloader_options(cfg) + teacher +
+        pretrained_options(cfg) + views)
 
 
 def shorten_cache(args: List[str]) -> List[str]:
@@ -209,7 +228,8 @@ def unchanged(args: List[str]) -> List[str]:
 
 # tool -> how the documentation test shortens it (appended options)
 TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
-    'train.py': shorten_train,            # 1 epoch / 2 iters, batch 2, 4 images
+    # 1 epoch / 2 iters, batch 2, 4 images, no downloaded weights
+    'train.py': shorten_train,
     'test.py': shorten_test,              # batch 2, 4 images
     'demo.py': lambda args: args + ['--quick'],  # 3 steps per stage
     'export_student.py': unchanged,

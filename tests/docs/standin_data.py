@@ -11,6 +11,11 @@ The README and ``configs/_base_/datasets/`` tell users to put
   ``fine_labels``, ``coarse_labels``, ``filenames`` and ``batch_label``, and
   ``meta`` with ``fine_label_names`` and ``coarse_label_names``.
 
+- your own image folder (docs/your_own_pair.md) under ``data/custom`` as
+  MMPretrain's ``CustomDataset`` reads it: ``train/<class>/*.jpg`` and
+  ``val/<class>/*.jpg``, as many class folders as the example's
+  ``num_classes`` (``configs/_base_/datasets/custom_folder_bs32.py``).
+
 These builders write a few small images per class in those layouts, so the
 shipped configs run through their real dataset classes and pipelines. The
 images are random, so no result trained on them means anything.
@@ -25,6 +30,9 @@ import numpy as np
 # The first ImageNet-1k classes in MMPretrain's (sorted wnid) order.
 IMAGENET_WNIDS = ('n01440764', 'n01443537', 'n01484850', 'n01491361')
 CIFAR100_CLASSES = 100
+# the class count of configs/_base_/datasets/custom_folder_bs32.py
+CUSTOM_FOLDER_CLASSES = ('class_a', 'class_b', 'class_c', 'class_d',
+                         'class_e')
 
 
 def write_imagenet(root: str,
@@ -103,4 +111,28 @@ def write_cifar100(root: str,
     }
     with open(osp.join(folder, 'meta'), 'wb') as file:
         pickle.dump(meta, file)
+    return root
+
+
+def write_image_folder(root: str,
+                       classes: Sequence[str] = CUSTOM_FOLDER_CLASSES,
+                       per_class: int = 1,
+                       size: int = 48) -> str:
+    """``root/{train,val}/<class>/<class>_<i>.jpg``, the layout of an image
+    folder that MMPretrain's ``CustomDataset`` reads without an annotation
+    file (classes: the sub-folders, sorted).
+
+    Returns:
+        str: ``root``.
+    """
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for split in ('train', 'val'):
+        for name in classes:
+            folder = osp.join(root, split, name)
+            os.makedirs(folder, exist_ok=True)
+            for index in range(per_class):
+                pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(
+                    osp.join(folder, f'{name}_{index}.jpg'), format='JPEG')
     return root

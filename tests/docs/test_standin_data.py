@@ -9,7 +9,8 @@ from mmengine.config import Config
 
 from mmcatkd.datasets import check_datasets
 from tests.conftest import PROJECT_ROOT
-from tests.docs.standin_data import (IMAGENET_WNIDS, write_cifar100,
+from tests.docs.standin_data import (CUSTOM_FOLDER_CLASSES, IMAGENET_WNIDS,
+                                     write_cifar100, write_image_folder,
                                      write_imagenet)
 
 
@@ -54,3 +55,20 @@ def test_cifar100_pickles_have_the_real_keys(tmp_path):
         meta = pickle.load(file, encoding='latin1')
     assert len(meta['fine_label_names']) == 100
     assert len(meta['coarse_label_names']) == 20
+
+
+def test_the_image_folder_has_the_example_configs_classes(tmp_path):
+    """MMPretrain's CustomDataset reads the stand-in folder with one class
+    per sub-folder, as many as the own-pair example's data config says, and
+    the data check accepts it for that example."""
+    from mmpretrain.datasets import CustomDataset
+    root = write_image_folder(str(tmp_path / 'custom'))
+    config = 'catkd/catkd_resnet50_resnet18_8xb32_custom-folder.py'
+    cfg = _with_root(config, root)
+    check_datasets(cfg)
+    for split in ('train', 'val'):
+        dataset = CustomDataset(data_root=root, data_prefix=split)
+        assert dataset.metainfo['classes'] == CUSTOM_FOLDER_CLASSES
+        assert len(CUSTOM_FOLDER_CLASSES) == cfg.data_preprocessor.num_classes
+        assert sorted(dataset.get_gt_labels()) == list(
+            range(len(CUSTOM_FOLDER_CLASSES)))

@@ -32,8 +32,8 @@ class AutoBeta(nn.Module):
     Weight during the window: ``target / mean(L_1..L_t)``, the running
     estimate of the final beta (detached). The weighted loss then starts at
     the target and stays near it, the scale the rule asks for, so both
-    CAT-KD and label-free CAT train from the first step: a weight of 0 would
-    leave a CAT-only student untouched for the window, a weight of 1 would
+    CAT-KD and CAT alone train from the first step: a weight of 0 would
+    leave a CAT-alone student untouched for the window, a weight of 1 would
     scale the first steps by whatever the raw loss happens to be (0.01 or
     1e4 depending on the pair).
 

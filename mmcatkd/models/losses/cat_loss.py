@@ -72,12 +72,14 @@ class CATLoss(nn.Module):
             Defaults to 1.0.
         resolution (int): r, the side of the pooled maps. Defaults to 2.
         normalize (bool): l2-normalise each pooled map (eps 1e-12).
-            Defaults to True. The authors' CAT-KD configs
-            mostly use unnormalised maps (``IF_NORMALIZE: False``, e.g.
-            res56->res20 beta 0.7, res32x4->res8x4 beta 15, R34->R18 beta
-            0.5): a beta taken from one of those needs ``normalize=False``.
-            Normalised maps with a freshly initialised head give large first
-            gradients (they grow as 1/||CAM||).
+            Defaults to True, as the authors' code. Their CAT-KD configs
+            use unnormalised maps for same-family pairs
+            (``IF_NORMALIZE: False``, e.g. res56->res20 beta 0.7,
+            res32x4->res8x4 beta 15, R34->R18 beta 0.5) and normalised ones
+            for cross-family pairs (beta 10-600): a beta belongs to its
+            setting. Normalised maps with a freshly initialised head give
+            large first gradients (they grow as 1/||CAM||); see
+            docs/your_own_pair.md.
         binarize (bool): replace each teacher map, before pooling, by 1 where
             it exceeds the mean of its absolute values over H×W and 0 elsewhere
             (paper Sec. 4.2). Defaults to False.
