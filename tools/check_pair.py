@@ -37,7 +37,6 @@ import tempfile
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmcatkd.apis.loading import build_classifier, load_weights
 from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
@@ -48,6 +47,7 @@ from mmcatkd.engine.hooks import auto_betas
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
 from mmcatkd.utils.config import config_model, load_config
 from mmcatkd.utils.errors import ConfigError
+from mmcatkd.utils.mmengine_private import load_checkpoint_file
 
 
 def parse_args(argv=None):
@@ -243,7 +243,7 @@ def check(args) -> int:
     teacher = build_classifier(teacher_cfg)
     if args.teacher_ckpt:
         load_weights(teacher, args.teacher_ckpt,
-                     _load_checkpoint(args.teacher_ckpt, map_location='cpu'))
+                     load_checkpoint_file(args.teacher_ckpt))
     student = build_classifier(student_cfg)
     reports = [inspect_cams(model, input_size) for model in (teacher,
                                                              student)]

@@ -12,12 +12,12 @@ import argparse
 from collections import OrderedDict
 
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmcatkd.apis.loading import STUDENT_PREFIX
 from mmcatkd.utils.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
+from mmcatkd.utils.mmengine_private import load_checkpoint_file
 from mmcatkd.utils.output_paths import check_output_file
 from mmcatkd.utils.errors import ConfigError, ConfigKeyError
 
@@ -70,7 +70,7 @@ def main(argv=None):
     check_output_file(args.out, dict(checkpoint=args.checkpoint),
                       option='the output', force=args.force)
     exported = student_checkpoint(
-        _load_checkpoint(args.checkpoint, map_location='cpu'))
+        load_checkpoint_file(args.checkpoint))
     atomic_torch_save(exported, args.out)
     print(f'wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')

@@ -36,6 +36,7 @@ from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.utils.errors import ConfigError  # noqa: E402
 from mmcatkd.visualization import topk_cam_figure  # noqa: E402
+from mmcatkd.utils.mmengine_private import converts_bgr_to_rgb  # noqa: E402
 
 
 def class_names_of(cfg: Config, checkpoint: dict,
@@ -102,7 +103,7 @@ def visualize_cam(config: str,
     names = class_names_of(cfg, ckpt, num_classes)
     # LoadImageFromFile gives BGR; the data preprocessor converts for the
     # model when to_rgb is set, and the picture is flipped to draw it
-    to_rgb = getattr(student.data_preprocessor, '_channel_conversion', False)
+    to_rgb = converts_bgr_to_rgb(student.data_preprocessor)
     display = [image[..., ::-1] if to_rgb else image for image in arrays]
     fig = topk_cam_figure(
         student,

@@ -13,7 +13,6 @@ from typing import Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS
 from torch import nn
 
@@ -23,6 +22,7 @@ from ..utils import (state_dict_differences, strip_data_parallel,
                      strip_prefix)
 from ..utils.config import config_model
 from ..utils.errors import ConfigError
+from ..utils.mmengine_private import load_checkpoint_file
 
 STUDENT_PREFIX = 'architecture.'
 TEACHER_PREFIX = 'teacher.'
@@ -94,7 +94,7 @@ def load_models(
     distill = 'architecture' in model_cfg
     student = build_classifier(
         model_cfg['architecture'] if distill else model_cfg, preprocessor)
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint_file(checkpoint)
     load_weights(student, checkpoint, ckpt,
                  STUDENT_PREFIX if distill else '')
     teacher = None
@@ -105,7 +105,7 @@ def load_models(
         teacher = build_classifier(config_model(teacher_cfg).to_dict(),
                                    teacher_cfg.get('data_preprocessor'))
         load_weights(teacher, teacher_checkpoint,
-                     _load_checkpoint(teacher_checkpoint, map_location='cpu'))
+                     load_checkpoint_file(teacher_checkpoint))
     elif distill and 'teacher' in model_cfg and strip_prefix(
             ckpt.get('state_dict', ckpt), TEACHER_PREFIX):
         teacher = build_classifier(model_cfg['teacher'], preprocessor)

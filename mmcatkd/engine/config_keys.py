@@ -28,6 +28,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..utils.errors import ConfigError
+from ..utils.mmengine_private import (config_base_files,
+                                      is_lazy_import_config)
 
 # The keys Runner.from_cfg passes to Runner.__init__, and what else the
 # Runner and MMEngine's Config read: a key close to one is a misspelling.
@@ -83,10 +85,7 @@ def _read_chain(filename: str) -> Tuple[Set[str], Set[str]]:
         else:
             in_bases |= _assigned(tree)
         # MMEngine's own resolution of _base_ (relative or PACKAGE::).
-        todo += [
-            Config._get_cfg_path(base, path)[0]
-            for base in Config._get_base_files(path)
-        ]
+        todo += config_base_files(path)
     return read, in_bases - in_leaf
 
 
@@ -119,7 +118,7 @@ def check_config_keys(cfg: Config) -> List[str]:
         ValueError: one sentence naming each misspelt key and the known key
             it is close to.
     """
-    if cfg.filename and Config._is_lazy_import(cfg.filename):
+    if cfg.filename and is_lazy_import_config(cfg.filename):
         return []  # its keys come from imports this check does not follow
     keys = [key for key in cfg.keys() if not key.startswith('_')]
     read, in_bases = (_read_chain(cfg.filename) if cfg.filename else

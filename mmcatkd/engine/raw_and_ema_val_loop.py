@@ -9,6 +9,8 @@ from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
 from torch.utils.data import DataLoader
 
+from ..utils.mmengine_private import swap_ema_parameters
+
 
 @LOOPS.register_module()
 class RawAndEMAValLoop(ValLoop):
@@ -76,10 +78,10 @@ class RawAndEMAValLoop(ValLoop):
                 f'ema/{key}': value
                 for key, value in self._evaluate().items()
             })
-            ema_hook._swap_ema_parameters()  # the raw weights back
+            swap_ema_parameters(ema_hook)  # the raw weights back
         metrics.update(self._evaluate())
         if ema_hook is not None:
-            ema_hook._swap_ema_parameters()  # as after_val_epoch expects
+            swap_ema_parameters(ema_hook)  # as after_val_epoch expects
         if hasattr(self._algorithm(), 'teacher') and not self._teacher_done:
             metrics.update({
                 f'teacher.{key}': value

@@ -2,10 +2,11 @@
 import math
 
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
-from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
+from mmengine.optim.scheduler.param_scheduler import INF
 from mmengine.registry import PARAM_SCHEDULERS
 
 from ..utils.errors import ConfigError
+from ..utils.mmengine_private import ParamSchedulerBase
 
 
 def timm_cosine_lr(t: int, base_lr: float, t_initial: int, lr_min: float,
@@ -27,7 +28,7 @@ def timm_cosine_lr(t: int, base_lr: float, t_initial: int, lr_min: float,
 
 
 @PARAM_SCHEDULERS.register_module()
-class TimmCosineLR(LRSchedulerMixin, _ParamScheduler):
+class TimmCosineLR(LRSchedulerMixin, ParamSchedulerBase):
     """The learning rate of DeiT's training loop, epoch by epoch.
 
     [CLS]-KD (Kang et al., Knowledge-Based Systems 2024) trains with DeiT's
@@ -81,7 +82,7 @@ class TimmCosineLR(LRSchedulerMixin, _ParamScheduler):
             by_epoch=by_epoch,
             verbose=verbose)
 
-    def _get_value(self) -> list:
+    def current_values(self) -> list:
         t = self.last_step - int(self.lag_one_epoch)
         return [
             timm_cosine_lr(t, base_lr, self.t_initial, self.lr_min,

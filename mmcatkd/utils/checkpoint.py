@@ -16,7 +16,9 @@ import zipfile
 from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 import torch
-from mmengine.runner.checkpoint import _load_checkpoint
+
+from .mmengine_private import (history_buffer_statistics,
+                               load_checkpoint_file)
 
 from .errors import UserError
 
@@ -67,7 +69,7 @@ def _history_buffer_statistic(owner, name: str):
     from mmengine.logging import HistoryBuffer
     if ((owner is HistoryBuffer or isinstance(owner, HistoryBuffer))
             and name in _HISTORY_BUFFER_STATISTICS.union(
-                HistoryBuffer._statistics_methods)):
+                history_buffer_statistics())):
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'refusing getattr({owner!r:.40}, {name!r}): a checkpoint may only '
@@ -283,7 +285,7 @@ def checkpoint_state_dict(path: str) -> StateDict:
 
     ``state_dict`` is unwrapped and DataParallel's ``module.`` is stripped.
     """
-    checkpoint = _load_checkpoint(path, map_location='cpu')
+    checkpoint = load_checkpoint_file(path)
     return strip_data_parallel(checkpoint.get('state_dict', checkpoint))
 
 

@@ -6,6 +6,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from mmcatkd.models.losses.auto_beta import AutoBeta
+from mmcatkd.utils.mmengine_private import config_node
 
 from ...utils.errors import ConfigError
 
@@ -84,7 +85,7 @@ class CATAutoBetaHook(Hook):
         if self._written or not all(m.chosen for m in modules):
             return
         betas = [float(m.beta.item()) for m in modules]
-        fix_auto_weights(runner.cfg._cfg_dict['model'], list(betas))
+        fix_auto_weights(config_node(runner.cfg, 'model'), list(betas))
         runner.cfg.auto_beta = [
             dict(beta=beta, target=m.target, window=m._window,
                  measured_cat=m.measured)

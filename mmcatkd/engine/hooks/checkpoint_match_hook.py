@@ -9,6 +9,8 @@ from torch import nn
 
 from ...utils import state_dict_differences, strip_prefix
 from ...utils.errors import ConfigError
+from ...utils.mmengine_private import (runner_is_resuming,
+                                       runner_load_from)
 
 
 class CheckpointMismatchError(ConfigError):
@@ -52,9 +54,9 @@ class CheckpointMatchHook(Hook):
         self.on_load_from = on_load_from
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
-        # Runner.resume and load_from both end in this hook; `_resume` is
-        # the Runner's own record of which one is running.
-        if not (self.on_load_from or getattr(runner, '_resume', False)):
+        # Runner.resume and load_from both end in this hook; only the
+        # Runner records which one is running.
+        if not (self.on_load_from or runner_is_resuming(runner)):
             return
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
@@ -62,7 +64,7 @@ class CheckpointMatchHook(Hook):
             model, checkpoint.get('state_dict', checkpoint))
         if mismatch is None:
             return
-        resuming = getattr(runner, '_resume', False)
+        resuming = runner_is_resuming(runner)
         hint = 'check that the checkpoint was written with this config'
         if resuming:
             hint = ('resume only from a checkpoint this config wrote (to '
@@ -74,7 +76,8 @@ class CheckpointMatchHook(Hook):
                     'with the distillation config, or export the student '
                     'first with tools/export_student.py')
         # The path as Runner.load_or_resume chose it (the hook is not told).
-        path = runner._load_from or find_latest_checkpoint(runner.work_dir)
+        path = (runner_load_from(runner)
+                or find_latest_checkpoint(runner.work_dir))
         raise CheckpointMismatchError(
             f'the checkpoint {path} does not match the model of this config '
             f'({mismatch}): {hint}.')

@@ -3,12 +3,12 @@ import os.path as osp
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
-from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 
 from ...utils.atomic_file import atomic_write
 from ...utils.errors import UserError
+from ...utils.mmengine_private import StepCheckpointHook
 
 
 class CheckpointWriteError(UserError, OSError):
@@ -16,7 +16,7 @@ class CheckpointWriteError(UserError, OSError):
 
 
 @HOOKS.register_module()
-class CrashSafeCheckpointHook(CheckpointHook):
+class CrashSafeCheckpointHook(StepCheckpointHook):
     """``CheckpointHook`` that never leaves the run without a good checkpoint.
 
     Same arguments and files as MMEngine's ``CheckpointHook``; three changes
@@ -54,7 +54,7 @@ class CrashSafeCheckpointHook(CheckpointHook):
             self.file_backend = get_file_backend(
                 self.out_dir, backend_args=self.backend_args)
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
+    def save_step(self, runner, step: int, meta: dict) -> None:
         # MMEngine's order, except that the file leaving the keep window is
         # deleted last. keep_ckpt_ids and last_ckpt are still recorded
         # before saving: the message hub inside the checkpoint must list

@@ -8,11 +8,15 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import IterBasedTrainLoop
 
+from ...utils.mmengine_private import (SCHEDULER_LAST_VALUE,
+                                       SCHEDULER_PRIVATE_STATE,
+                                       runner_is_resuming)
+
 # Scheduler state that is progress, not a setting of the config.
 SCHEDULER_PROGRESS = frozenset({
-    'base_values', 'last_step', '_global_step', '_last_value',
-    '_get_value_called_within_step', 'verbose', 'param_name'
-})
+    'base_values', 'last_step', '_get_value_called_within_step', 'verbose',
+    'param_name'
+}) | SCHEDULER_PRIVATE_STATE
 # Optimizer group entries that are not settings (or are handled apart).
 GROUP_NON_SETTINGS = frozenset({'params', 'lr', 'initial_lr'})
 
@@ -57,7 +61,7 @@ class ResumeCheckHook(Hook):
     priority = 'VERY_HIGH'
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
-        if not getattr(runner, '_resume', False):
+        if not runner_is_resuming(runner):
             return
         optim_wrapper = runner.optim_wrapper
         state = checkpoint.get('optimizer')
@@ -138,7 +142,7 @@ class ResumeCheckHook(Hook):
         for saved in checkpoint.get('param_schedulers') or []:
             if not isinstance(saved, dict) or saved.get('param_name') != 'lr':
                 continue
-            for key in ('base_values', '_last_value'):
+            for key in ('base_values', SCHEDULER_LAST_VALUE):
                 if len(saved.get(key, ())) == len(ratios):
                     saved[key] = [
                         value * ratio
@@ -169,7 +173,7 @@ class ResumeCheckHook(Hook):
         return changes
 
     def before_train(self, runner) -> None:
-        if not getattr(runner, '_resume', False):
+        if not runner_is_resuming(runner):
             return
         loop = runner.train_loop
         # IterBasedTrainLoop has a max_epochs too (always 1): ask its kind

@@ -19,6 +19,7 @@ from mmrazor.registry import MODELS
 
 from ...utils import checkpoint_state_dict, state_dict_differences
 from ...utils.errors import ConfigError, ConfigTypeError
+from ...utils.mmengine_private import mark_initialised
 from .model_cfg import resolve_cfg_path
 
 
@@ -169,7 +170,7 @@ def freeze_teacher(teacher: BaseModel,
             level=logging.WARNING)
     if ckpt:
         load_teacher_checkpoint(teacher, ckpt, strict)
-        teacher._is_init = True  # keep init_weights off the loaded weights
+        mark_initialised(teacher)  # keep init_weights off the loaded weights
     if not inplace:
         for module in teacher.modules():
             if hasattr(module, 'inplace'):
