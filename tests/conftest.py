@@ -18,8 +18,8 @@ TEST_CONFIGS = osp.join(PROJECT_ROOT, 'tests', 'data', 'configs')
 # Shipped configs the packaging and OpenMMLab-tool tests use, relative to
 # configs/ as `mmcatkd::` names them (one place to follow a rename): the
 # digits demo's student (a plain classifier) and its CAT-KD run.
-DIGITS_STUDENT_CONFIG = 'demo/baseline_res20_digits.py'
-DIGITS_CATKD_CONFIG = 'demo/catkd_res56_res20_digits.py'
+DIGITS_STUDENT_CONFIG = 'demo/resnet20_1xb16_digits.py'
+DIGITS_CATKD_CONFIG = 'demo/catkd_resnet56_resnet20_1xb16_digits.py'
 
 # Golden reference data (the authors' code's numbers): a compact copy in the
 # repository, always there (tests/data/golden/README.md), and the full set in

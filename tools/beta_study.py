@@ -10,7 +10,7 @@ and ``summary.json`` in the work directory.
     python tools/beta_study.py                           # work_dirs/beta_study
     python tools/beta_study.py --per-class 10 3 --seeds 0 1 2 --beta 0.2
     python tools/beta_study.py --per-class 10 \\
-        --teacher-config configs/demo/teacher_convnext_digits.py
+        --teacher-config configs/demo/convnext-micro_1xb32_digits.py
 """
 import argparse
 import json

@@ -6,7 +6,8 @@
         mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py \\
         mmpretrain::resnet/resnet18_8xb32_in1k.py --no-timing
     python tools/check_pair.py --teacher-ckpt resnet32x4.pth --iters 782 \\
-        --data-config configs/cifar100/catkd_resnet32x4_resnet8x4.py
+        --data-config \\
+        configs/catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py
 
 Configs are local files or packaged ones (``mmpretrain::...``) defining
 ``model`` (an ``ImageClassifier``). For each model the table says where its

@@ -31,7 +31,7 @@ Options for studies on the same data (docs/your_own_pair.md):
         --stages catkd,cat_only --teacher-dir work_dirs/demo/teacher \
         --work-dir work_dirs/auto3_s1
     python tools/demo.py \\
-        --teacher-config configs/demo/teacher_convnext_digits.py
+        --teacher-config configs/demo/convnext-micro_1xb32_digits.py
     python tools/demo.py --teacher-cams     # CAT students without the teacher
 """
 import argparse
@@ -90,16 +90,18 @@ class Stage:
 
 
 STAGES = [
-    Stage('teacher', 'teacher ({teacher})', 'teacher_res56_digits.py',
+    Stage('teacher', 'teacher ({teacher})', 'resnet56_1xb32_digits.py',
           'labels of all 1,198 training digits'),
-    Stage('baseline', 'baseline (ResNet-20)', 'baseline_res20_digits.py',
+    Stage('baseline', 'baseline (ResNet-20)', 'resnet20_1xb16_digits.py',
           'labels of {n} digits per class'),
-    Stage('kd', 'KD (ResNet-20)', 'kd_res56_res20_digits.py',
+    Stage('kd', 'KD (ResNet-20)',
+          'kd_logits_resnet56_resnet20_1xb16_digits.py',
           'the same labels + teacher logits, KL divergence (T=4)'),
-    Stage('catkd', 'CAT-KD (ResNet-20)', 'catkd_res56_res20_digits.py',
+    Stage('catkd', 'CAT-KD (ResNet-20)',
+          'catkd_resnet56_resnet20_1xb16_digits.py',
           'the same labels + teacher CAMs, CE + {beta} * CAT'),
     Stage('cat_only', 'CAT alone (ResNet-20)',
-          'cat_only_res56_res20_digits.py',
+          'cat_resnet56_resnet20_1xb16_digits.py',
           'teacher CAMs on the same images, {beta} * CAT, no labels'),
 ]
 
@@ -151,7 +153,7 @@ def parse_args(argv=None):
         "CATLoss(loss_weight='auto') with CATAutoBetaHook (one-epoch window)")
     parser.add_argument(
         '--teacher-config', help='a classifier config trained as the teacher '
-        'instead of configs/demo/teacher_res56_digits.py; the students '
+        'instead of configs/demo/resnet56_1xb32_digits.py; the students '
         'learn from it')
     parser.add_argument(
         '--teacher-dir', help='where the teacher is trained or reused '

@@ -11,7 +11,7 @@ another data set; its top-1 accuracy measures the transferred features.
 CONFIG/CKPT: a classifier or distillation config and its checkpoint (the
 student is probed; see tools/visualize_cam.py). DATA_CFG: a config with
 ``train_dataloader`` and ``val_dataloader`` of the probe data set (e.g.
-configs/unseen/_base_/probe_digits_5-9.py); its number of classes sets the
+configs/demo/_base_/probe_digits_5-9.py); its number of classes sets the
 new head's. The backbone runs in eval mode (its BatchNorm statistics do not
 move) under ``no_grad``; only the new ``head.fc`` is trained, by SGD with a
 cosine schedule, on the student's own input normalisation.

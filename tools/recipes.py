@@ -124,11 +124,19 @@ def lookup(cfg: Any, key: str) -> Any:
     return value
 
 
+def rows_of(table: Dict, path: str) -> str:
+    """The experiment whose rows hold ``path`` (itself, or the config an
+    alias stands for)."""
+    return table.get('aliases', {}).get(path, path)
+
+
 def check(table: Dict, path: str, cfg: Dict = None) -> List[str]:
-    """Every field of ``path`` whose config value is not the table's."""
+    """Every field of ``path`` (an experiment or an alias) whose config
+    value is not the table's."""
     cfg = load_config(path) if cfg is None else cfg
     mismatches = []
-    for field, row in expand(table, table['experiments'][path]).items():
+    entry = table['experiments'][rows_of(table, path)]
+    for field, row in expand(table, entry).items():
         key = row.get('key', table['fields'][field]['key'])
         if key is None:
             continue
@@ -147,7 +155,8 @@ def uncovered(table: Dict) -> List[str]:
         table.get('pending', {}))
     return [
         path for path in experiment_configs()
-        if path not in table['experiments'] and not any(
+        if path not in table['experiments']
+        and path not in table.get('aliases', {}) and not any(
             fnmatch.fnmatch(path, pattern) for pattern in patterns)
     ]
 
@@ -223,6 +232,11 @@ def render(table: Dict) -> str:
     lines += ['## Experiment configs', '']
     for path, entry in table['experiments'].items():
         lines += [f'### `{path}`', ''] + _table(table, entry)
+    if table.get('aliases'):
+        lines += ['## Configs under a second name', '']
+        lines += [f'- `{alias}`: the same config as `{path}`, held against '
+                  'its rows' for alias, path in table['aliases'].items()]
+        lines.append('')
     for section, title in (('not_paper', 'Configs with no paper recipe'),
                            ('pending', 'Configs whose rows are pending')):
         if table.get(section):
@@ -246,11 +260,13 @@ def main(argv=None):
         return
     problems = [f'not in configs/recipes.yml: {path}'
                 for path in uncovered(table)]
-    for path in args.configs or table['experiments']:
-        if path not in table['experiments']:
+    for path in args.configs or [*table['experiments'],
+                                 *table.get('aliases', {})]:
+        if rows_of(table, path) not in table['experiments']:
             problems.append(f'not in configs/recipes.yml: {path}')
             continue
-        for field, row in expand(table, table['experiments'][path]).items():
+        entry = table['experiments'][rows_of(table, path)]
+        for field, row in expand(table, entry).items():
             problems += [f'{path}: {p}' for p in row_problems(field, row)]
         problems += check(table, path)
     print('\n'.join(problems) or 'every config matches configs/recipes.yml')

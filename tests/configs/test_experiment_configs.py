@@ -22,7 +22,7 @@ CONFIGS = osp.join(PROJECT_ROOT, 'configs')
 EXPERIMENTS = sorted(
     osp.relpath(path, CONFIGS)
     for path in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
-    if not {'_base_', 'demo'} & set(osp.relpath(path, CONFIGS).split(os.sep)))
+    if '_base_' not in osp.relpath(path, CONFIGS).split(os.sep))
 
 # Configs that run Python beyond assignments (an import statement).
 CODE_CONFIGS = [
@@ -37,8 +37,18 @@ EXPECTED_LOSSES = {
     'cat': {'distill.loss_cat'},
     'kd': {'student.loss', 'distill.loss_kl'},
     'dkd': {'student.loss', 'distill.loss_dkd'},
-    'teacher': {'loss'},
-    'baseline': {'loss'},
+    'vanilla': {'loss'},
+}
+# File prefixes of the distillation methods; any other prefix names the
+# architecture of a model trained alone (MMRazor's "vanilla" configs).
+METHODS = {'catkd', 'cat', 'kd', 'dkd', 'mtkd', 'clskd', 'cakd'}
+
+# Config file names spell architectures as MMRazor does; the model files
+# under configs/_base_/models keep the authors' names.
+ARCH_NAMES = {
+    'wrn_40_2': 'wrn-40-2', 'wrn_16_2': 'wrn-16-2', 'wrn_40_1': 'wrn-40-1',
+    'shufflenetv1': 'shufflenet-v1', 'shufflenetv2': 'shufflenet-v2',
+    'mobilenetv2': 'mobilenet-v2'
 }
 
 # The paper's CIFAR-100 pairs: teacher, student, beta, CAM resolution,
@@ -62,11 +72,14 @@ _load_tool = load_tool
 
 
 def _kind(experiment):
-    if 'teachers' in experiment.split(os.sep)[:-1]:
-        return 'teacher'
-    if experiment.split(os.sep)[0] == 'vanilla':  # a model trained alone
-        return 'baseline'
-    return osp.basename(experiment).split('_')[0]
+    prefix = osp.basename(experiment).split('_')[0]
+    return prefix if prefix in METHODS else 'vanilla'
+
+
+def _cifar_catkd(teacher, student):
+    """The config of a CIFAR-100 CAT-KD pair, by its model file names."""
+    return (f'catkd/catkd_{ARCH_NAMES.get(teacher, teacher)}_'
+            f'{ARCH_NAMES.get(student, student)}_1xb64_cifar100.py')
 
 
 def _config(experiment, *options):
@@ -106,16 +119,21 @@ def _fake_batch(model, num_classes, labels=True):
 def test_the_experiment_list_is_complete():
     """Every experiment this package promises is found by the glob the
     other tests run over (so none silently escapes them)."""
-    expected = {f'cifar100/catkd_{t}_{s}.py' for t, s, *_ in CIFAR_PAIRS}
+    expected = {_cifar_catkd(t, s) for t, s, *_ in CIFAR_PAIRS}
     expected |= {
-        'catkd_r34_r18_imagenet.py', 'catkd_r50_mbv1_imagenet.py',
-        'kd_r34_r18_imagenet.py', 'cifar100/cat_resnet32x4_resnet32x4.py',
-        'cifar100/cat_binarized_resnet32x4_resnet32x4.py',
-        'cifar100/cat_partial_resnet32x4_resnet8x4.py',
-        'cifar100/kd_resnet32x4_resnet8x4.py',
-        'cifar100/kd_resnet32x4_shufflenetv1.py',
-        'cifar100/dkd_resnet32x4_resnet8x4.py',
-        'cifar100/dkd_resnet32x4_shufflenetv1.py'
+        'catkd_r34_r18_imagenet.py',
+        'catkd/catkd_resnet34_resnet18_8xb64_in1k.py',
+        'catkd/catkd_cam4x4_resnet34_resnet18_8xb64_in1k.py',
+        'catkd/catkd_resnet50_mobilenet-v1_8xb64_in1k.py',
+        'kd/kd_logits_resnet34_resnet18_8xb64_in1k.py',
+        'cat/cat_resnet32x4_resnet32x4_1xb64_cifar100.py',
+        'cat/cat_binarized_resnet32x4_resnet32x4_1xb64_cifar100.py',
+        'cat/cat_partial_resnet32x4_resnet8x4_1xb64_cifar100.py',
+        'cat/cat_unseen_resnet32x4_resnet32x4_1xb64_cifar100.py',
+        'kd/kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py',
+        'kd/kd_logits_resnet32x4_shufflenet-v1_1xb64_cifar100.py',
+        'dkd/dkd_resnet32x4_resnet8x4_1xb64_cifar100.py',
+        'dkd/dkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py'
     }
     expected |= {  # the own-pair example of docs/your_own_pair.md
         'catkd/catkd_resnet50_resnet18_8xb32_custom-folder.py',
@@ -123,9 +141,9 @@ def test_the_experiment_list_is_complete():
         'vanilla/resnet18_8xb32_custom-folder.py'
     }
     expected |= {
-        f'cifar100/teachers/{name}.py' for name in ('resnet56', 'resnet110',
-                                                    'resnet32x4', 'wrn_40_2',
-                                                    'vgg13', 'resnet50')
+        f'vanilla/{ARCH_NAMES.get(name, name)}_1xb64_cifar100.py'
+        for name in ('resnet56', 'resnet110', 'resnet32x4', 'wrn_40_2',
+                     'vgg13', 'resnet50', 'resnet8x4')
     }
     assert expected <= set(EXPERIMENTS)
 
@@ -133,18 +151,18 @@ def test_the_experiment_list_is_complete():
 # The 36 multi-teacher paper configs differ only in their teachers, student
 # augmentation and data set (test_paper_multiteacher_config_names_its_setting
 # checks each); two of them and the two teachers build full-size ResNets here.
-PAPER = osp.join('multiteacher', 'paper')
+PAPER = osp.join('mtkd', 'paper')
 PAPER_BUILT = {
     osp.join(PAPER, name) for name in (
-        'mtkd_1tw_sw_resnet50_resnet18_cifar100.py',
-        'mtkd_3t2w1s_ss_resnet50_resnet18_cifar100-lt100.py',
-        'teachers/resnet50_weak_cifar100.py',
-        'teachers/resnet50_strong_cifar100.py')
+        'mtkd_1tw_sw_resnet50_resnet18_1xb128_cifar100.py',
+        'mtkd_3t2w1s_ss_resnet50_resnet18_1xb128_cifar100-lt100.py',
+        'resnet50_weak_in1k-pre_1xb128_cifar100.py',
+        'resnet50_strong_in1k-pre_1xb128_cifar100.py')
 }
 BUILT = [
     pytest.param(e, marks=pytest.mark.slow)
-    # full-size ImageNet models too
-    if e in PAPER_BUILT or 'imagenet' in e or 'custom-folder' in e else e
+    if e in PAPER_BUILT or e.endswith('_in1k.py') or 'imagenet' in e
+    or 'custom-folder' in e else e  # full-size ImageNet models too
     for e in EXPERIMENTS if not e.startswith(PAPER) or e in PAPER_BUILT
 ]
 
@@ -195,7 +213,7 @@ def test_cifar_pair_has_the_papers_cat_settings(teacher, student, beta,
     """Each CIFAR-100 CAT-KD pair uses the paper's beta, CAM resolution,
     normalisation and lr, CE weight 1, batch 64 and the 240-epoch schedule,
     and reads its teacher from work_dirs/teachers/<teacher>.pth."""
-    cfg = _config(f'cifar100/catkd_{teacher}_{student}.py')
+    cfg = _config(_cifar_catkd(teacher, student))
     model = cfg.model
     assert model.type == 'CATDistill'
     assert model.architecture.cfg_path.endswith(
@@ -220,18 +238,18 @@ def test_cifar_pair_has_the_papers_cat_settings(teacher, student, beta,
 
 
 @pytest.mark.parametrize('experiment,cat_loss', [
-    ('cat_resnet32x4_resnet32x4.py',
+    ('cat_resnet32x4_resnet32x4_1xb64_cifar100.py',
      dict(loss_weight=50, normalize=True, binarize=False, num_selected=None)),
-    ('cat_binarized_resnet32x4_resnet32x4.py',
+    ('cat_binarized_resnet32x4_resnet32x4_1xb64_cifar100.py',
      dict(loss_weight=300, normalize=True, binarize=True, num_selected=None)),
-    ('cat_partial_resnet32x4_resnet8x4.py',
+    ('cat_partial_resnet32x4_resnet8x4_1xb64_cifar100.py',
      dict(loss_weight=300, normalize=True, num_selected=75,
           selection='bottom')),
 ])
 def test_cat_only_experiments_never_use_labels(experiment, cat_loss):
     """The paper's CAT experiments train on the CAT loss alone with its
     settings, and a step runs on images that carry no labels at all."""
-    cfg = _config(f'cifar100/{experiment}', 'model.teacher_ckpt=None')
+    cfg = _config(f'cat/{experiment}', 'model.teacher_ckpt=None')
     assert cfg.model.calculate_student_loss is False
     assert cfg.model.distiller.cat_loss.resolution == 2
     for key, value in cat_loss.items():
@@ -260,7 +278,7 @@ def test_resolution_4_fits_every_student_cam():
 
 
 NO_DATA_RUNS = {
-    'cifar100/catkd_resnet32x4_resnet8x4.py': [
+    'catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py': [
         'CIFAR-100 is not in data/cifar100',
         'data/cifar100/cifar-100-python/{train,test,meta}', 'never downloaded'
     ],
@@ -332,7 +350,8 @@ def test_testing_without_the_data_stops_before_the_runner(
     # the check raises; the tool may turn that into a one-line exit
     with pytest.raises((FileNotFoundError, SystemExit)) as info:
         test_tool.main([
-            osp.join(CONFIGS, 'cifar100', 'catkd_resnet32x4_resnet8x4.py'),
+            osp.join(CONFIGS, 'catkd',
+                     'catkd_resnet32x4_resnet8x4_1xb64_cifar100.py'),
             'missing.pth', '--work-dir',
             str(tmp_path / 'work_dir')
         ])
@@ -341,35 +360,3 @@ def test_testing_without_the_data_stops_before_the_runner(
     assert 'set test_dataloader.dataset.data_root' in message
     assert not (tmp_path / 'data').exists()
 
-
-def test_model_index_lists_our_experiments_with_existing_files():
-    """model-index.yml -> metafile: every CAT-KD/CAT/KD/DKD experiment of
-    ours has one entry, every path it names exists, no weights are claimed
-    and every result is marked as the paper's."""
-    import yaml
-    index = yaml.safe_load(Path(PROJECT_ROOT, 'model-index.yml').read_text())
-    models = []
-    for metafile in index['Import']:
-        models += yaml.safe_load(
-            Path(PROJECT_ROOT, metafile).read_text())['Models']
-    # the paper's experiments; multiteacher/ and unseen/ report our own runs,
-    # the custom-folder configs are the own-pair example (no results)
-    ours = {
-        experiment
-        for experiment in EXPERIMENTS if _kind(experiment) in EXPECTED_LOSSES
-        and _kind(experiment) not in ('teacher', 'baseline')
-        and experiment.split(os.sep)[0] not in ('multiteacher', 'unseen')
-        and 'custom-folder' not in experiment
-    }
-    listed = [osp.relpath(m['Config'], 'configs') for m in models]
-    assert ours <= set(listed) and len(listed) == len(set(listed))
-    for model in models:
-        assert osp.isfile(osp.join(PROJECT_ROOT, model['Config']))
-        if osp.relpath(model['Config'], 'configs') not in ours:
-            continue
-        metadata = model['Metadata']
-        for role in ('Student', 'Teacher'):
-            assert osp.isfile(
-                osp.join(PROJECT_ROOT, metadata[role]['Config']))
-        assert model['Weights'] is None
-        assert metadata['Results Source'] == 'paper'

@@ -12,9 +12,9 @@ from mmengine.registry import PARAM_SCHEDULERS
 
 from tests.conftest import PROJECT_ROOT
 
-PAPER = osp.join(PROJECT_ROOT, 'configs', 'multiteacher', 'paper')
+PAPER = osp.join(PROJECT_ROOT, 'configs', 'mtkd', 'paper')
 STUDENTS = sorted(glob.glob(osp.join(PAPER, 'mtkd_*.py')))
-NAME = re.compile(r'mtkd_(\w+)_s([ws])_resnet50_resnet18_'
+NAME = re.compile(r'mtkd_(\w+)_s([ws])_resnet50_resnet18_1xb128_'
                   r'(cifar100|cifar100-lt100)\.py')
 # the teachers a name stands for, in order
 SETS = {
@@ -32,7 +32,7 @@ def test_all_teacher_sets_and_students_are_shipped():
         for student in ('sw', 'ss'):
             for data in ('cifar100', 'cifar100-lt100'):
                 assert (f'mtkd_{teachers}_{student}_resnet50_resnet18_'
-                        f'{data}.py') in names
+                        f'1xb128_{data}.py') in names
     assert len(names) == 36
 
 
@@ -80,10 +80,10 @@ def authors_lr(epoch, steps, base_lr=0.1):
 
 
 @pytest.mark.parametrize('config,epochs,steps', [
-    ('mtkd_2twts_sw_resnet50_resnet18_cifar100.py', 200, (190, 195)),
-    ('mtkd_2twts_sw_resnet50_resnet18_cifar100-lt100.py', 175,
+    ('mtkd_2twts_sw_resnet50_resnet18_1xb128_cifar100.py', 200, (190, 195)),
+    ('mtkd_2twts_sw_resnet50_resnet18_1xb128_cifar100-lt100.py', 175,
      (160, 165, 170)),
-    ('teachers/resnet50_weak_cifar100.py', 61, (25, 40, 60)),
+    ('resnet50_weak_in1k-pre_1xb128_cifar100.py', 61, (25, 40, 60)),
 ])
 def test_lr_of_every_epoch_is_the_authors(config, epochs, steps):
     cfg = Config.fromfile(osp.join(PAPER, config))
@@ -121,8 +121,8 @@ def test_teacher_starts_from_torchvisions_imagenet_resnet50(
         get_torchvision_models()['resnet50'])
     cached.parent.mkdir()
     torch.save(reference, cached)
-    cfg = Config.fromfile(osp.join(PAPER, 'teachers',
-                                   'resnet50_weak_cifar100.py'))
+    cfg = Config.fromfile(
+        osp.join(PAPER, 'resnet50_weak_in1k-pre_1xb128_cifar100.py'))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     model.init_weights()

@@ -32,23 +32,23 @@ def _fraction_beyond(weight: torch.Tensor, bound: float) -> float:
 
 # config, classes K, channels C
 FAN_OUT = [
-    ('cifar100/catkd_resnet32x4_resnet8x4.py', 100, 256),
-    ('cifar100/catkd_wrn_40_2_wrn_16_2.py', 100, 128),
-    ('cifar100/catkd_resnet50_mobilenetv2.py', 100, 1280),
-    ('cifar100/cat_resnet32x4_resnet32x4.py', 100, 256),
+    ('catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py', 100, 256),
+    ('catkd/catkd_wrn-40-2_wrn-16-2_1xb64_cifar100.py', 100, 128),
+    ('catkd/catkd_resnet50_mobilenet-v2_1xb64_cifar100.py', 100, 1280),
+    ('cat/cat_resnet32x4_resnet32x4_1xb64_cifar100.py', 100, 256),
     ('catkd_r34_r18_imagenet.py', 1000, 512),
 ]
 TORCH_DEFAULT = [
-    ('cifar100/catkd_vgg13_vgg8.py', 100, 512),
-    ('cifar100/catkd_resnet32x4_shufflenetv1.py', 100, 960),
-    ('cifar100/catkd_resnet32x4_shufflenetv2.py', 100, 1024),
-    ('catkd_r50_mbv1_imagenet.py', 1000, 1024),
+    ('catkd/catkd_vgg13_vgg8_1xb64_cifar100.py', 100, 512),
+    ('catkd/catkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py', 100, 960),
+    ('catkd/catkd_resnet32x4_shufflenet-v2_1xb64_cifar100.py', 100, 1024),
+    ('catkd_resnet50_mobilenet-v1_8xb64_in1k.py', 1000, 1024),
 ]
 BASELINES = [
-    ('cifar100/kd_resnet32x4_resnet8x4.py', 100, 256),
-    ('cifar100/dkd_resnet32x4_shufflenetv1.py', 100, 960),
-    ('kd_r34_r18_imagenet.py', 1000, 512),
-    ('cifar100/teachers/resnet32x4.py', 100, 256),
+    ('kd/kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py', 100, 256),
+    ('dkd/dkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py', 100, 960),
+    ('kd_logits_resnet34_resnet18_8xb64_in1k.py', 1000, 512),
+    ('vanilla/resnet32x4_1xb64_cifar100.py', 100, 256),
 ]
 
 

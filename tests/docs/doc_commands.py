@@ -210,18 +210,18 @@ def _benchmark_shape(command: str) -> tuple:
 # synopsis placeholder -> a file of the commands run before it, by tool
 PLACEHOLDERS = {
     'visualize_cam.py': {
-        'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
+        'CONFIG': 'configs/demo/catkd_resnet56_resnet20_1xb16_digits.py',
         'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
-        'T.py': 'configs/demo/teacher_res56_digits.py',
+        'T.py': 'configs/demo/resnet56_1xb32_digits.py',
         'T.pth': 'work_dirs/demo/teacher/teacher.pth',
         'a.png': 'test11_digit3.png',
         'b.png': 'test18_digit8.png',
         'cuda:0': 'cpu',
     },
     'linear_probe.py': {
-        'CONFIG': 'configs/demo/catkd_res56_res20_digits.py',
+        'CONFIG': 'configs/demo/catkd_resnet56_resnet20_1xb16_digits.py',
         'CKPT': 'work_dirs/demo/catkd/iter_300.pth',
-        'DATA_CFG': 'configs/unseen/_base_/probe_digits_5-9.py',
+        'DATA_CFG': 'configs/demo/_base_/probe_digits_5-9.py',
         'N': '2',
     },
     'benchmark.py': {
@@ -234,7 +234,7 @@ PLACEHOLDERS = {
         'T.pth': 'work_dirs/teachers/resnet32x4.pth',
     },
     'cache_teacher_cams.py': {
-        'CONFIG': 'configs/cifar100/catkd_resnet32x4_resnet8x4.py',
+        'CONFIG': 'configs/catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py',
         'DIR': 'work_dirs/cams/resnet32x4_r2_torchrun',
     },
 }
@@ -667,20 +667,20 @@ def _digit_png(index: int):
 # command): path in the fresh clone -> how the test makes a stand-in.
 PREREQUISITES = {
     ('docs/multiteacher.md', 'work_dirs/multiteacher/teachers/resnet50_weak_1.pth'):
-    _random_checkpoint('configs/multiteacher/teachers/resnet50_weak_cifar100.py'),
+    _random_checkpoint('configs/mtkd/resnet50_weak_1xb64_cifar100.py'),
     ('docs/multiteacher.md',
      'work_dirs/multiteacher/teachers/resnet50_strong_1.pth'):
     _random_checkpoint(
-        'configs/multiteacher/teachers/resnet50_strong_cifar100.py'),
+        'configs/mtkd/resnet50_strong_1xb64_cifar100.py'),
     # the teacher of the README's quick start
     ('docs/performance.md', 'work_dirs/teachers/resnet32x4.pth'):
-    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    _random_checkpoint('configs/vanilla/resnet32x4_1xb64_cifar100.py'),
     ('docs/model_zoo.md', 'work_dirs/teachers/resnet32x4.pth'):
-    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    _random_checkpoint('configs/vanilla/resnet32x4_1xb64_cifar100.py'),
     ('docs/your_own_pair.md', 'work_dirs/teachers/resnet32x4.pth'):
-    _random_checkpoint('configs/cifar100/teachers/resnet32x4.py'),
+    _random_checkpoint('configs/vanilla/resnet32x4_1xb64_cifar100.py'),
     ('docs/your_own_pair.md', 'work_dirs/teachers/resnet110.pth'):
-    _random_checkpoint('configs/cifar100/teachers/resnet110.py'),
+    _random_checkpoint('configs/vanilla/resnet110_1xb64_cifar100.py'),
     ('docs/visualization.md', 'test11_digit3.png'): _digit_png(11),
     ('docs/visualization.md', 'test18_digit8.png'): _digit_png(18),
     ('docs/visualization.md', 'test4_digit9.png'): _digit_png(4),

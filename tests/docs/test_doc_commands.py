@@ -96,8 +96,8 @@ def test_python_blocks_of_the_docs_load(tmp_path):
 
 @pytest.mark.parametrize('broken', [
     "custom_hooks = [dict(type='CAMAgreementHok')]",
-    "# configs/cifar100/catkd_resnet32x4_resnet8x4.py\n"
-    "_base_ = ['./_base_/catkd.py']\n"
+    "# configs/catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py\n"
+    "_base_ = ['./_base_/catkd_cifar100.py']\n"
     "model = dict(distiller=dict(cat_loss=dict(loss_weight=16)))",
     'model = dict(',
 ])
@@ -162,8 +162,8 @@ def test_the_harness_fails_on_a_broken_copy_of_the_readme(tmp_path):
     old = ('python tools/test.py configs/_base_/models/cifar100/resnet8x4.py '
            'student.pth')
     blocks = _blocks(replace={
-        'README.md': ('python tools/test.py configs/cifar100/'
-                      'baseline_resnet8x4.py student.pth', old)
+        'README.md': ('python tools/test.py configs/vanilla/'
+                      'resnet8x4_1xb64_cifar100.py student.pth', old)
     })
     steps = [step for step in plan(blocks) if step.command == old]
     assert len(steps) == 1 and steps[0].run == old

@@ -26,7 +26,7 @@ def test_the_data_check_accepts_the_stand_ins(tmp_path):
         _with_root('catkd_r34_r18_imagenet.py',
                    write_imagenet(str(tmp_path / 'imagenet'))))
     check_datasets(
-        _with_root('cifar100/catkd_resnet32x4_resnet8x4.py',
+        _with_root('catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py',
                    write_cifar100(str(tmp_path / 'cifar100'))))
 
 

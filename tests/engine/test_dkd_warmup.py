@@ -22,8 +22,8 @@ def _runner(epoch, loss_weight=1.0):
 
 
 @pytest.mark.parametrize('config', [
-    'cifar100/dkd_resnet32x4_resnet8x4.py',
-    'cifar100/dkd_resnet32x4_shufflenetv1.py'
+    'dkd/dkd_resnet32x4_resnet8x4_1xb64_cifar100.py',
+    'dkd/dkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py'
 ])
 def test_dkd_configs_ramp_the_dkd_loss_over_20_epochs(config):
     cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs', config))

@@ -297,7 +297,8 @@ def test_imagenet_lr_of_every_epoch_is_torchvisions():
     65 and 95."""
     from mmengine.registry import PARAM_SCHEDULERS
     cfg = Config.fromfile(
-        osp.join(PROJECT_ROOT, 'configs', 'cakd_vit-b_r50_imagenet.py'))
+        osp.join(PROJECT_ROOT, 'configs', 'cakd',
+                 'cakd_vit-base-p16_resnet50_8xb32_in1k.py'))
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))],
                                 lr=cfg.optim_wrapper.optimizer.lr)
     schedulers = [

@@ -17,7 +17,7 @@ from tests.reliability.helpers import (CATKD, child_env, config_with_hooks,
                                        train_in_process, unique_experiment)
 
 DIGITS_BASELINE = osp.join(PROJECT_ROOT, 'configs', 'demo',
-                           'baseline_res20_digits.py')
+                           'resnet20_1xb16_digits.py')
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_gloo_available(), reason='needs gloo')

@@ -119,7 +119,7 @@ def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
     ckpt = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
     config = osp.join(PROJECT_ROOT, 'configs', 'demo',
-                      'catkd_res56_res20_digits.py')
+                      'catkd_resnet56_resnet20_1xb16_digits.py')
     small_teacher = _config(
         tmp_path, 'catkd.py', f'_base_ = [{config!r}]\n'
         "model = dict(teacher=dict(backbone=dict(arch='resnet20')))\n")

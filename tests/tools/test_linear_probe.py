@@ -13,7 +13,7 @@ linear_probe = load_tool('linear_probe').linear_probe
 main = load_tool('linear_probe').main
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
-PROBE = osp.join(PROJECT_ROOT, 'configs', 'unseen', '_base_',
+PROBE = osp.join(PROJECT_ROOT, 'configs', 'demo', '_base_',
                  'probe_digits_5-9.py')
 
 

@@ -44,7 +44,7 @@ def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
     if not osp.isfile(teacher_ckpt):
         raise FileNotFoundError(
             f'teacher_ckpt {teacher_ckpt} does not exist: train the teacher '
-            'first (configs/cifar100/teachers/) or convert one with '
+            'first (configs/vanilla/) or convert one with '
             'tools/convert_teacher.py.')
     return dict(
         teacher=dict(

@@ -67,7 +67,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module,
     if '://' not in path and not osp.isfile(osp.expanduser(path)):
         raise FileNotFoundError(
             f'teacher_ckpt {path} does not exist: train the teacher first '
-            '(configs/cifar100/teachers/), convert an MDistiller or '
+            '(configs/vanilla/), convert an MDistiller or '
             'torchvision checkpoint with tools/convert_teacher.py, or pass '
             '--cfg-options model.teacher_ckpt=None for a random teacher.')
     if path.startswith('torchvision://'):

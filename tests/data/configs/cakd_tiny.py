@@ -2,9 +2,10 @@
 # 4 heads, 32 px in patches of 4: an 8 x 8 patch grid) teaches a small
 # ResNet whose stage 3 is 8 x 8 too, on the 32 px images the tests generate
 # (data_root is set by the test). Recorders, connectors, losses, the lambda
-# hook and the algorithm are those of configs/cakd_vit-b_r50_imagenet.py;
-# only sizes, data and schedule length differ.
-_base_ = ['../../../configs/cakd_vit-b_r50_imagenet.py']
+# hook and the algorithm are those of
+# configs/cakd/cakd_vit-base-p16_resnet50_8xb32_in1k.py; only sizes, data and
+# schedule length differ.
+_base_ = ['../../../configs/cakd/cakd_vit-base-p16_resnet50_8xb32_in1k.py']
 num_classes = 4
 
 data_preprocessor = dict(

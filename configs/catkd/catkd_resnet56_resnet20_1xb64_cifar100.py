@@ -1,0 +1,13 @@
+# CAT-KD, resnet56 -> resnet20 on CIFAR-100 (the paper's settings).
+# CAMs at 32 px: teacher 8x8, student 8x8, both pooled to 2x2.
+_base_ = ['./_base_/catkd_cifar100.py']
+
+model = dict(
+    architecture=dict(
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet20.py',
+        head={{_base_.conv_test_fan_out}}),
+    teacher=dict(
+        cfg_path='{{fileDirname}}/../_base_/models/cifar100/resnet56.py'),
+    teacher_ckpt='work_dirs/teachers/resnet56.pth',
+    distiller=dict(
+        cat_loss=dict(loss_weight=0.7, resolution=2, normalize=False)))

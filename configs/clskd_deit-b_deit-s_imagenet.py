@@ -1,7 +1,0 @@
-# [CLS]-KD: DeiT-Base teaches DeiT-Small on ImageNet-1k (paper: 81.49 % top-1),
-# the recipe of clskd_deit-b_deit-t_imagenet.py. See docs/clskd.md.
-_base_ = ['./clskd_deit-b_deit-t_imagenet.py']
-
-model = dict(
-    architecture=dict(cfg_path='mmpretrain::deit/deit-small_4xb256_in1k.py'),
-    distiller=dict(connectors=dict(cls_proj=dict(in_channels=384))))

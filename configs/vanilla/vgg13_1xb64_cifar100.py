@@ -1,0 +1,13 @@
+# The vgg13 teacher, trained alone on CIFAR-100 (cross-entropy) with the
+# students' schedule (lr 0.05, 240 epochs). The distillation configs read the
+# teacher from work_dirs/teachers/vgg13.pth; after training:
+#   cp work_dirs/teachers/vgg13/epoch_240.pth \
+#      work_dirs/teachers/vgg13.pth
+# (or convert the CRD/MDistiller teacher with tools/convert_teacher.py).
+_base_ = [
+    '../_base_/models/cifar100/vgg13.py',
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar100_240e.py',
+    '../_base_/default_runtime.py',
+]
+work_dir = './work_dirs/teachers/vgg13'
