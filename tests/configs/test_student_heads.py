@@ -42,12 +42,12 @@ TORCH_DEFAULT = [
     ('catkd/catkd_vgg13_vgg8_1xb64_cifar100.py', 100, 512),
     ('catkd/catkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py', 100, 960),
     ('catkd/catkd_resnet32x4_shufflenet-v2_1xb64_cifar100.py', 100, 1024),
-    ('catkd_resnet50_mobilenet-v1_8xb64_in1k.py', 1000, 1024),
+    ('catkd/catkd_resnet50_mobilenet-v1_8xb64_in1k.py', 1000, 1024),
 ]
 BASELINES = [
     ('kd/kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py', 100, 256),
     ('dkd/dkd_resnet32x4_shufflenet-v1_1xb64_cifar100.py', 100, 960),
-    ('kd_logits_resnet34_resnet18_8xb64_in1k.py', 1000, 512),
+    ('kd/kd_logits_resnet34_resnet18_8xb64_in1k.py', 1000, 512),
     ('vanilla/resnet32x4_1xb64_cifar100.py', 100, 256),
 ]
 

@@ -21,8 +21,8 @@ from tests.tools.test_convert_teacher import calibrate_batch_norms
 @pytest.mark.slow
 @pytest.mark.parametrize('config, depth', [
     ('catkd_r34_r18_imagenet.py', 34),
-    ('kd_logits_resnet34_resnet18_8xb64_in1k.py', 34),
-    ('catkd_resnet50_mobilenet-v1_8xb64_in1k.py', 50),
+    ('kd/kd_logits_resnet34_resnet18_8xb64_in1k.py', 34),
+    ('catkd/catkd_resnet50_mobilenet-v1_8xb64_in1k.py', 50),
 ])
 def test_config_teacher_loads_torchvision_weights_with_equal_logits(
         config, depth, tmp_path, monkeypatch):
