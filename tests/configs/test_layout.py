@@ -25,8 +25,10 @@ EXPERIMENTS = sorted(
     osp.relpath(path, PROJECT_ROOT)
     for path in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
     if '_base_' not in osp.relpath(path, CONFIGS).split(osp.sep))
-DATA_SETS = {'cifar100', 'cifar100-lt100', 'in1k', 'digits'}
-# the folders whose every number is one the CAT-KD paper prints
+# custom-folder: the own-pair example's image folder (docs/your_own_pair.md)
+DATA_SETS = {'cifar100', 'cifar100-lt100', 'in1k', 'digits', 'custom-folder'}
+# the folders whose every number is one the CAT-KD paper prints (the
+# own-pair example, on the user's data, apart)
 PAPER_FOLDERS = {'catkd', 'cat', 'kd', 'dkd', 'vanilla'}
 RESULTS_SOURCES = {'paper', "authors' code", 'none'}
 
@@ -91,7 +93,8 @@ def test_entries_claim_no_weights_and_say_whose_numbers_they_are():
         source = entry['Metadata']['Results Source']
         assert source in RESULTS_SOURCES, name
         assert (source == 'none') == ('Results' not in entry), name
-        if entry['Config'].split('/')[1] in PAPER_FOLDERS:
+        if (entry['Config'].split('/')[1] in PAPER_FOLDERS
+                and not name.endswith('_custom-folder')):
             assert source == 'paper', name
         for role in ('Student', 'Teacher'):
             if role in entry['Metadata']:
@@ -108,6 +111,7 @@ def test_the_papers_cat_kd_experiments_are_listed_with_their_models():
     ours = [
         path for path in EXPERIMENTS
         if path.split('/')[1] in {'catkd', 'cat', 'kd', 'dkd'}
+        and not path.endswith('_custom-folder.py')
     ]
     assert len(ours) == 23
     for path in ours:
@@ -180,3 +184,24 @@ def test_every_config_path_the_docs_name_exists():
                 if not osp.exists(target):
                     missing.append(f'{doc}: {link}')
     assert missing == []
+
+
+def _bibtex(text):
+    """The BibTeX entries of a Markdown text, by key."""
+    return {
+        re.match(r'@\w+\{([^,]+),', entry).group(1): entry
+        for entry in re.findall(r'```bibtex\n(.*?)```', text, re.S)
+    }
+
+
+def test_every_method_readme_cites_as_docs_citation_does():
+    """Each method README ends with a citation; an entry that
+    docs/citation.md also gives is the same text, field for field."""
+    with open(osp.join(PROJECT_ROOT, 'docs', 'citation.md')) as file:
+        confirmed = _bibtex(file.read())
+    for folder in METHOD_FOLDERS:
+        with open(osp.join(CONFIGS, folder, 'README.md')) as file:
+            entries = _bibtex(file.read())
+        assert entries, folder
+        for key, entry in entries.items():
+            assert entry == confirmed.get(key, entry), (folder, key)

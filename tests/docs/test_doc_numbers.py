@@ -1,8 +1,8 @@
-"""Every number of our own runs that README.md and docs/*.md quote comes
-from one file, docs/results.yml: each quotation below is rebuilt from that
-file (means and differences computed here from its per-seed values) and must
-appear in its document as written, so a number changed in one place and
-not the other fails."""
+"""Every number of our own runs that README.md, docs/*.md and the method
+READMEs under configs/ quote comes from one file, docs/results.yml: each
+quotation below is rebuilt from that file (means and differences computed
+here from its per-seed values) and must appear in its document as written,
+so a number changed in one place and not the other fails."""
 import os.path as osp
 import re
 
@@ -66,6 +66,23 @@ def quotations():
         ('docs/demo.md', f'0.2 * CAT, no labels | {_f(seed0["cat_alone"])} |'),
         ('docs/demo.md', f'| online teacher (twice) | 4 min 32 s, 4 min 7 s '
          f'| 83 s, 83 s | {_f(seed0["catkd"])} / {_f(seed0["cat_alone"])} |'),
+        # the demo's folder README, seed 0 and the unseen-class runs
+        ('configs/demo/README.md', 'labels of all 1,198 training digits | '
+         f'{_f(DEMO["teacher"])} |'),
+        ('configs/demo/README.md',
+         f'labels of 10 digits per class | {_f(seed0["baseline"])} |'),
+        ('configs/demo/README.md',
+         f'teacher logits (KL, T = 4) | {_f(seed0["kd"])} |'),
+        ('configs/demo/README.md', f'CE + 0.2 CAT | {_f(seed0["catkd"])} |'),
+        ('configs/demo/README.md',
+         f'the same images, no labels | {_f(seed0["cat_alone"])} |'),
+        ('configs/demo/README.md', f'teacher {_f(OLD["teacher"])} %'),
+        ('configs/demo/README.md', 'digits 0-7, no labels | {} (unseen 8-9: '
+         '{}) |'.format(*(_f(UNSEEN['cat_alone_step300'][k])
+                          for k in ('all', 'unseen')))),
+        ('configs/demo/README.md', 'labels of digits 0-7 | {} (unseen 8-9: '
+         '{}) |'.format(*(_f(UNSEEN['cross_entropy_0_7'][k])
+                          for k in ('all', 'unseen')))),
         # three seeds
         ('docs/demo.md', _seed_row('0 (the demo)', seed0)),
         ('docs/demo.md', _seed_row('1', DEMO['students'][1])),

@@ -1,7 +1,8 @@
 # configs/clskd/clskd_deit-base_deit-tiny_4xb128_in1k.py with tiny stand-ins
 # for the test suite: 2-block ViTs of width 32 (student) and 48 (teacher) on
 # 32 px images in 8 px patches (16 patches + the class token), 4 classes, the
-# recipe's transforms at 32 px, one short epoch. data_root is set by --cfg-options.
+# recipe's transforms at 32 px, one short epoch. data_root is set by
+# --cfg-options.
 _base_ = ['../../../configs/clskd/clskd_deit-base_deit-tiny_4xb128_in1k.py']
 num_classes = 4
 
