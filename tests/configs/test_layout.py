@@ -40,7 +40,8 @@ def _yaml(path):
 
 def _entries():
     """(metafile, entry) for every Models entry model-index.yml reaches."""
-    return [(metafile, entry) for metafile in _yaml('model-index.yml')['Import']
+    return [(metafile, entry)
+            for metafile in _yaml('model-index.yml')['Import']
             for entry in _yaml(metafile)['Models']]
 
 
