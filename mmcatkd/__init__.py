@@ -20,5 +20,6 @@ from . import models  # noqa: E402,F401
 from . import datasets  # noqa: E402,F401
 from . import evaluation  # noqa: E402,F401
 from . import engine  # noqa: E402,F401
+from . import cam_cache  # noqa: E402,F401
 
 __all__ = ['__version__', 'compat']

@@ -1,10 +1,14 @@
 """Every mmcatkd module imports only its own layer or the layers below.
 
-tools -> apis, engine, visualization, benchmark -> models, converters,
-evaluation, datasets -> utils (DESIGN.md, "Parts and where they live");
-``models`` imports neither ``evaluation`` nor ``datasets`` (nor anything
-above). Read from the source with ``ast``, so an import inside a function
-counts as well.
+tools -> apis, engine, visualization, benchmark, cam_cache -> models,
+converters, evaluation, datasets -> utils (README.md, "The method and its
+parts"); ``models`` imports neither ``evaluation`` nor ``datasets`` (nor
+anything above). The teacher-CAM cache is one subpackage that spans layers:
+it sits with apis and engine (nothing below imports it), and those of its
+modules that models and datasets would otherwise hold (its format,
+identity, views and algorithm) import only what those layers may, plus the
+cache's format and identity. Read from the source with ``ast``, so an
+import inside a function counts as well.
 """
 import ast
 import glob
@@ -16,6 +20,7 @@ LAYERS = {
     'compat': 0, 'version': 0, 'utils': 0,
     'models': 1, 'evaluation': 1, 'datasets': 1, 'converters': 1,
     'apis': 2, 'engine': 2, 'visualization': 2, 'benchmark': 2,
+    'cam_cache': 2,  # builder, hook, commands; see CAM_CACHE_LOW
     'tools': 3, 'run': 3,  # mmcatkd.run starts tools
 }
 #: within layer 1, who may import whom (layers 0 and 2 mix freely)
@@ -28,6 +33,17 @@ SAME_LAYER = {
 }
 #: upward imports allowed, each with its reason (none today)
 EXCEPTIONS = {}
+#: the modules of mmcatkd.cam_cache at the models/datasets level, with what
+#: each may import: the algorithm registers without the engine or the
+#: builder, the views transform without the models
+CAM_CACHE_LOW = {
+    'mmcatkd.cam_cache.format': {'utils'},
+    'mmcatkd.cam_cache.identity': {'utils', 'models'},
+    'mmcatkd.cam_cache.views': {'utils', 'datasets', 'cam_cache.format'},
+    'mmcatkd.cam_cache.algorithm': {
+        'utils', 'models', 'cam_cache.format', 'cam_cache.identity'
+    },
+}
 
 
 def _part(module: str) -> str:
@@ -80,6 +96,29 @@ def test_no_module_imports_a_layer_above_it():
     assert not upward, upward
 
 
+def test_cache_modules_at_the_model_level_import_only_below_it():
+    """The cache's format, identity, views and algorithm import only
+    utils, the models or datasets layer they belong with, and the cache's
+    format and identity."""
+    found = {module: set() for module in CAM_CACHE_LOW}
+    for path, module in _sources():
+        if module not in CAM_CACHE_LOW:
+            continue
+        for target in _imports(path, module):
+            if not target.startswith('mmcatkd.'):
+                continue
+            names = target.split('.')
+            part = names[1]
+            found[module].add('.'.join(names[1:3]) if part == 'cam_cache'
+                              else part)
+    assert all(found.values())  # each module was read
+    wrong = {
+        module: sorted(parts - CAM_CACHE_LOW[module])
+        for module, parts in found.items() if parts - CAM_CACHE_LOW[module]
+    }
+    assert not wrong, wrong
+
+
 def test_tools_do_not_import_each_other():
     """What two tools share lives in mmcatkd (mmcatkd.apis for loading)."""
     tools = {module.split('.')[-1] for _, module in _sources()
@@ -95,10 +134,16 @@ def test_tools_do_not_import_each_other():
 
 def test_the_rule_sees_an_upward_import(tmp_path):
     """The walk resolves relative imports: models importing evaluation is
-    caught."""
+    caught, and so is the cache's views importing its builder."""
     path = tmp_path / 'algo.py'
     path.write_text('from ...evaluation.metrics import cam_iou\n')
     targets = list(_imports(str(path), 'mmcatkd.models.algorithms.algo'))
     assert targets == ['mmcatkd.evaluation.metrics']
     assert LAYERS['evaluation'] == LAYERS['models']
     assert 'evaluation' not in SAME_LAYER['models']
+    views = tmp_path / 'views.py'
+    views.write_text('from .builder import CacheBuilder\n')
+    assert list(_imports(str(views), 'mmcatkd.cam_cache.views')) == [
+        'mmcatkd.cam_cache.builder'
+    ]
+    assert 'cam_cache.builder' not in CAM_CACHE_LOW['mmcatkd.cam_cache.views']

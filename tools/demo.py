@@ -57,8 +57,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmcatkd.apis.teacher_cam_cache import (  # noqa: E402
-    CacheBuilder, use_teacher_cams)
+from mmcatkd.cam_cache import CacheBuilder, use_teacher_cams  # noqa: E402
 from mmcatkd.datasets import SklearnDigits  # noqa: E402
 from mmcatkd.utils.atomic_file import (  # noqa: E402
     atomic_json_dump, atomic_open, atomic_savefig)

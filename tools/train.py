@@ -20,7 +20,7 @@ from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcatkd.apis.teacher_cam_cache import use_teacher_cams
+from mmcatkd.cam_cache import use_teacher_cams
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys

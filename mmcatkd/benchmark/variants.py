@@ -17,11 +17,11 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
-from ..datasets.views import describe_views
-from ..utils.atomic_file import atomic_json_dump
-from ..models.algorithms.cached_cat_distill import teacher_cam_identity
+from ..cam_cache import format as cache_format
+from ..cam_cache.identity import teacher_cam_identity
+from ..cam_cache.views import describe_views
 from ..models.algorithms.model_cfg import resolve_cfg_path
-from ..utils import cam_cache
+from ..models.distillers.cam_distiller import CAM_RECORDER
 
 LABELS = {
     'student': 'student alone (a)',
@@ -154,26 +154,23 @@ def write_cache(folder: str, teacher: dict, student: dict,
     if input_size <= 64:
         steps.insert(
             0, dict(type='ViewRandomCrop', crop_size=input_size, padding=4))
-    manifest = cam_cache.jsonable(
-        dict(
-            format_version=cam_cache.FORMAT_VERSION,
-            **teacher_cam_identity(teacher, ckpt,
-                                   student.get('data_preprocessor'),
-                                   'backbone', 'head', 2),
-            num_classes=num_classes,
-            dtype='float16',
-            dataset=dict(type='benchmark', length=4 * batch_size, sha256=''),
-            pipeline=dict(base=[], views=steps),
-            views=describe_views(steps, (input_size, input_size)),
-            chunk_images=4 * batch_size))
-    array = cam_cache.open_array(folder, manifest, 'w+')
+    manifest = cache_format.new_manifest(
+        teacher_cam_identity(teacher, ckpt, student.get('data_preprocessor'),
+                             'backbone', 'head', 2),
+        num_classes=num_classes,
+        dtype='float16',
+        dataset=dict(type='benchmark', length=4 * batch_size, sha256=''),
+        pipeline=dict(base=[], views=steps),
+        views=describe_views(steps, (input_size, input_size)),
+        chunk_images=4 * batch_size)
+    array = cache_format.open_array(folder, manifest, 'w+')
     array[:] = np.random.default_rng(seed).standard_normal(
         array.shape, dtype=np.float32)
     array.flush()
-    digest = cam_cache.rows_digest(array)
+    digest = cache_format.rows_digest(array)
     del array
-    atomic_json_dump(manifest, osp.join(folder, cam_cache.MANIFEST))
-    cam_cache.mark_chunk_done(folder, 0, digest)
+    cache_format.write_manifest(folder, manifest)
+    cache_format.mark_chunk_done(folder, 0, digest)
     return dict(teacher_cams=folder, teacher_ckpt=ckpt)
 
 
@@ -283,8 +280,8 @@ def cam_loss_variant(name: str, algorithm: torch.nn.Module, data: dict,
         inputs = algorithm.data_preprocessor(data, True)['inputs']
         feats_T = teacher.backbone(inputs)
         feats_S = student.backbone(inputs)
-    recorder_S = distiller.student_recorders.recorders['cam']
-    recorder_T = distiller.teacher_recorders.recorders['cam']
+    recorder_S = distiller.student_recorders.recorders[CAM_RECORDER]
+    recorder_T = distiller.teacher_recorders.recorders[CAM_RECORDER]
 
     def step():
         feat_S = feats_S[-1].detach().requires_grad_()

@@ -86,26 +86,25 @@ def test_amp_optim_wrapper_step_trains_the_student_only():
 def test_cached_catkd_on_cuda_equals_the_online_teacher(tmp_path):
     """The cache built on the GPU, looked up on the GPU: CE, CAT loss and
     student gradients equal the online CAT-KD step's within 1e-5."""
-    from tests.models import test_cached_cat_distill as cached_tests
+    from tests.cam_cache import helpers
     torch.manual_seed(3)
-    cfg = Config.fromfile(cached_tests.CONFIG)
+    cfg = Config.fromfile(helpers.CONFIG)
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
     teacher = MODELS.build(resolve_cfg_path(cfg.model.teacher.to_dict()))
     ckpt = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
-    from mmcatkd.apis.teacher_cam_cache import CacheBuilder
+    from mmcatkd.cam_cache import CacheBuilder
     folder = str(tmp_path / 'cams')
-    CacheBuilder(cached_tests._config(ckpt), folder, 'float32',
+    CacheBuilder(helpers.config_of(ckpt), folder, 'float32',
                  device='cuda').build(log=lambda line: None)
-    online = cached_tests._model(cached_tests._config(ckpt)).cuda()
-    cached = cached_tests._cached(ckpt, folder).cuda()
+    online = helpers.build_algorithm(helpers.config_of(ckpt)).cuda()
+    cached = helpers.cached_algorithm(ckpt, folder).cuda()
     cached.student.load_state_dict(online.student.state_dict())
-    inputs, samples = cached_tests._batch(cached_tests._config(ckpt), online)
+    inputs, samples = helpers.train_batch(helpers.config_of(ckpt), online)
     assert inputs.is_cuda
-    reference = cached_tests._losses_and_grads(online, inputs, samples)
-    result = cached_tests._losses_and_grads(cached, inputs, samples)
+    reference = helpers.losses_and_grads(online, inputs, samples)
+    result = helpers.losses_and_grads(cached, inputs, samples)
     for key in reference[0]:
-        assert cached_tests._relative(result[0][key],
-                                      reference[0][key]) <= 1e-5
+        assert helpers.relative(result[0][key], reference[0][key]) <= 1e-5
     for name, grad in reference[1].items():
-        assert cached_tests._relative(result[1][name], grad) <= 1e-5, name
+        assert helpers.relative(result[1][name], grad) <= 1e-5, name

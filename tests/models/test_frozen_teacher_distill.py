@@ -3,14 +3,16 @@ FrozenTeacherDistill's ``loss`` (record teachers, run the student, compute
 the losses) and its ``forward`` (the channels_last inputs); the variants
 change only how the teacher records are filled or how the losses are
 scaled."""
-import inspect
+from mmrazor.models.algorithms.base import BaseAlgorithm
+from mmrazor.registry import MODELS
 
-import mmcatkd.models.algorithms as algorithms
 from mmcatkd.models.algorithms import FrozenTeacherDistill
 
+#: every algorithm mmcatkd registers (the cached one lives with its cache)
 ALGORITHMS = [
-    getattr(algorithms, name) for name in algorithms.__all__
-    if inspect.isclass(getattr(algorithms, name))
+    cls for cls in MODELS.module_dict.values()
+    if cls.__module__.startswith('mmcatkd.')
+    and issubclass(cls, BaseAlgorithm)
 ]
 
 

@@ -11,8 +11,6 @@ from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .preflight_check_hook import (PreflightCheckHook, PreflightError,
                                    preflight_check)
 from .resume_check_hook import ResumeCheckHook
-from .teacher_cam_cache_hook import (TeacherCAMCacheHook,
-                                     check_cache_matches_data)
 from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
 
@@ -25,5 +23,5 @@ __all__ = [
     'PreflightCheckHook', 'PreflightError', 'preflight_check',
     'ResumeCheckHook',
     'RNGStateHook', 'capture_rng_state', 'preserved_rng_state',
-    'restore_rng_state', 'TeacherCAMCacheHook', 'check_cache_matches_data'
+    'restore_rng_state'
 ]

@@ -3,10 +3,10 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ...utils.cam_cache import jsonable
-from ...datasets.views import (dataset_fingerprint, describe_views,
-                               pipeline_records_views, split_pipeline)
-from ...utils.errors import ConfigError, ConfigTypeError
+from ..utils.errors import ConfigError, ConfigTypeError
+from .format import TOOL, jsonable
+from .views import (dataset_fingerprint, describe_views,
+                    pipeline_records_views, split_pipeline)
 
 
 def check_cache_matches_data(cache, dataset, pipeline) -> None:
@@ -24,18 +24,19 @@ def check_cache_matches_data(cache, dataset, pipeline) -> None:
         raise ConfigError(
             f'the teacher-CAM cache in {cache.folder} was built for another '
             'train pipeline (its deterministic steps or views differ): '
-            'rebuild it with tools/cache_teacher_cams.py for this config.')
+            f'rebuild it with {TOOL} for this config.')
     if dataset_fingerprint(dataset) != manifest['dataset']:
         raise ConfigError(
             f'the teacher-CAM cache in {cache.folder} was built for another '
             'training set (its length, images or labels differ): rebuild it '
-            'with tools/cache_teacher_cams.py for this config.')
+            f'with {TOOL} for this config.')
 
 
 @HOOKS.register_module()
 class TeacherCAMCacheHook(Hook):
     """Before training, checks that ``CachedCATDistill``'s cache was built
     for the training set and pipeline of this run, then lets it train.
+    Registered in MMEngine's ``HOOKS``.
 
     Its algorithm refuses to train without this check: a cache of another
     dataset or augmentation would hand the student wrong teacher CAMs
@@ -51,9 +52,9 @@ class TeacherCAMCacheHook(Hook):
             runner.model) else runner.model
         if not hasattr(model, 'dataset_verified'):
             raise ConfigTypeError(
-                f'TeacherCAMCacheHook checks the cache of CachedCATDistill, '
-                f'and this model is a {type(model).__name__}: remove the hook.'
-            )
+                f'{type(self).__name__} checks the cache of '
+                f'CachedCATDistill, and this model is a '
+                f'{type(model).__name__}: remove the hook.')
         pipeline = runner.cfg.train_dataloader.dataset.pipeline
         check_cache_matches_data(model.cache, runner.train_dataloader.dataset,
                                  [dict(step) for step in pipeline])

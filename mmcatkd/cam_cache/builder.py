@@ -1,18 +1,19 @@
 """Build a teacher-CAM cache: every view of every training image, once.
 
-What ``tools/cache_teacher_cams.py`` runs. For a CAT-KD config whose train
-pipeline has finitely many views (crops with padding, horizontal flips;
-:mod:`mmcatkd.datasets.views`), the frozen teacher (eval mode, no grad)
-computes the pooled-first r x r CAMs (Guo et al., CVPR 2023, Eq. 2 and 5;
-before the loss's normalisation) of all views, in large batches, and they
-are written to the format of :mod:`mmcatkd.utils.cam_cache`.
+What ``tools/cache_teacher_cams.py`` runs (through
+:func:`.commands.build_cache`). For a CAT-KD config whose train pipeline
+has finitely many views (crops with padding, horizontal flips;
+:mod:`.views`), the frozen teacher (eval mode, no grad) computes the
+pooled-first r x r CAMs (Guo et al., CVPR 2023, Eq. 2 and 5; before the
+loss's normalisation) of all views, in large batches, and they are written
+to the format of :mod:`.format`.
 
 Chunks of images are the unit of work: process ``rank`` of ``world_size``
 takes chunks ``rank, rank + world_size, ...``; a chunk's marker is written
 after its rows are flushed, with their checksum, so a killed run loses at
 most its unfinished chunks and a rerun with the same arguments does only
 those. A rerun checks the data too, not only the markers: a missing or
-truncated ``cams.npy`` is created again (every chunk redone), and a chunk
+truncated array is created again (every chunk redone), and a chunk
 whose rows no longer match their checksum is redone.
 """
 import copy
@@ -29,29 +30,24 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
-from ..datasets.views import (DEFAULT_META_KEYS, VIEW_META_KEYS,
-                              dataset_fingerprint, describe_views,
-                              render_views, split_pipeline)
-from ..utils.atomic_file import atomic_json_dump
-from ..models.algorithms.cached_cat_distill import (refuse_uncacheable_cat,
-                                                    teacher_cam_identity)
+from ..models.algorithms import CATDistill
 from ..models.algorithms.frozen_teacher_distill import run_to_records
-from ..models.algorithms.model_cfg import (default_cls_preprocessor,
-                                           resolve_cfg_path)
+from ..models.algorithms.model_cfg import resolve_cfg_path
 from ..models.algorithms.teacher import load_teacher_checkpoint
 from ..models.distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
-from ..utils.cam_cache import (CHUNKS, DTYPES, FORMAT_VERSION, MANIFEST,
-                               array_problem, array_shape, chunk_digest,
-                               chunk_marker, chunk_ranges, create_array,
-                               finished_chunks, jsonable, mark_chunk_done,
-                               open_array, read_manifest, rows_digest)
 from ..utils.errors import ConfigError, NoSpaceError
+from .algorithm import CachedCATDistill, refuse_uncacheable_cat
+from .format import (ARRAY, CHUNKS, DTYPES, MANIFEST, SAMPLE_IDX_KEY,
+                     array_problem, array_shape, changed_chunks, chunk_ranges,
+                     create_array, finished_chunks, forget_chunks,
+                     manifest_differences, mark_chunk_done, new_manifest,
+                     open_array, read_manifest, rows_digest, write_manifest)
+from .identity import teacher_cam_identity, teacher_input_preprocessor
+from .views import (PACK, dataset_fingerprint, describe_views, render_views,
+                    split_pipeline, type_name)
 
-ALGORITHMS = ('CATDistill', 'CachedCATDistill')
-
-
-def _model_type(model_cfg: Dict) -> str:
-    return str(model_cfg.get('type', '')).split('.')[-1]
+#: the algorithms whose configs a cache can be built from
+ALGORITHMS = (CATDistill.__name__, CachedCATDistill.__name__)
 
 
 def _preprocessor_cfg(cfg: Config) -> Dict:
@@ -59,10 +55,8 @@ def _preprocessor_cfg(cfg: Config) -> Dict:
     model = cfg.model.to_dict()
     if cfg.get('data_preprocessor') is not None:
         model.setdefault('data_preprocessor', cfg.data_preprocessor.to_dict())
-    preprocessor = default_cls_preprocessor(model.get('data_preprocessor'))
-    if preprocessor is None:
-        preprocessor = resolve_cfg_path(
-            model['architecture']).get('data_preprocessor')
+    preprocessor = teacher_input_preprocessor(
+        model.get('data_preprocessor'), model['architecture'])
     if preprocessor and preprocessor.get('batch_augments'):
         raise ConfigError(
             'the data preprocessor has batch_augments (Mixup, CutMix...), '
@@ -95,11 +89,11 @@ class CacheBuilder:
                  dtype: str = 'float16',
                  chunk_images: int = 256,
                  device: str = 'cpu') -> None:
-        if _model_type(cfg.model) not in ALGORITHMS:
+        if type_name(cfg.model) not in ALGORITHMS:
             raise ConfigError(
-                f'{_model_type(cfg.model) or "this model"} is not CAT-KD: '
-                'give a config whose model is CATDistill (or '
-                'CachedCATDistill).')
+                f'{type_name(cfg.model) or "this model"} is not CAT-KD: '
+                f'give a config whose model is {ALGORITHMS[0]} (or '
+                f'{ALGORITHMS[1]}).')
         if dtype not in DTYPES:
             raise ConfigError(f'dtype must be one of {DTYPES}, got {dtype!r}.')
         if not isinstance(chunk_images, int) or chunk_images < 1:
@@ -112,7 +106,7 @@ class CacheBuilder:
         refuse_uncacheable_cat(distiller.distill_losses[CAT_LOSS])
         recorder_cfg = distiller.teacher_recorders.recorders[CAM_RECORDER]
         self.recorder_cfg = dict(
-            type='CAM',
+            type='CAM',  # a CAMRecorder, as CAMDistiller adds
             source=recorder_cfg.source,
             head=recorder_cfg.head_name,
             output_size=recorder_cfg.output_size)
@@ -131,7 +125,7 @@ class CacheBuilder:
         with DefaultScope.overwrite_default_scope('mmpretrain'):
             dataset_cfg = cfg.train_dataloader.dataset.to_dict()
             dataset_cfg['pipeline'] = base + [
-                dict(type='PackInputs', meta_keys=('sample_idx', ))
+                dict(type=PACK, meta_keys=(SAMPLE_IDX_KEY, ))
             ]
             self.dataset = DATASETS.build(dataset_cfg)
             self.fingerprint = dataset_fingerprint(self.dataset)
@@ -142,15 +136,14 @@ class CacheBuilder:
         self.preprocessor_cfg = preprocessor_cfg
         self._teacher = None
         self._preprocessor = None
-        self.manifest = jsonable(dict(
-            format_version=FORMAT_VERSION,
-            **identity,
+        self.manifest = new_manifest(
+            identity,
             num_classes=self.teacher_and_recorder()[1].classifier.out_features,
             dtype=dtype,
             dataset=self.fingerprint,
             pipeline=dict(base=base, views=view_steps),
             views=self.views,
-            chunk_images=chunk_images))
+            chunk_images=chunk_images)
 
     def teacher_and_recorder(self):
         """The teacher (eval, frozen, on the device) and its CAM recorder."""
@@ -160,9 +153,10 @@ class CacheBuilder:
             load_teacher_checkpoint(teacher, self.teacher_ckpt)
             teacher.to(self.device).eval().requires_grad_(False)
             with DefaultScope.overwrite_default_scope('mmrazor'):
-                recorders = RecorderManager(dict(cam=self.recorder_cfg))
+                recorders = RecorderManager({CAM_RECORDER: self.recorder_cfg})
                 recorders.initialize(teacher)
-            self._teacher = (teacher, recorders.recorders['cam'], recorders)
+            self._teacher = (teacher, recorders.recorders[CAM_RECORDER],
+                             recorders)
             self._preprocessor = _build(self.preprocessor_cfg).to(
                 self.device)
         return self._teacher
@@ -177,9 +171,8 @@ class CacheBuilder:
             self.manifest['dtype']).itemsize
 
     @property
-    def chunks(self):
-        return chunk_ranges(self.fingerprint['length'],
-                            self.manifest['chunk_images'])
+    def chunks(self) -> List[range]:
+        return chunk_ranges(self.manifest)
 
     def check_existing(self) -> bool:
         """Whether ``out`` already holds this cache (to be finished); refuse
@@ -188,9 +181,8 @@ class CacheBuilder:
             return False
         found = read_manifest(self.out)
         if found != self.manifest:
-            differing = sorted(
-                key for key in set(found) | set(self.manifest)
-                if found.get(key) != self.manifest.get(key))
+            differing = manifest_differences(
+                self.manifest, found, sorted(set(found) | set(self.manifest)))
             raise ConfigError(
                 f'{self.out} holds a teacher-CAM cache with another '
                 f'{", ".join(differing)}: choose another --out or delete it.')
@@ -199,7 +191,7 @@ class CacheBuilder:
     def check_disk(self) -> None:
         """Refuse when the disk of ``out`` lacks room for the array."""
         os.makedirs(self.out, exist_ok=True)
-        path = osp.join(self.out, 'cams.npy')
+        path = osp.join(self.out, ARRAY)
         allocated = (os.stat(path).st_blocks * 512 if osp.exists(path) else 0)
         free = shutil.disk_usage(self.out).free
         if free + allocated < self.nbytes:
@@ -220,16 +212,15 @@ class CacheBuilder:
             if not self.check_existing():
                 self.check_disk()
                 create_array(self.out, self.manifest)
-                atomic_json_dump(self.manifest, osp.join(self.out, MANIFEST),
-                                 indent=1, sort_keys=True)
+                write_manifest(self.out, self.manifest)
                 return
             problem = array_problem(self.out, self.manifest)
             if problem:
                 log(f'rank 0: {problem}: creating it again and redoing '
                     'every chunk')
                 # Markers first: the array is only valid again after them.
-                for chunk in finished_chunks(self.out, self.manifest):
-                    os.remove(chunk_marker(self.out, chunk))
+                forget_chunks(self.out,
+                              finished_chunks(self.out, self.manifest))
                 self.check_disk()
                 create_array(self.out, self.manifest)
             return
@@ -241,21 +232,6 @@ class CacheBuilder:
                     f'rank 0 did not create {self.out} within {timeout} s.')
             time.sleep(0.5)
         self.check_existing()
-
-    def forget_changed_chunks(self, chunks) -> List[int]:
-        """Remove the markers of those of ``chunks`` (marked done) whose
-        rows no longer match the checksum in their marker (or whose marker
-        has none); returns them."""
-        array = open_array(self.out, self.manifest, 'r')
-        changed = [
-            chunk for chunk in chunks
-            if chunk_digest(self.out, chunk) != rows_digest(
-                array[self.chunks[chunk].start:self.chunks[chunk].stop])
-        ]
-        del array
-        for chunk in changed:
-            os.remove(chunk_marker(self.out, chunk))
-        return changed
 
     @torch.no_grad()
     def cams_of_views(self, views: torch.Tensor) -> torch.Tensor:
@@ -312,8 +288,10 @@ class CacheBuilder:
         """
         self.prepare(rank, log=log)
         done = set(finished_chunks(self.out, self.manifest))
-        changed = self.forget_changed_chunks(
+        changed = changed_chunks(
+            self.out, self.manifest,
             [chunk for chunk in sorted(done) if chunk % world_size == rank])
+        forget_chunks(self.out, changed)
         if changed:
             log(f'rank {rank}: chunks {", ".join(map(str, changed))} differ '
                 'from the checksums of their markers: redoing them')
@@ -348,39 +326,3 @@ def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
-
-
-def use_teacher_cams(cfg: Config, folder: str) -> Config:
-    """``cfg`` (a ``CATDistill`` config) switched to the cache in ``folder``.
-
-    The model becomes ``CachedCATDistill(teacher_cams=folder)`` (the teacher
-    is then never built), the train pipeline's ``RandomCrop`` a
-    ``ViewRandomCrop`` (the same images, with the offset recorded) and its
-    ``PackInputs`` keeps ``sample_idx``, ``crop_offset`` and ``flip``;
-    ``TeacherCAMCacheHook`` checks the cache against the data before
-    training, and validation is the student's (there is no teacher to
-    validate). What ``tools/train.py --teacher-cams DIR`` does.
-    """
-    if _model_type(cfg.model) != 'CATDistill':
-        raise ConfigError(
-            f'--teacher-cams replaces the teacher of a CATDistill config, '
-            f'and this model is {_model_type(cfg.model) or "not one"}.')
-    scope = str(cfg.model.type)[:-len('CATDistill')]
-    cfg.model.type = scope + 'CachedCATDistill'
-    cfg.model.teacher_cams = folder
-    pipeline = cfg.train_dataloader.dataset.pipeline
-    for step in pipeline:
-        name = str(step['type'])
-        if name.split('.')[-1] == 'RandomCrop':
-            step['type'] = name[:-len('RandomCrop')] + 'ViewRandomCrop'
-        if name.split('.')[-1] == 'PackInputs':
-            kept = list(step.get('meta_keys', DEFAULT_META_KEYS))
-            step['meta_keys'] = tuple(kept + [
-                key for key in VIEW_META_KEYS if key not in kept])
-    hooks = list(cfg.get('custom_hooks', []))
-    hooks.append(dict(type='TeacherCAMCacheHook'))
-    cfg.custom_hooks = hooks
-    if 'SingleTeacherDistillValLoop' in str(cfg.get('val_cfg', {}).get(
-            'type', '')):
-        cfg.val_cfg = dict()
-    return cfg

@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmrazor.registry import MODELS
 
-from mmcatkd.apis.teacher_cam_cache import CacheBuilder
+from mmcatkd.cam_cache import CacheBuilder
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
 

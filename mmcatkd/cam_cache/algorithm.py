@@ -1,5 +1,4 @@
 """CAT-KD with the teacher's CAMs read from a cache instead of computed."""
-import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
@@ -7,54 +6,15 @@ from mmengine.structures import BaseDataElement
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
 
-from ...utils.cam_cache import (TeacherCAMCache, canonical_hash, file_hash,
-                                manifest_differences, view_index)
-from ...utils import find_module
-from ...utils.errors import ConfigError, MissingHookError
-from ..cams import classifier_of
-from ..distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
-from .frozen_teacher_distill import FrozenTeacherDistill
-from .model_cfg import resolve_cfg_path
-
-# What the model side checks against the manifest (the engine's
-# TeacherCAMCacheHook checks the dataset and the pipeline).
-TEACHER_KEYS = ('teacher', 'data_preprocessor_sha256', 'cam_source',
-                'cam_head', 'resolution')
-
-
-def teacher_cam_identity(teacher, teacher_ckpt: Optional[str],
-                         data_preprocessor, cam_source: str, cam_head: str,
-                         resolution: int) -> Dict:
-    """What the cached teacher CAMs depend on besides the images: the
-    teacher's config (content, after ``cfg_path`` is read) and checkpoint,
-    the data preprocessor (normalisation), where the CAMs are taken and r.
-
-    Raises:
-        ValueError: no ``teacher_ckpt`` (a random teacher's CAMs change
-            with the seed, so caching them is meaningless).
-    """
-    if not teacher_ckpt:
-        raise ConfigError(
-            'caching teacher CAMs needs the trained teacher: set '
-            'model.teacher_ckpt to its checkpoint.')
-    if '://' in teacher_ckpt:
-        raise ConfigError(
-            f'teacher_ckpt {teacher_ckpt} is a URL: the teacher-CAM cache '
-            'hashes the checkpoint, so download it and give its path.')
-    if not osp.isfile(teacher_ckpt):
-        raise FileNotFoundError(
-            f'teacher_ckpt {teacher_ckpt} does not exist: train the teacher '
-            'first (configs/vanilla/) or convert one with '
-            'tools/convert_teacher.py.')
-    return dict(
-        teacher=dict(
-            config_sha256=canonical_hash(resolve_cfg_path(teacher)),
-            # the content, not the name: a moved checkpoint still matches
-            checkpoint_sha256=file_hash(teacher_ckpt)),
-        data_preprocessor_sha256=canonical_hash(data_preprocessor),
-        cam_source=cam_source,
-        cam_head=cam_head,
-        resolution=resolution)
+from ..models.algorithms.frozen_teacher_distill import FrozenTeacherDistill
+from ..models.cams import classifier_of
+from ..models.distillers.cam_distiller import CAM_RECORDER, CAT_LOSS
+from ..utils import find_module
+from ..utils.errors import ConfigError, MissingHookError
+from .format import (CROP_OFFSET_KEY, FLIP_KEY, FLIP_STEP, SAMPLE_IDX_KEY,
+                     TOOL, TeacherCAMCache, manifest_differences, view_index)
+from .identity import (TEACHER_KEYS, teacher_cam_identity,
+                       teacher_input_preprocessor)
 
 
 def refuse_uncacheable_cat(cat_loss) -> None:
@@ -76,10 +36,10 @@ class CachedCATDistill(FrozenTeacherDistill):
 
     Loss = CE(student) + beta * CAT(CAM_student, CAM_teacher) as in
     :class:`CATDistill`, but the teacher's r x r pooled CAMs (N, K, r, r)
-    are read from a cache built by ``tools/cache_teacher_cams.py``, by each
-    sample's ``sample_idx`` and view (``crop_offset`` from
-    :class:`~mmcatkd.datasets.ViewRandomCrop`, ``flip`` from ``RandomFlip``)
-    in its metainfo. The teacher is never built. The lookup depends on
+    are read from a cache (:mod:`.format`, built by :mod:`.builder`), by
+    each sample's ``sample_idx`` and view (``crop_offset`` from
+    :class:`~.views.ViewRandomCrop`, ``flip`` from ``RandomFlip``) in its
+    metainfo. The teacher is never built. The lookup depends on
     nothing but the data sample, so DDP samplers, resuming and AMP need
     nothing special. The step is :class:`FrozenTeacherDistill`'s, with the
     teacher's forward replaced by the lookup (:meth:`record_teachers`); for
@@ -87,7 +47,8 @@ class CachedCATDistill(FrozenTeacherDistill):
 
     At construction the cache's manifest must match the teacher config and
     checkpoint, the data preprocessor, the CAM source and r; the dataset and
-    the pipeline are checked before training by ``TeacherCAMCacheHook``
+    the pipeline are checked before training by
+    :class:`~.hook.TeacherCAMCacheHook`
     (which the step requires).
 
     Args:
@@ -125,10 +86,8 @@ class CachedCATDistill(FrozenTeacherDistill):
         self.cache = TeacherCAMCache(teacher_cams)
         # Set by TeacherCAMCacheHook once the dataset and pipeline match.
         self.dataset_verified = False
-        preprocessor = kwargs.get('data_preprocessor')
-        if preprocessor is None:
-            preprocessor = resolve_cfg_path(
-                kwargs['architecture']).get('data_preprocessor')
+        preprocessor = teacher_input_preprocessor(
+            kwargs.get('data_preprocessor'), kwargs['architecture'])
         expected = teacher_cam_identity(teacher, teacher_ckpt, preprocessor,
                                         recorder.source, recorder.head_name,
                                         recorder.output_size)
@@ -138,7 +97,7 @@ class CachedCATDistill(FrozenTeacherDistill):
             raise ConfigError(
                 f'the teacher-CAM cache in {teacher_cams} was built for '
                 f'another {", ".join(differing)} than this config has: '
-                'rebuild it with tools/cache_teacher_cams.py for this config.')
+                f'rebuild it with {TOOL} for this config.')
         num_classes = classifier_of(
             find_module(self.student, recorder.head_name)).out_features
         if num_classes != self.cache.manifest['num_classes']:
@@ -163,23 +122,22 @@ class CachedCATDistill(FrozenTeacherDistill):
     def teacher_cams(self, data_samples: List[BaseDataElement],
                      device: torch.device) -> torch.Tensor:
         """The cached pooled teacher CAMs (N, K, r, r) of a batch, fp32."""
-        needed = ['sample_idx']
-        needed += ['crop_offset'] if self.cache.views['crop'] else []
-        needed += ['flip'] if 'flip' in self.cache.views['order'] else []
+        needed = [SAMPLE_IDX_KEY]
+        needed += [CROP_OFFSET_KEY] if self.cache.views['crop'] else []
+        needed += [FLIP_KEY] if FLIP_STEP in self.cache.views['order'] else []
         samples, views = [], []
         for sample in data_samples:
             missing = [key for key in needed if key not in sample.metainfo]
             if missing:
                 raise ConfigError(
-                    f'the data samples lack {missing} in their metainfo: use '
-                    "ViewRandomCrop instead of RandomCrop and PackInputs(meta_"
-                    f"keys=(..., {', '.join(map(repr, needed))})) in the "
-                    'train pipeline (tools/train.py --teacher-cams does).')
-            offset_h, offset_w = sample.metainfo.get('crop_offset', (0, 0))
-            samples.append(sample.metainfo['sample_idx'])
+                    f'the data samples lack {missing} in their metainfo: the '
+                    "train pipeline must record each sample's view, as "
+                    'tools/train.py --teacher-cams makes it do.')
+            offset_h, offset_w = sample.metainfo.get(CROP_OFFSET_KEY, (0, 0))
+            samples.append(sample.metainfo[SAMPLE_IDX_KEY])
             views.append(
                 view_index(self.cache.views, offset_h, offset_w,
-                           bool(sample.metainfo.get('flip', False))))
+                           bool(sample.metainfo.get(FLIP_KEY, False))))
         cams = torch.from_numpy(self.cache.lookup(samples, views))
         return cams.to(device=device, dtype=torch.float32, non_blocking=True)
 

@@ -1,26 +1,29 @@
-"""The on-disk format of a teacher-CAM cache: a manifest and one array.
+"""The on-disk format of a teacher-CAM cache, and its reader.
 
 CAT-KD (Guo et al., CVPR 2023, Eq. 5) compares student CAMs with the
 teacher's CAMs average-pooled to r x r. The teacher is frozen, so for a
 training pipeline with finitely many views per image (CIFAR's RandomCrop 32
 with padding 4 and a horizontal flip: 81 x 2) every teacher CAM a run can
-need is computed once by ``tools/cache_teacher_cams.py`` and looked up here.
+need is computed once (:mod:`.builder`) and looked up here.
 
 A cache directory holds:
 
-- ``manifest.json``: what the CAMs are of (teacher config and checkpoint
-  hashes, data preprocessor, dataset fingerprint, pipeline, views, r, K,
-  dtype) and the array's shape;
-- ``cams.npy``: pooled teacher CAMs before any normalisation, shape
-  (num_images, num_views, K, r, r), fp16 or fp32, read memory-mapped;
-- ``chunks/NNNNNN.done``: one marker per finished chunk of images, written
-  after the chunk's rows are flushed, holding the sha256 of those rows, so a
-  killed run redoes only the chunks without a marker and a rerun finds rows
-  changed since (:func:`rows_digest`).
+- ``manifest.json`` (:data:`MANIFEST`): what the CAMs are of (the
+  teacher's identity, :mod:`.identity`: config and checkpoint hashes, data
+  preprocessor, CAM source, r; then dataset fingerprint, pipeline, views,
+  K, dtype), from which the array's shape follows;
+- ``cams.npy`` (:data:`ARRAY`): pooled teacher CAMs before any
+  normalisation, shape (num_images, num_views, K, r, r), fp16 or fp32, read
+  memory-mapped;
+- ``chunks/NNNNNN.done`` (:data:`CHUNKS`): one marker per finished chunk of
+  images, written after the chunk's rows are flushed, holding the sha256 of
+  those rows, so a killed run redoes only the chunks without a marker and a
+  rerun finds rows changed since (:func:`rows_digest`).
 
 A view is (crop offset, flip). Its index is
 ``flip_position * n_h * n_w + offset_h * n_w + offset_w`` (``n_h``, ``n_w``
-the numbers of crop offsets), see :func:`view_index`.
+the numbers of crop offsets), see :func:`view_index`; a training sample
+names its image and view by the metainfo keys :data:`VIEW_META_KEYS`.
 """
 import hashlib
 import json
@@ -31,35 +34,61 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .atomic_file import atomic_write
-from .errors import ConfigError
+from ..utils.atomic_file import atomic_json_dump, atomic_write
+from ..utils.errors import ConfigError
 
 FORMAT_VERSION = 1
 MANIFEST = 'manifest.json'
 ARRAY = 'cams.npy'
 CHUNKS = 'chunks'
 DTYPES = ('float16', 'float32')
-
-
-def canonical_hash(obj: Any) -> str:
-    """sha256 of ``obj`` as sorted-key JSON (configs, pipelines)."""
-    text = json.dumps(obj, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
+#: the tool that builds, finishes and repairs a cache (named by refusals)
+TOOL = 'tools/cache_teacher_cams.py'
+#: the metainfo keys of a training sample that name its image and view
+SAMPLE_IDX_KEY = 'sample_idx'
+CROP_OFFSET_KEY = 'crop_offset'  # (offset_h, offset_w), see view_index
+FLIP_KEY = 'flip'
+VIEW_META_KEYS = (SAMPLE_IDX_KEY, CROP_OFFSET_KEY, FLIP_KEY)
+#: the steps of the manifest's ``views['order']``, in pipeline order
+CROP_STEP, FLIP_STEP = 'crop', 'flip'
 def jsonable(obj: Any) -> Any:
     """``obj`` as the manifest stores it (tuples as lists, ConfigDicts as
     dicts), so that a fresh description compares equal to a read one."""
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def file_hash(path: str, block: int = 1 << 20) -> str:
-    """sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as file:
-        for data in iter(lambda: file.read(block), b''):
-            digest.update(data)
-    return digest.hexdigest()
+def new_manifest(identity: Dict, num_classes: int, dtype: str,
+                 dataset: Dict, pipeline: Dict, views: Dict,
+                 chunk_images: int) -> Dict:
+    """The manifest of a cache, as :func:`read_manifest` will return it.
+
+    Args:
+        identity (dict): :func:`.identity.teacher_cam_identity`.
+        num_classes (int): K, the teacher's classes.
+        dtype (str): one of :data:`DTYPES`.
+        dataset (dict): ``type``, ``length`` (the number of images) and
+            ``sha256`` of the training set.
+        pipeline (dict): ``base`` (the deterministic steps) and ``views``
+            (the random ones) of the train pipeline.
+        views (dict): the crop offsets and flips (see :func:`view_index`).
+        chunk_images (int): images per chunk.
+    """
+    return jsonable(
+        dict(
+            format_version=FORMAT_VERSION,
+            **identity,
+            num_classes=num_classes,
+            dtype=dtype,
+            dataset=dataset,
+            pipeline=pipeline,
+            views=views,
+            chunk_images=chunk_images))
+
+
+def write_manifest(folder: str, manifest: Dict) -> None:
+    """Write ``manifest`` into ``folder``, atomically."""
+    atomic_json_dump(manifest, osp.join(folder, MANIFEST), indent=1,
+                     sort_keys=True)
 
 
 def num_views(views: Dict) -> int:
@@ -95,8 +124,7 @@ def read_manifest(folder: str) -> Dict:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'{folder} holds no teacher-CAM cache ({MANIFEST} is missing): '
-            'build one with tools/cache_teacher_cams.py CONFIG --out '
-            f'{folder}.')
+            f'build one with {TOOL} CONFIG --out {folder}.')
     with open(path) as file:
         return json.load(file)
 
@@ -114,8 +142,10 @@ def array_shape(manifest: Dict) -> tuple:
             manifest['num_classes'], r, r)
 
 
-def chunk_ranges(num_images: int, chunk_images: int) -> List[range]:
-    """Image ranges of the chunks, in order."""
+def chunk_ranges(manifest: Dict) -> List[range]:
+    """Image ranges of the cache's chunks, in order."""
+    num_images = manifest['dataset']['length']
+    chunk_images = manifest['chunk_images']
     return [
         range(start, min(start + chunk_images, num_images))
         for start in range(0, num_images, chunk_images)
@@ -142,11 +172,27 @@ def chunk_digest(folder: str, chunk: int) -> str:
         return file.read().decode('ascii', 'replace').strip()
 
 
+def changed_chunks(folder: str, manifest: Dict,
+                   chunks: Sequence[int]) -> List[int]:
+    """Those of ``chunks`` (marked done) whose rows no longer match the
+    checksum in their marker, or whose marker holds none."""
+    array = open_array(folder, manifest, 'r')
+    ranges = chunk_ranges(manifest)
+    return [
+        chunk for chunk in chunks if chunk_digest(folder, chunk) !=
+        rows_digest(array[ranges[chunk].start:ranges[chunk].stop])
+    ]
+
+
+def forget_chunks(folder: str, chunks: Sequence[int]) -> None:
+    """Remove the markers of ``chunks``: they are to be done again."""
+    for chunk in chunks:
+        os.remove(chunk_marker(folder, chunk))
+
+
 def finished_chunks(folder: str, manifest: Dict) -> List[int]:
     """Indices of the chunks whose rows are written and flushed."""
-    total = len(
-        chunk_ranges(manifest['dataset']['length'],
-                     manifest['chunk_images']))
+    total = len(chunk_ranges(manifest))
     return [c for c in range(total) if osp.exists(chunk_marker(folder, c))]
 
 
@@ -223,7 +269,7 @@ class TeacherCAMCache:
         FileNotFoundError: ``folder`` holds no manifest.
         ValueError: the cache is unfinished, of another format version, or
             its array is missing or truncated (each with the sentence that
-            says to rerun ``tools/cache_teacher_cams.py``).
+            says to rerun :data:`TOOL`).
     """
 
     def __init__(self, folder: str) -> None:
@@ -233,24 +279,20 @@ class TeacherCAMCache:
             raise ConfigError(
                 f'{folder} is a teacher-CAM cache of format version '
                 f"{self.manifest.get('format_version')}, this mmcatkd reads "
-                f'version {FORMAT_VERSION}: rebuild it with '
-                'tools/cache_teacher_cams.py.')
-        total = len(
-            chunk_ranges(self.manifest['dataset']['length'],
-                         self.manifest['chunk_images']))
+                f'version {FORMAT_VERSION}: rebuild it with {TOOL}.')
+        total = len(chunk_ranges(self.manifest))
         done = len(finished_chunks(folder, self.manifest))
         if done != total:
             raise ConfigError(
                 f'the teacher-CAM cache in {folder} is unfinished ({done} of '
-                f'{total} chunks): run tools/cache_teacher_cams.py again with '
-                'the same arguments to finish it.')
+                f'{total} chunks): run {TOOL} again with the same arguments '
+                'to finish it.')
         problem = array_problem(folder, self.manifest)
         if problem:
             raise ConfigError(
                 f'the teacher-CAM cache in {folder} is damaged: {problem}; '
-                'run tools/cache_teacher_cams.py again with the same '
-                'arguments, which checks every chunk and rebuilds what is '
-                'missing or corrupt.')
+                f'run {TOOL} again with the same arguments, which checks '
+                'every chunk and rebuilds what is missing or corrupt.')
         self.views = self.manifest['views']
         self._array: Optional[np.ndarray] = None
 

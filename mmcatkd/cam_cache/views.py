@@ -3,12 +3,11 @@
 CAT-KD's teacher CAMs (Guo et al., CVPR 2023, Eq. 5) depend on the image the
 teacher sees. CIFAR's augmentation (RandomCrop 32, padding 4; horizontal flip
 with probability 0.5) produces 81 x 2 distinct images per training image, so
-the teacher CAMs of all of them can be computed once
-(``tools/cache_teacher_cams.py``) and looked up by (image, view) during
-training. This module says which pipelines qualify, renders all views of a
-batch of images exactly as the pipeline would, records the view a pipeline
-drew (:class:`ViewRandomCrop`; MMCV's ``RandomFlip`` already records
-``flip``) and fingerprints a dataset.
+the teacher CAMs of all of them can be computed once (:mod:`.builder`)
+and looked up by (image, view) during training. This module says which
+pipelines qualify, renders all views of a batch of images exactly as the
+pipeline would, records the view a pipeline drew (:class:`ViewRandomCrop`;
+MMCV's ``RandomFlip`` already records ``flip``) and fingerprints a dataset.
 """
 import hashlib
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -18,16 +17,14 @@ import torch
 from mmpretrain.datasets.transforms import PackInputs, RandomCrop
 from mmpretrain.registry import TRANSFORMS
 
-from ..utils.cam_cache import num_views
 from ..utils.errors import ConfigError
+from .format import (CROP_OFFSET_KEY, CROP_STEP, FLIP_KEY, FLIP_STEP,
+                     SAMPLE_IDX_KEY, VIEW_META_KEYS, num_views)
 
 # Transforms that give the same output for the same input.
 DETERMINISTIC = ('LoadImageFromFile', 'Resize', 'ResizeEdge', 'CenterCrop')
-CROPS = ('RandomCrop', 'ViewRandomCrop')
-FLIP = 'RandomFlip'
-PACK = 'PackInputs'
-# The meta keys the training pipeline's PackInputs must keep for a lookup.
-VIEW_META_KEYS = ('sample_idx', 'crop_offset', 'flip')
+FLIP = 'RandomFlip'  # MMCV's; it records FLIP_KEY by itself
+PACK = PackInputs.__name__
 DEFAULT_META_KEYS = PackInputs.DEFAULT_META_KEYS
 
 
@@ -39,6 +36,7 @@ class ViewRandomCrop(RandomCrop):
     in the padded image, to the results; list ``'crop_offset'`` in
     ``PackInputs(meta_keys=...)`` to keep it in the data sample's metainfo.
     The images are those of ``RandomCrop`` with the same arguments.
+    Registered in MMPretrain's ``TRANSFORMS``.
     """
 
     def rand_crop_params(self, img: np.ndarray):
@@ -48,13 +46,19 @@ class ViewRandomCrop(RandomCrop):
 
     def transform(self, results: dict) -> dict:
         results = super().transform(results)
-        results['crop_offset'] = self._drawn_offset
+        results[CROP_OFFSET_KEY] = self._drawn_offset
         return results
 
 
-def transform_name(step: Dict) -> str:
-    """A pipeline step's type without its registry scope."""
-    return str(step['type']).split('.')[-1]
+RANDOM_CROP = RandomCrop.__name__
+VIEW_CROP = ViewRandomCrop.__name__
+CROPS = (RANDOM_CROP, VIEW_CROP)
+
+
+def type_name(cfg: Dict) -> str:
+    """The type of a config (a pipeline step, a model) without its registry
+    scope: 'mmpretrain.RandomCrop' -> 'RandomCrop'; '' without a type."""
+    return str(cfg.get('type', '')).split('.')[-1]
 
 
 def _padding(padding) -> Tuple[int, int, int, int]:
@@ -86,10 +90,10 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
     """
     base, view_steps = [], []
     for position, step in enumerate(pipeline):
-        name = transform_name(step)
+        name = type_name(step)
         if name == PACK:
             if position != len(pipeline) - 1:
-                raise ConfigError('PackInputs must be the last step of the '
+                raise ConfigError(f'{PACK} must be the last step of the '
                                   'train pipeline to cache teacher CAMs.')
             continue
         if name in CROPS:
@@ -105,8 +109,8 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
             if direction not in ('horizontal', ['horizontal']) or isinstance(
                     step.get('prob'), (list, tuple)):
                 raise ConfigError(
-                    f'RandomFlip(direction={direction!r}) is not supported '
-                    'by the teacher-CAM cache: only horizontal flips with one '
+                    f'{FLIP}(direction={direction!r}) is not supported by '
+                    'the teacher-CAM cache: only horizontal flips with one '
                     'probability are.')
             view_steps.append(dict(step))
         elif name in DETERMINISTIC and not view_steps:
@@ -131,7 +135,7 @@ def describe_views(view_steps: Sequence[Dict],
     crop, flips, order = None, [False], []
     height, width = image_shape
     for step in view_steps:
-        name = transform_name(step)
+        name = type_name(step)
         if name in CROPS:
             if crop is not None:
                 raise ConfigError('the teacher-CAM cache supports one random '
@@ -146,14 +150,14 @@ def describe_views(view_steps: Sequence[Dict],
                 padding=[left, top, right, bottom],
                 pad_val=_pad_values(step.get('pad_val', 0)))
             offsets = (padded[0] - target[0] + 1, padded[1] - target[1] + 1)
-            order.append('crop')
+            order.append(CROP_STEP)
         else:
             prob = step.get('prob')
             prob = 0.0 if prob is None else float(prob)
             flips = [False] if prob <= 0 else [True] if prob >= 1 else [
                 False, True
             ]
-            order.append('flip')
+            order.append(FLIP_STEP)
     if crop is None:
         offsets = (1, 1)
     return dict(
@@ -175,12 +179,12 @@ def render_views(images: torch.Tensor, views: Dict) -> torch.Tensor:
 
     Returns:
         Tensor: (B, V, C, h, w) with V = :func:`num_views`, views in the
-        order of :func:`mmcatkd.utils.cam_cache.view_index`.
+        order of :func:`.format.view_index`.
     """
     num_images, channels = images.shape[:2]
     crop = views['crop']
     flips = views['flips']
-    flip_first = views['order'] == ['flip', 'crop']
+    flip_first = views['order'] == [FLIP_STEP, CROP_STEP]
     sources = [images.flip(-1) if flip and flip_first else images
                for flip in flips]
     rendered = []
@@ -234,18 +238,18 @@ def dataset_fingerprint(dataset) -> Dict:
 
 def pipeline_records_views(pipeline: Sequence[Dict]) -> Optional[str]:
     """None if the train pipeline records what a cache lookup needs
-    (``sample_idx``, ``crop_offset``, ``flip``), else what to change."""
-    names = [transform_name(step) for step in pipeline]
-    if 'RandomCrop' in names:
-        return ("the train pipeline's RandomCrop does not record its offset: "
-                "use type='ViewRandomCrop' (same arguments).")
+    (:data:`.format.VIEW_META_KEYS`), else what to change."""
+    names = [type_name(step) for step in pipeline]
+    if RANDOM_CROP in names:
+        return (f"the train pipeline's {RANDOM_CROP} does not record its "
+                f"offset: use type='{VIEW_CROP}' (same arguments).")
     if names and names[-1] == PACK:
         kept = pipeline[-1].get('meta_keys', DEFAULT_META_KEYS)
-        drawn = {'sample_idx': True, 'crop_offset': 'ViewRandomCrop' in names,
-                 'flip': FLIP in names}
+        drawn = {SAMPLE_IDX_KEY: True, CROP_OFFSET_KEY: VIEW_CROP in names,
+                 FLIP_KEY: FLIP in names}
         needed = [key for key in VIEW_META_KEYS
                   if drawn[key] and key not in kept]
         if needed:
-            return (f'the train pipeline\'s PackInputs drops {needed}: list '
-                    f'them in its meta_keys (e.g. meta_keys={VIEW_META_KEYS}).')
+            return (f"the train pipeline's {PACK} drops {needed}: list them "
+                    f'in its meta_keys (e.g. meta_keys={VIEW_META_KEYS}).')
     return None

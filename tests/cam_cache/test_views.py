@@ -5,9 +5,9 @@ import torch
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
-from mmcatkd.datasets.views import (describe_views, pipeline_records_views,
-                                    render_views, split_pipeline)
-from mmcatkd.utils.cam_cache import num_views, view_index
+from mmcatkd.cam_cache.format import num_views, view_index
+from mmcatkd.cam_cache.views import (describe_views, pipeline_records_views,
+                                     render_views, split_pipeline)
 
 CIFAR = [
     dict(type='ViewRandomCrop', crop_size=32, padding=4),
