@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmcatkd-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast test-cuda cuda-check demo clean-venv
+.PHONY: install lint test test-fast test-cuda cuda-check demo clean-venv
 
 install: $(STAMP)
 
@@ -18,6 +18,17 @@ $(STAMP): requirements/pinned.txt requirements/mim.txt requirements/runtime.txt 
 	$(PY) -m pip install --quiet --no-deps -r requirements/mim.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# flake8 with the settings in setup.cfg (the isort/yapf settings there are
+# for editors and pre-commit; the tree is not yet formatted by them).
+LINT_STAMP := $(VENV)/.mmcatkd-lint-installed
+
+$(LINT_STAMP): requirements/lint.txt | $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/lint.txt
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
+	$(PY) -m flake8 mmcatkd tools tests configs setup.py
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS) tests

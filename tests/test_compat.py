@@ -330,7 +330,7 @@ def test_mmpretrain_config_paths_work_without_pkg_resources(tmp_path):
             'from mmengine.hub import get_config\n'
             f'cfg = Config.fromfile({str(config)!r})\n'
             'print(cfg.model.backbone.depth, cfg.model.head.num_classes)\n'
-            'hub_cfg = get_config("mmpretrain::resnet/resnet34_8xb32_in1k.py")\n'
+            'hub_cfg = get_config("mmpretrain::resnet/resnet34_8xb32_in1k.py")\n'  # noqa: E501
             'print(hub_cfg.model.backbone.depth)\n')
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]

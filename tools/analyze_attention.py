@@ -53,6 +53,7 @@ from mmcatkd.apis import load_classifier
 from mmcatkd.models import logits_and_cams
 from mmcatkd.utils.output_paths import check_output_file
 
+
 def build_loader(data_cfg: Config, split: str, batch_size: int,
                  max_images: int, pipeline=None):
     """The split's dataloader, unshuffled, optionally with another pipeline

@@ -200,7 +200,7 @@ def markdown(rows: List[Dict]) -> str:
         'One model per family (the config named, random weights, '
         f'{INPUT_SIZE}x{INPUT_SIZE} input unless stated, float64): "yes" '
         'means its logits equal GAP(CAM) + b within 1e-5 (CAT-KD Eq. '
-        '2-3), so its CAMs are exact and it can be a CAT-KD teacher or student '
+        '2-3), so its CAMs are exact and it can be a CAT-KD teacher or student '  # noqa: E501
         '(`CAMRecorder` takes them from the backbone\'s last map and the '
         "head's `fc`). Regenerate with `python tools/cam_compat_table.py`; "
         '`tests/tools/test_cam_compat_table.py` rechecks a sample of rows. '

@@ -68,7 +68,7 @@ from mmcatkd.engine.work_dir import claim_work_dir  # noqa: E402
 from mmcatkd.utils.output_paths import (  # noqa: E402
     OutputRefusedError, check_output_folder)
 from mmcatkd.engine.hooks import auto_betas  # noqa: E402
-from mmcatkd.utils.errors import ConfigError
+from mmcatkd.utils.errors import ConfigError  # noqa: E402
 from mmcatkd.visualization import cam_figure  # noqa: E402
 
 PROJECT_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -19,7 +19,7 @@ from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
 from mmcatkd.utils.mmengine_private import load_checkpoint_file
 from mmcatkd.utils.output_paths import check_output_file
-from mmcatkd.utils.errors import ConfigError, ConfigKeyError
+from mmcatkd.utils.errors import ConfigKeyError
 
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',

@@ -36,7 +36,7 @@ from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.engine.cli import entry_point  # noqa: E402
 from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
-from mmcatkd.utils.errors import ConfigError, ConfigKeyError
+from mmcatkd.utils.errors import ConfigError, ConfigKeyError  # noqa: E402
 
 
 def _features(model: nn.Module, inputs: torch.Tensor):

@@ -80,7 +80,7 @@ def row_problems(field: str, row: Dict) -> List[str]:
                 ] if set(row) - ROW_KEYS else []
     if 'ours' in row:
         if row['ours'] == row['authors']:
-            return problems + [f'{field}: `ours` equals `authors`; drop `ours`']
+            return problems + [f'{field}: `ours` equals `authors`; drop `ours`']  # noqa: E501
         for needed in ('switch', 'reason'):
             if not row.get(needed):
                 problems.append(f'{field}: differs from the authors but '

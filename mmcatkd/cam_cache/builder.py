@@ -325,4 +325,3 @@ class CacheBuilder:
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
-

@@ -51,6 +51,8 @@ FLIP_KEY = 'flip'
 VIEW_META_KEYS = (SAMPLE_IDX_KEY, CROP_OFFSET_KEY, FLIP_KEY)
 #: the steps of the manifest's ``views['order']``, in pipeline order
 CROP_STEP, FLIP_STEP = 'crop', 'flip'
+
+
 def jsonable(obj: Any) -> Any:
     """``obj`` as the manifest stores it (tuples as lists, ConfigDicts as
     dicts), so that a fresh description compares equal to a read one."""

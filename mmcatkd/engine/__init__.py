@@ -1,6 +1,7 @@
 """Training-time machinery: crash-safe checkpoints, exact resume, early and
 clear failures (see ``docs/reliability.md``)."""
-from ..utils import atomic_file  # noqa: F401  (registers the 'local_atomic' backend)
+# registers the 'local_atomic' backend
+from ..utils import atomic_file  # noqa: F401
 from .hooks import *  # noqa: F401,F403
 from .raw_and_ema_val_loop import RawAndEMAValLoop
 from .optimizers import *  # noqa: F401,F403

@@ -135,4 +135,3 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f'{text} is not an integer >= 1')
     return value
-

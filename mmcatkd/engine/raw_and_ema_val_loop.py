@@ -91,4 +91,3 @@ class RawAndEMAValLoop(ValLoop):
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')
         return metrics
-

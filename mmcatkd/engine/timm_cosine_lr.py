@@ -1,4 +1,5 @@
-"""timm's per-epoch cosine schedule with warm-up, as DeiT-based codes step it."""
+"""timm's per-epoch cosine schedule with warm-up, as DeiT-based codes step
+it."""
 import math
 
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin

@@ -32,7 +32,7 @@ class CorruptCheckpointError(UserError, RuntimeError):
 
 
 def _numpy_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
-                                                                str]]]:
+                                                              str]]]:
     """Numpy globals a pickled array or scalar needs, under numpy 1.x and 2.x.
 
     Checkpoints written under numpy 1.x name ``numpy.core.multiarray``; numpy

@@ -88,7 +88,7 @@ def test_a_shuffled_view_or_image_index_changes_the_loss(
             sample.set_metainfo({'flip': not sample.metainfo['flip']})
     wrong = cached.loss(inputs, shuffled)['distill.loss_cat'].item()
     assert relative(cached.teacher_cams(shuffled, inputs.device),
-                     cached.teacher_cams(samples, inputs.device)) > 1e-3
+                    cached.teacher_cams(samples, inputs.device)) > 1e-3
     assert abs(wrong - right) > 1e-5 * abs(right)
 
 
@@ -108,7 +108,7 @@ def test_cached_step_under_autocast_logs_the_fp32_loss_of_its_cams(
     assert cams_S.dtype == torch.bfloat16 and cams_T.dtype == torch.float32
     assert torch.equal(cams_T, cached.teacher_cams(samples, inputs.device))
     reference = cached.distiller.distill_losses['loss_cat'](cams_S.float(),
-                                                           cams_T)
+                                                            cams_T)
     assert logged.dtype == torch.float32
     torch.testing.assert_close(logged, reference, rtol=1e-6, atol=1e-7)
 
@@ -133,7 +133,7 @@ def test_a_crop_only_pipeline_needs_no_flip_in_the_metainfo(
         feat = online.teacher.backbone(inputs)[-1]
     expected = class_activation_maps(feat, online.teacher.head.fc.weight, 2)
     assert relative(cached.teacher_cams(samples, inputs.device),
-                     expected) <= 1e-6
+                    expected) <= 1e-6
 
 
 @pytest.mark.parametrize('cat_loss', [dict(binarize=True),

@@ -78,7 +78,7 @@ def test_a_rerun_rebuilds_a_truncated_or_deleted_array(
 
 
 def test_a_rerun_redoes_chunks_whose_rows_changed(teacher_ckpt, caches,
-                                                 tmp_path):
+                                                  tmp_path):
     """One flipped byte in the rows of chunk 1 and a marker without a
     checksum (chunk 2): the rerun redoes those two chunks only and the
     array equals the uninterrupted build's again."""
@@ -113,9 +113,9 @@ def test_shards_together_build_the_whole_cache(teacher_ckpt, caches,
     """Two processes' shares (every 2nd chunk each) make the same cache."""
     folder = str(tmp_path / 'cams')
     first = build_test_cache(teacher_ckpt, folder, 'float32', rank=0,
-                         world_size=2)
+                             world_size=2)
     second = build_test_cache(teacher_ckpt, folder, 'float32', rank=1,
-                          world_size=2)
+                              world_size=2)
     assert (first['chunks'], second['chunks']) == (2, 1)
     assert not first['complete'] and second['complete']
     np.testing.assert_array_equal(

@@ -359,4 +359,3 @@ def test_testing_without_the_data_stops_before_the_runner(
     assert 'CIFAR-100 is not in data/cifar100' in message
     assert 'set test_dataloader.dataset.data_root' in message
     assert not (tmp_path / 'data').exists()
-

@@ -61,7 +61,8 @@ def test_small_vit_gives_torchvision_logits():
         convert_torchvision_state_dict(reference.state_dict(),
                                        model.state_dict()),
         strict=True)
-    images = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    images = torch.randn(
+        4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     assert max_logit_difference(reference, model, images) <= 1e-5
 
 
@@ -93,7 +94,8 @@ def vit_b_16():
 @pytest.mark.slow
 def test_vit_b_16_loads_from_torchvision_scheme_with_equal_logits(
         vit_b_16, tmp_path, monkeypatch):
-    """``teacher_ckpt='torchvision://vit_b_16.imagenet1k_v1'`` (the CAKD config's
+    """``teacher_ckpt='torchvision://vit_b_16.imagenet1k_v1'`` (the CAKD
+    config's
     teacher) converts while loading: the file that scheme resolves to is put
     in a temporary torch hub cache, so nothing is downloaded."""
     weights = torchvision.models.ViT_B_16_Weights.IMAGENET1K_V1
@@ -102,7 +104,8 @@ def test_vit_b_16_loads_from_torchvision_scheme_with_equal_logits(
     cached.parent.mkdir()
     torch.save(vit_b_16.state_dict(), cached)
     model = build_model(VIT_B_16_CONFIG).eval()
-    load_teacher_checkpoint(model, 'torchvision://vit_b_16.imagenet1k_v1', strict=True)
+    load_teacher_checkpoint(
+        model, 'torchvision://vit_b_16.imagenet1k_v1', strict=True)
     images = torch.randn(2, 3, 224, 224,
                          generator=torch.Generator().manual_seed(1))
     assert max_logit_difference(vit_b_16, model, images) <= 1e-4

@@ -336,11 +336,11 @@ COMMAND_RULES = [
     CommandRule('cp a checkpoint', r'^cp work_dirs/\S+\.pth \S+$',
                 'as written; epoch_N.pth of a shortened run is its last '
                 'checkpoint',
-                rewrite=lambda c: 'cp "$(python --last-checkpoint {})" {}'.format(
+                rewrite=lambda c: 'cp "$(python --last-checkpoint {})" {}'.format(  # noqa: E501
                     *map(shlex.quote, shlex.split(c)[1:]))),
     CommandRule('shell variables', r'^([A-Z_]+=\S+ ?)+$', 'as written'),
     CommandRule(
-        'a loop over a glob of configs', r'^for \w+ in configs/\S*\*\S*\.py; do',
+        'a loop over a glob of configs', r'^for \w+ in configs/\S*\*\S*\.py; do',  # noqa: E501
         'the same command for every config: run for the first config of the '
         'glob only (every config is built and stepped by tests/configs)',
         rewrite=lambda c: re.sub(r'^for (\w+) in (\S+); do',
@@ -351,7 +351,7 @@ COMMAND_RULES = [
         rewrite=lambda c: re.sub(r'^for seed in (\d+) (\d+)( \d+)*; do',
                                  r'for seed in \1 \2; do', c)),
     CommandRule(
-        'average of seed runs', r'^python tools/average_best\.py .*\{\d+(,\d+)+\}',
+        'average of seed runs', r'^python tools/average_best\.py .*\{\d+(,\d+)+\}',  # noqa: E501
         'over the runs of the two seeds the seed loop ran',
         rewrite=lambda c: re.sub(r'\{(\d+),(\d+)(,\d+)*\}', r'{\1,\2}', c)),
     CommandRule(
@@ -666,7 +666,7 @@ def _digit_png(index: int):
 # Files the docs assume the user already has (made by no documented
 # command): path in the fresh clone -> how the test makes a stand-in.
 PREREQUISITES = {
-    ('docs/multiteacher.md', 'work_dirs/multiteacher/teachers/resnet50_weak_1.pth'):
+    ('docs/multiteacher.md', 'work_dirs/multiteacher/teachers/resnet50_weak_1.pth'):  # noqa: E501
     _random_checkpoint('configs/mtkd/resnet50_weak_1xb64_cifar100.py'),
     ('docs/multiteacher.md',
      'work_dirs/multiteacher/teachers/resnet50_strong_1.pth'):

@@ -54,7 +54,7 @@ def _leaf(dataset: dict, key: str):
 
 def _type_name(dataset: dict) -> str:
     kind = dataset.get('type', '')
-    return kind.__name__ if isinstance(kind, type) else str(kind).split('.')[-1]
+    return kind.__name__ if isinstance(kind, type) else str(kind).split('.')[-1]  # noqa: E501
 
 
 def dataloader_options(cfg, loaders=('train', 'val', 'test')) -> List[str]:
@@ -161,7 +161,8 @@ def view_options(cfg) -> List[str]:
     """Unpadded CIFAR crops: 2 views (flips) per image instead of 162, for
     the teacher-CAM cache and the runs that read it."""
     loader = cfg.get('train_dataloader') or {}
-    dataset, key = _leaf(loader.get('dataset') or {}, 'train_dataloader.dataset')
+    dataset, key = _leaf(loader.get('dataset') or {},
+                         'train_dataloader.dataset')
     return [
         f'{key}.pipeline.{index}.padding=0'
         for index, transform in enumerate(dataset.get('pipeline') or [])

@@ -96,7 +96,7 @@ def write_cifar100(root: str,
                              ('test', test_per_class)):
         fine = [c for c in range(CIFAR100_CLASSES) for _ in range(per_class)]
         entry = {
-            'filenames': [f'standin_{split}_{i}.png' for i in range(len(fine))],
+            'filenames': [f'standin_{split}_{i}.png' for i in range(len(fine))],  # noqa: E501
             'batch_label': f'{split} batch (stand-in)',
             'fine_labels': fine,
             'coarse_labels': [label // 5 for label in fine],

@@ -21,6 +21,7 @@ from mmcatkd.evaluation.metrics import (fidelity_kl,
                                         prediction_mutual_info_score,
                                         prediction_mutual_information)
 
+
 def one_hot_logits(classes, num_classes=6):
     """Logits whose top-1 classes are ``classes``."""
     return torch.eye(num_classes)[torch.tensor(classes)] * 5
@@ -52,7 +53,7 @@ def test_kl_is_ten_times_student_against_teacher():
     # S (1/2, 1/2)
     ([0, 0, 0, 1], [0, 0, 1, 1],
      0.5 * math.log(0.5 / (0.75 * 0.5)) + 0.25 * math.log(0.25 /
-                                                           (0.75 * 0.5)) +
+                                                          (0.75 * 0.5)) +
      0.25 * math.log(0.25 / (0.25 * 0.5))),
 ])
 def test_mis_is_the_plug_in_mutual_information(teacher, student, by_hand):

@@ -16,7 +16,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmcatkd.engine import enable_reliability
-from mmcatkd.engine.hooks import CATAutoBetaHook, auto_betas
+from mmcatkd.engine.hooks import CATAutoBetaHook
 from mmcatkd.models.losses import CATLoss
 from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import TEST_CONFIGS, image_folder  # noqa: F401

@@ -27,8 +27,6 @@ EXPECTED_LOSSES = {'student.loss'} | {f'distill.{name}'
 NUM_CLASSES = 4
 
 
-
-
 def _tiny_cfg(**overrides):
     return model_cfg(TINY, **overrides)
 

@@ -135,8 +135,8 @@ def test_pools_student_and_teacher_of_different_size():
     ((2, 3, 4, 4), (2, 3, 4, 4), dict(num_selected=4), 'exceeds the 3'),
 ])
 def test_bad_shapes_raise_value_error_naming_them(student_shape,
-                                                   teacher_shape, kwargs,
-                                                   match):
+                                                  teacher_shape, kwargs,
+                                                  match):
     """N or K mismatch, a resolution larger than a map, or more selected
     classes than exist raise ValueError with the shapes."""
     with pytest.raises(ValueError, match=match):

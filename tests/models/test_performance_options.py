@@ -113,7 +113,7 @@ def test_catkd_step_under_autocast_logs_the_fp32_loss_of_its_cams():
     assert model.distiller.student_recorders.recorders[
         'cam'].get_record_data().dtype == torch.bfloat16
     reference = model.distiller.distill_losses['loss_cat'](cams['S'],
-                                                          cams['T'])
+                                                           cams['T'])
     assert logged.dtype == torch.float32
     torch.testing.assert_close(logged, reference, rtol=1e-6, atol=1e-7)
 

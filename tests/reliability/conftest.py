@@ -25,4 +25,3 @@ def catkd_run(trained_catkd, tmp_path):
     with open(f'{work_dir}/last_checkpoint', 'w') as f:
         f.write(f'{work_dir}/epoch_1.pth')
     return work_dir
-

@@ -51,7 +51,7 @@ def _buggy_run(folder, image_folder, fail_at):  # noqa: F811
         f.write(f'_base_ = [{CATKD!r}]\n'
                 "custom_imports = dict(imports=['mmcatkd', 'buggy_loss'], "
                 'allow_failed_imports=False)\n'
-                "model = dict(distiller=dict(cat_loss=dict(type='BuggyCATLoss',"
+                "model = dict(distiller=dict(cat_loss=dict(type='BuggyCATLoss',"  # noqa: E501
                 f' fail_at={fail_at})))\n')
     env = child_env()
     env['PYTHONPATH'] = folder + os.pathsep + env['PYTHONPATH']
@@ -64,7 +64,7 @@ def _buggy_run(folder, image_folder, fail_at):  # noqa: F811
 
 @pytest.mark.parametrize('fail_at', [1, 3], ids=['preflight', 'iteration2'])
 def test_custom_loss_bug_shows_its_traceback(tmp_path, image_folder,
-                                            fail_at):  # noqa: F811
+                                             fail_at):  # noqa: F811
     """The TypeError leaves train.py with the traceback down to the file
     and line of the raise, not as ``train.py: error: ...`` (at the
     preflight check it was cut to a PreflightError sentence with no file or

@@ -217,7 +217,7 @@ def test_last_checkpoint_naming_a_missing_file(guarded_run, image_folder,
     with open(osp.join(guarded_run, 'last_checkpoint'), 'w') as f:
         f.write(missing)
     assert f'{missing} can not be found' in _refused(capsys, guarded_run,
-                                                      image_folder)
+                                                     image_folder)
 
 
 def test_distillation_checkpoint_tested_with_the_student_config(

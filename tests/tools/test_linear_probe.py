@@ -18,7 +18,7 @@ PROBE = osp.join(PROJECT_ROOT, 'configs', 'demo', '_base_',
 
 
 def test_only_the_head_trains_and_accuracy_is_reported(tmp_path, capsys,
-                                                      monkeypatch):
+                                                       monkeypatch):
     """After probing on digits 5-9 the backbone's weights and BatchNorm
     statistics equal the checkpoint's, the head is a new 5-way layer that
     moved from its initialisation, and a top-1 is reported (above the 20 %

@@ -17,7 +17,7 @@ def _write_run(work_dir, *validations, timestamp='20260101_000000'):
     vis = work_dir / timestamp / 'vis_data'
     vis.mkdir(parents=True)
     lines = [dict(lr=0.05, loss=1.0, step=1)]  # a training record
-    lines += [dict(step=epoch, **{'accuracy/top1': top1, 'accuracy/top5': top5})
+    lines += [dict(step=epoch, **{'accuracy/top1': top1, 'accuracy/top5': top5})  # noqa: E501
               for epoch, top1, top5 in validations]
     (vis / 'scalars.json').write_text(
         '\n'.join(json.dumps(line) for line in lines) + '\n')

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from mmcatkd.utils.checkpoint import safe_torch_load
-from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, data_root_options,
-                            image_folder)  # noqa: F401
+from tests.conftest import image_folder  # noqa: F401
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, data_root_options
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')

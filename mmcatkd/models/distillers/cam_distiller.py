@@ -13,7 +13,8 @@ CAT_LOSS = 'loss_cat'
 
 @MODELS.register_module()
 class CAMDistiller(ConfigurableDistiller):
-    """``ConfigurableDistiller`` that wires CAT-KD by itself (CVPR 2023, Eq. 5).
+    """``ConfigurableDistiller`` that wires CAT-KD by itself (CVPR 2023,
+    Eq. 5).
 
     It adds a ``CAMRecorder`` named ``'cam'`` to the student and to the
     teacher, the loss ``'loss_cat'`` built from ``cat_loss`` and its forward

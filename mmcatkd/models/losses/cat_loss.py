@@ -184,7 +184,8 @@ class CATLoss(nn.Module):
         return pooled
 
     def _select_classes(self, cams_S: torch.Tensor, cams_T: torch.Tensor):
-        """Keep the CAMs of ``num_selected`` classes per sample, (N, n, H, W)."""
+        """Keep the CAMs of ``num_selected`` classes per sample, (N, n, H,
+        W)."""
         num_classes = cams_T.shape[1]
         if self.num_selected > num_classes:
             raise ConfigError(

@@ -1,5 +1,6 @@
 # CIFAR-100 at 224 px as the multi-teacher study's code loads it (Guo et al.,
-# ESWA 2025, arXiv 2405.00739; zisci2/RethinkKD data_loader/DataLoaderCIFAR.py):
+# ESWA 2025, arXiv 2405.00739;
+# zisci2/RethinkKD data_loader/DataLoaderCIFAR.py):
 # batch 128, the authors' normalisation (0.4914, 0.4822, 0.4465) /
 # (0.2023, 0.1994, 0.2010), and these views of the 32 px images:
 #   weak:   RandomResizedCrop(224, scale 0.2-1, bicubic), horizontal flip,
