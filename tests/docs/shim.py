@@ -275,6 +275,14 @@ def shorten_torchrun(args: List[str]) -> List[str]:
     raise SystemExit(f'documentation test: no script in torchrun {args}')
 
 
+def _runs_a_tool(argv: List[str]) -> bool:
+    """Whether :func:`main` runs ``argv`` in this interpreter (a tool,
+    torchrun, mmcatkd.run), not by handing it to the real one."""
+    return (len(argv) >= 2 and argv[0] == '-m' and argv[1] in (
+        'torch.distributed.run', 'torch.distributed.launch', 'mmcatkd.run')
+            or bool(argv) and argv[0].endswith('.py') and osp.isfile(argv[0]))
+
+
 def main(argv: List[str]) -> None:
     if argv[:1] == ['--last-checkpoint']:
         print(last_checkpoint(argv[1]))
@@ -297,4 +305,11 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == '__main__':
+    if os.environ.get('MMCATKD_DOCTEST_ZYGOTE') and _runs_a_tool(sys.argv[1:]):
+        # a pre-imported interpreter forks and runs it (zygote.py)
+        sys.path[0] = osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__))))
+        from tests.docs.zygote import run_in_zygote
+        sys.exit(run_in_zygote(os.environ['MMCATKD_DOCTEST_ZYGOTE'],
+                               sys.argv[1:]))
     main(sys.argv[1:])
