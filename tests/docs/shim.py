@@ -192,6 +192,9 @@ def shorten_cache(args: List[str]) -> List[str]:
 
 def shorten_check_pair(args: List[str]) -> List[str]:
     extra = ['--batch-size', str(BATCH), '--rounds', '2']
+    if '--input-size' not in args and '--no-timing' not in args and (
+            '--data-config' not in args):
+        extra += ['--input-size', str(SMALL_CROP)]  # timed steps at 224 px
     if '--data-config' in args:
         extra += ['--iters', '2']
     return args + extra
@@ -239,7 +242,7 @@ TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     'analyze_attention.py': shorten_analyze,  # 4 images
     'linear_probe.py': shorten_probe,     # 1 epoch, batch 2
     'benchmark.py': shorten_benchmark,    # 2 rounds, batch 2, small inputs
-    'check_pair.py': shorten_check_pair,  # batch 2, 2 rounds, 2 iterations
+    'check_pair.py': shorten_check_pair,  # batch 2, 2 rounds, 64 px, 2 its
     'cache_teacher_cams.py': shorten_cache,  # 4 images, 2 views each
     'cuda_check.py': unchanged,           # only through `make -n` here
     'average_best.py': unchanged,
