@@ -32,121 +32,17 @@ the ``architecture.*`` weights of its checkpoint. The dataset is the
 in order; each model normalises the images with its own preprocessor.
 """
 import argparse
-import itertools
-from typing import Dict, List, Tuple
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
-from mmengine.runner.utils import set_random_seed
 
-from mmcatkd.utils.atomic_file import atomic_json_dump
-from mmcatkd.engine.cli import CfgOptionsAction, entry_point
-from mmcatkd.evaluation import (affinity, cam_masks,
-                                expected_calibration_error, fidelity_kl,
-                                kl_divergence,
-                                mask_overlap, prediction_entropy,
-                                top1_agreement)
 from mmcatkd.apis import load_classifier
-from mmcatkd.models import logits_and_cams
+from mmcatkd.apis.attention_analysis import (analyse, build_loader,
+                                             run_models, with_affinity)
+from mmcatkd.engine.cli import CfgOptionsAction, entry_point
+from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.utils.output_paths import check_output_file
-
-
-def build_loader(data_cfg: Config, split: str, batch_size: int,
-                 max_images: int, pipeline=None):
-    """The split's dataloader, unshuffled, optionally with another pipeline
-    and only the first ``max_images`` images."""
-    loader_cfg = data_cfg[f'{split}_dataloader'].to_dict()
-    dataset = dict(loader_cfg['dataset'])
-    if pipeline is not None:
-        dataset['pipeline'] = pipeline
-    if max_images:
-        dataset['indices'] = max_images
-    return Runner.build_dataloader(
-        dict(
-            loader_cfg,
-            dataset=dataset,
-            batch_size=batch_size,
-            num_workers=0,
-            persistent_workers=False,
-            sampler=dict(type='DefaultSampler', shuffle=False)))
-
-
-@torch.no_grad()
-def run_models(models: Dict[str, torch.nn.Module], loader, threshold: float,
-               device: str) -> Tuple[Dict[str, torch.Tensor], torch.Tensor,
-                                     Dict[Tuple[str, ...], List[int]]]:
-    """Logits of every model, the labels, and the pooled CAM overlaps
-    (intersection, union) of every pair of models and of all of them."""
-    names = list(models)
-    groups = list(itertools.combinations(names, 2))
-    if len(names) > 2:
-        groups.append(tuple(names))
-    overlaps = {group: [0, 0] for group in groups}
-    logits = {name: [] for name in names}
-    labels = []
-    for batch in loader:
-        masks = {}
-        for name, model in models.items():
-            data = model.data_preprocessor(batch, False)
-            inputs = data['inputs'].to(device)
-            batch_logits, cams = logits_and_cams(model, inputs)
-            logits[name].append(batch_logits.float().cpu())
-            masks[name] = cam_masks(cams.sum(dim=1), inputs.shape[-2:],
-                                    threshold)
-        labels.append(
-            torch.cat([
-                sample.gt_label.reshape(-1)[:1]
-                for sample in data['data_samples']
-            ]))
-        for group in groups:
-            intersection, union = mask_overlap(*(masks[n] for n in group))
-            overlaps[group][0] += intersection
-            overlaps[group][1] += union
-    return ({name: torch.cat(value)
-             for name, value in logits.items()}, torch.cat(labels), overlaps)
-
-
-def analyse(logits: Dict[str, torch.Tensor], labels: torch.Tensor,
-            overlaps: Dict[Tuple[str, ...], List[int]],
-            num_bins: int) -> dict:
-    """The per-model, per-pair and ensemble measurements as one dict."""
-    names = list(logits)
-    results = dict(num_images=len(labels), models={}, pairs={})
-    for name, model_logits in logits.items():
-        probs = model_logits.softmax(dim=1)
-        results['models'][name] = dict(
-            accuracy=(model_logits.argmax(dim=1) == labels).float().mean(
-            ).item(),
-            ece=expected_calibration_error(probs, labels, num_bins),
-            ece_unweighted=expected_calibration_error(
-                probs, labels, num_bins, unweighted=True),
-            entropy=prediction_entropy(model_logits))
-    for group, (intersection, union) in overlaps.items():
-        iou = intersection / union if union else float('nan')
-        if len(group) == 2:
-            first, second = group
-            results['pairs'][f'{first}-{second}'] = dict(
-                top1_agreement=top1_agreement(logits[first], logits[second]),
-                kl=kl_divergence(logits[second], logits[first]),
-                kl_authors=fidelity_kl(logits[second], logits[first]),
-                cam_iou=iou)
-        else:
-            results['cam_iou_all'] = iou
-    if len(names) > 2:
-        first, others = names[0], names[1:]
-        ensemble = torch.stack([logits[name] for name in others]).mean(0)
-        results['ensemble'] = dict(
-            model=first,
-            of=others,
-            top1_agreement=top1_agreement(logits[first], ensemble),
-            kl=kl_divergence(ensemble, logits[first]),
-            kl_authors=fidelity_kl(ensemble, logits[first]),
-            ensemble_accuracy=(ensemble.argmax(dim=1) == labels).float().mean(
-            ).item())
-    return results
 
 
 def format_table(results: dict) -> str:
@@ -255,9 +151,9 @@ def main(argv=None) -> dict:
     }
     loader = build_loader(data_cfg, args.split, args.batch_size,
                           args.max_images)
-    logits, labels, overlaps = run_models(models, loader, args.threshold,
+    logits, labels, cam_ious = run_models(models, loader, args.threshold,
                                           args.device)
-    results = analyse(logits, labels, overlaps, args.num_bins)
+    results = analyse(logits, labels, cam_ious, args.num_bins)
     results.update(
         data_config=args.data_config,
         split=args.split,
@@ -269,39 +165,16 @@ def main(argv=None) -> dict:
     if args.affinity:
         aug_cfg = data_cfg if args.aug_config is None else Config.fromfile(
             args.aug_config)
-        base_logits = logits
-        if args.affinity_base == 'crop':
-            if 'base_pipeline' not in aug_cfg:
-                raise SystemExit(
-                    f'{args.aug_config or args.data_config} defines no '
-                    'base_pipeline (the RandomResizedCrop-only views '
-                    "affinity divides by): add one, or pass "
-                    '--affinity-base test to divide by the test views.')
-            set_random_seed(args.seed + 1)
-            base_logits, base_labels, _ = run_models(
-                models,
-                build_loader(data_cfg, args.split, args.batch_size,
-                             args.max_images, pipeline=aug_cfg.base_pipeline),
-                args.threshold, args.device)
-            if not torch.equal(base_labels, labels):
-                raise RuntimeError('the base pass saw other images than '
-                                   'the test pass.')
-        set_random_seed(args.seed)
-        aug_loader = build_loader(
-            data_cfg, args.split, args.batch_size, args.max_images,
-            pipeline=aug_cfg.train_dataloader.dataset.pipeline)
-        aug_logits, aug_labels, _ = run_models(models, aug_loader,
-                                               args.threshold, args.device)
-        if not torch.equal(aug_labels, labels):
-            raise RuntimeError('the augmented pass saw other images than '
-                               'the base pass.')
-        for name in models:
-            correct_aug = aug_logits[name].argmax(dim=1) == labels
-            correct_base = base_logits[name].argmax(dim=1) == labels
-            results['models'][name].update(
-                accuracy_augmented=correct_aug.float().mean().item(),
-                accuracy_base=correct_base.float().mean().item(),
-                affinity=affinity(correct_aug, correct_base))
+        if args.affinity_base == 'crop' and 'base_pipeline' not in aug_cfg:
+            raise SystemExit(
+                f'{args.aug_config or args.data_config} defines no '
+                'base_pipeline (the RandomResizedCrop-only views '
+                "affinity divides by): add one, or pass "
+                '--affinity-base test to divide by the test views.')
+        with_affinity(results, models, data_cfg, aug_cfg, args.split,
+                      args.batch_size, args.max_images, args.threshold,
+                      args.device, args.seed, logits, labels,
+                      base=args.affinity_base)
         results['affinity_base'] = args.affinity_base
         results['aug_config'] = args.aug_config or args.data_config
 
