@@ -10,8 +10,8 @@ reported as skipped):
 
   fp16, bf16       a CAT-KD loss + backward under autocast equals fp32
   channels_last    CATDistill(channels_last=True) equals the default layout
-  nccl             tools/dist_train.sh, 1 GPU, NCCL, one epoch of the tiny
-                   digits CAT-KD config (gloo on the CPU)
+  nccl             tools/dist_train.sh, 1 GPU, NCCL, two iterations of the
+                   digits demo's CAT-KD config (gloo on the CPU)
   r34-r18 fp32     tools/benchmark.py --pair r34-r18 --batch-size 64:
   r34-r18 amp      student, logit KD, CAT-KD, cached CAT-KD step times,
                    and each step's ratio to its FLOP floor (counted FLOPs /
@@ -19,9 +19,9 @@ reported as skipped):
   compile          torch.compile (inductor) of the CAT-KD forward equals
                    eager
 
-Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the tiny test
-pair at batch 4 with --device cpu) with TF32 off; their tolerances are
-mmcatkd.benchmark.agreement.TOLERANCES.
+Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the digits
+demo's resnet56 -> resnet20 at batch 4 with --device cpu) with TF32 off;
+their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 from mmcatkd.cli.cuda_check import main
 

@@ -10,8 +10,8 @@ reported as skipped):
 
   fp16, bf16       a CAT-KD loss + backward under autocast equals fp32
   channels_last    CATDistill(channels_last=True) equals the default layout
-  nccl             tools/dist_train.sh, 1 GPU, NCCL, one epoch of the tiny
-                   digits CAT-KD config (gloo on the CPU)
+  nccl             tools/dist_train.sh, 1 GPU, NCCL, two iterations of the
+                   digits demo's CAT-KD config (gloo on the CPU)
   r34-r18 fp32     tools/benchmark.py --pair r34-r18 --batch-size 64:
   r34-r18 amp      student, logit KD, CAT-KD, cached CAT-KD step times,
                    and each step's ratio to its FLOP floor (counted FLOPs /
@@ -19,9 +19,9 @@ reported as skipped):
   compile          torch.compile (inductor) of the CAT-KD forward equals
                    eager
 
-Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the tiny test
-pair at batch 4 with --device cpu) with TF32 off; their tolerances are
-mmcatkd.benchmark.agreement.TOLERANCES.
+Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the digits
+demo's resnet56 -> resnet20 at batch 4 with --device cpu) with TF32 off;
+their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 import argparse
 import copy
@@ -49,8 +49,20 @@ from mmcatkd.utils.project_files import project_root
 
 ROOT = project_root()
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
-TEST_CONFIGS = osp.join(ROOT, 'tests', 'data', 'configs')
-DIGITS_CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
+DEMO_CONFIGS = osp.join(ROOT, 'configs', 'demo')
+# the CPU dry run's pair: the digits demo's CIFAR ResNets (32 px)
+SMALL_TEACHER = osp.join(DEMO_CONFIGS, 'resnet56_1xb32_digits.py')
+SMALL_STUDENT = osp.join(DEMO_CONFIGS, 'resnet20_1xb16_digits.py')
+DIGITS_CONFIG = osp.join(DEMO_CONFIGS,
+                         'catkd_resnet56_resnet20_1xb16_digits.py')
+# two iterations on one image per digit, validated on one per digit
+NCCL_ITERS = 2
+DIGITS_OPTIONS = [
+    'model.teacher_ckpt=None', f'train_cfg.max_iters={NCCL_ITERS}',
+    f'train_cfg.val_interval={NCCL_ITERS}', 'default_hooks.logger.interval=1',
+    'train_dataloader.dataset.num_per_class=1',
+    'val_dataloader.dataset.num_per_class=1'
+]
 NEEDS = {'compile': 180}  # seconds of budget a check must have left
 
 
@@ -61,9 +73,7 @@ def agreement_setup(device: torch.device):
         student = osp.join(MODELS_DIR, 'cifar100', 'shufflenetv1.py')
         batch_size = 64
     else:
-        teacher = osp.join(TEST_CONFIGS, 'tiny_teacher.py')
-        student = osp.join(TEST_CONFIGS, 'tiny_student.py')
-        batch_size = 4
+        teacher, student, batch_size = SMALL_TEACHER, SMALL_STUDENT, 4
     teacher = resolve_cfg_path(dict(cfg_path=teacher))
     student = resolve_cfg_path(dict(cfg_path=student))
 
@@ -93,7 +103,8 @@ def check_agreement(option: str, device: torch.device) -> dict:
 
 
 def check_nccl(device: torch.device, timeout: float) -> dict:
-    """One epoch of the tiny digits CAT-KD through tools/dist_train.sh."""
+    """Two iterations of the digits demo's CAT-KD (random teacher, one
+    image per digit) through tools/dist_train.sh, then validation."""
     backend = 'nccl' if device.type == 'cuda' else 'gloo'
     with tempfile.TemporaryDirectory() as work_dir:
         env = dict(os.environ, PYTHON=sys.executable,
@@ -102,8 +113,7 @@ def check_nccl(device: torch.device, timeout: float) -> dict:
             'bash',
             osp.join(ROOT, 'tools', 'dist_train.sh'), DIGITS_CONFIG, '1',
             '--work-dir', work_dir, '--cfg-options',
-            f'env_cfg.dist_cfg.backend={backend}', 'model.teacher_ckpt=None',
-            'train_cfg.max_epochs=1'
+            f'env_cfg.dist_cfg.backend={backend}', *DIGITS_OPTIONS
         ],
                                 capture_output=True,
                                 text=True,
@@ -111,7 +121,8 @@ def check_nccl(device: torch.device, timeout: float) -> dict:
                                 env=env,
                                 timeout=timeout)
     log = result.stdout + result.stderr
-    trained = 'Epoch(train) [1][1/1]' in log and 'accuracy/top1' in log
+    trained = (f'Iter(train) [{NCCL_ITERS}/{NCCL_ITERS}]' in log
+               and 'accuracy/top1' in log)
     return dict(
         met=result.returncode == 0 and trained,
         detail=(f'{backend}, exit {result.returncode}, '
@@ -150,10 +161,8 @@ def check_throughput(device: torch.device, amp: bool) -> dict:
     """tools/benchmark.py on R34 -> R18 at 224 px (batch 64 on CUDA)."""
     argv = (['--pair', 'r34-r18', '--iters', '10', '--warmup', '3']
             if device.type == 'cuda' else [
-                '--config',
-                osp.join(TEST_CONFIGS, 'tiny_teacher.py'), '--student-config',
-                osp.join(TEST_CONFIGS, 'tiny_student.py'), '--input-size',
-                '32', '--iters', '2', '--warmup', '1'
+                '--config', SMALL_TEACHER, '--student-config', SMALL_STUDENT,
+                '--input-size', '32', '--iters', '2', '--warmup', '1'
             ])
     argv += ['--device', device.type, '--batch-size',
              '64' if device.type == 'cuda' else '4']

@@ -16,6 +16,7 @@ from mmpretrain.registry import MODELS
 from PIL import Image
 
 from importlib import import_module
+from mmcatkd.apis import demo as demo_api
 from mmcatkd.cli import demo as demo_tool
 from mmcatkd.cli import train as train_tool
 from tests.conftest import TEST_CONFIGS, data_root_options
@@ -201,10 +202,10 @@ def test_resume_of_another_config_has_no_export_hint(
 def _reused_teacher_dir(tmp_path):
     """A demo work dir whose teacher record matches this run's settings
     (so the teacher is reused) and the demo's arguments."""
-    demo = demo_tool
+    demo = demo_api
     work_dir = str(tmp_path / 'demo')
     argv = ['--work-dir', work_dir, '--quick', '--stages', 'baseline']
-    args = demo.parse_args(argv)
+    args = demo_tool.parse_args(argv)
     teacher_dir = osp.join(work_dir, 'teacher')
     cfg = demo.load_stage_config(demo.STAGES[0], work_dir, True,
                                  osp.join(teacher_dir, demo.TEACHER_CKPT),

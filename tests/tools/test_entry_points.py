@@ -2,9 +2,11 @@
 mmcatkd.cli, goes through the same user-error handling (mmcatkd.engine.cli),
 and writes its files atomically.
 
-A static scan of tools/*.py and mmcatkd/cli/*.py, so that a new tool cannot
-skip it: the function called under ``if __name__ == '__main__':`` is the
-``main`` of ``mmcatkd.cli.<tool>`` (or defined in the script), decorated
+A static scan of tools/*.py, mmcatkd/cli/*.py (and, for writes, the
+modules of apis and benchmark the tools' work lives in), so that a new
+tool cannot skip it: the function called under ``if __name__ ==
+'__main__':`` is the ``main`` of ``mmcatkd.cli.<tool>`` (or defined in the
+script), decorated
 with ``entry_point``; the script's usage docstring is its command line's;
 ``--cfg-options`` use ``CfgOptionsAction``; no file is written with a bare
 ``open(..., 'w')``, ``torch.save`` or ``savefig`` (unless the line above
@@ -23,6 +25,13 @@ CLI = sorted(
     path for path in glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'cli',
                                         '*.py'))
     if not path.endswith('__init__.py'))
+#: where the tools' work lives (analysis, benchmark runs, the demo): their
+#: writes follow the same rule
+TOOL_WORK = sorted(
+    glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'apis', '**', '*.py'),
+              recursive=True) +
+    [osp.join(PROJECT_ROOT, 'mmcatkd', 'benchmark', name)
+     for name in ('runs.py', 'report.py')])
 
 
 def _tree(path: str) -> ast.Module:
@@ -113,7 +122,8 @@ def test_script_keeps_the_usage_of_its_command_line(path):
 
 
 @pytest.mark.parametrize(
-    'path', TOOLS + CLI, ids=lambda path: osp.relpath(path, PROJECT_ROOT))
+    'path', TOOLS + CLI + TOOL_WORK,
+    ids=lambda path: osp.relpath(path, PROJECT_ROOT))
 def test_no_bare_dict_action_or_non_atomic_write(path):
     tree = _tree(path)
     with open(path) as f:
