@@ -19,9 +19,9 @@ reported as skipped):
   compile          torch.compile (inductor) of the CAT-KD forward equals
                    eager
 
-Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the digits
-demo's resnet56 -> resnet20 at batch 4 with --device cpu) with TF32 off;
-their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
+Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (with --device
+cpu the 2-stage ResNets of configs/_base_/models/tiny/ at batch 4) with
+TF32 off; their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 from mmcatkd.cli.cuda_check import main
 

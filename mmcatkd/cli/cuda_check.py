@@ -19,9 +19,9 @@ reported as skipped):
   compile          torch.compile (inductor) of the CAT-KD forward equals
                    eager
 
-Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (the digits
-demo's resnet56 -> resnet20 at batch 4 with --device cpu) with TF32 off;
-their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
+Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (with --device
+cpu the 2-stage ResNets of configs/_base_/models/tiny/ at batch 4) with
+TF32 off; their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 import argparse
 import copy
@@ -50,9 +50,9 @@ from mmcatkd.utils.project_files import project_root
 ROOT = project_root()
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
 DEMO_CONFIGS = osp.join(ROOT, 'configs', 'demo')
-# the CPU dry run's pair: the digits demo's CIFAR ResNets (32 px)
-SMALL_TEACHER = osp.join(DEMO_CONFIGS, 'resnet56_1xb32_digits.py')
-SMALL_STUDENT = osp.join(DEMO_CONFIGS, 'resnet20_1xb16_digits.py')
+# the CPU dry run's pair: 2-stage ResNets on 32 px images
+SMALL_TEACHER = osp.join(MODELS_DIR, 'tiny', 'resnet_2stage_s16_gap.py')
+SMALL_STUDENT = osp.join(MODELS_DIR, 'tiny', 'resnet_2stage_s8_cam.py')
 DIGITS_CONFIG = osp.join(DEMO_CONFIGS,
                          'catkd_resnet56_resnet20_1xb16_digits.py')
 # two iterations on one image per digit, validated on one per digit
