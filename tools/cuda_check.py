@@ -20,7 +20,7 @@ reported as skipped):
                    eager
 
 Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (with --device
-cpu the 2-stage ResNets of configs/_base_/models/tiny/ at batch 4) with
+cpu the 2-stage ResNets of configs/_base_/dry_run/ at batch 4) with
 TF32 off; their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 from mmcatkd.cli.cuda_check import main

@@ -20,7 +20,7 @@ reported as skipped):
                    eager
 
 Agreement checks run resnet32x4 -> shufflenetv1 at batch 64 (with --device
-cpu the 2-stage ResNets of configs/_base_/models/tiny/ at batch 4) with
+cpu the 2-stage ResNets of configs/_base_/dry_run/ at batch 4) with
 TF32 off; their tolerances are mmcatkd.benchmark.agreement.TOLERANCES.
 """
 import argparse
@@ -51,8 +51,9 @@ ROOT = project_root()
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
 DEMO_CONFIGS = osp.join(ROOT, 'configs', 'demo')
 # the CPU dry run's pair: 2-stage ResNets on 32 px images
-SMALL_TEACHER = osp.join(MODELS_DIR, 'tiny', 'resnet_2stage_s16_gap.py')
-SMALL_STUDENT = osp.join(MODELS_DIR, 'tiny', 'resnet_2stage_s8_cam.py')
+DRY_RUN_MODELS = osp.join(ROOT, 'configs', '_base_', 'dry_run')
+SMALL_TEACHER = osp.join(DRY_RUN_MODELS, 'resnet_2stage_s16_gap.py')
+SMALL_STUDENT = osp.join(DRY_RUN_MODELS, 'resnet_2stage_s8_cam.py')
 DIGITS_CONFIG = osp.join(DEMO_CONFIGS,
                          'catkd_resnet56_resnet20_1xb16_digits.py')
 # two iterations on one image per digit, validated on one per digit
