@@ -1,11 +1,11 @@
 """Every mmcatkd module imports only its own layer or the layers below.
 
 tools, cli -> apis, engine, visualization, benchmark, cam_cache -> models,
-converters, evaluation, datasets -> utils (README.md, "The method and its
-parts"); ``models`` imports neither ``evaluation`` nor ``datasets`` (nor
-anything above). The teacher-CAM cache is one subpackage that spans layers:
-it sits with apis and engine (nothing below imports it), and those of its
-modules that models and datasets would otherwise hold (its format,
+converters, evaluation, datasets -> utils (docs/development.md, "The method
+and its parts"); ``models`` imports neither ``evaluation`` nor ``datasets``
+(nor anything above). The teacher-CAM cache is one subpackage that spans
+layers: it sits with apis and engine (nothing below imports it), and those
+of its modules that models and datasets would otherwise hold (its format,
 identity, views and algorithm) import only what those layers may, plus the
 cache's format and identity. Read from the source with ``ast``, so an
 import inside a function counts as well.
