@@ -1,9 +1,7 @@
 """Shared test helpers: project paths, the golden data, tiny models and
-batches, the tools as modules, generated image sets."""
+batches, generated image sets."""
 import copy
-import functools
 import hashlib
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -53,22 +51,6 @@ def golden_params(names) -> list:
         pytest.param(GOLDEN, name, id=f'full-{name}', marks=full)
         for name in sorted(names(GOLDEN))
     ]
-
-
-def load_tool(name: str):
-    """``tools/<name>.py`` as a module (tools/ is not a package); one
-    module object per tool."""
-    return _load_tool(name)
-
-
-@functools.lru_cache()
-def _load_tool(name: str):
-    path = osp.join(PROJECT_ROOT, 'tools', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'mmcatkd_tool_{name}',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def model_cfg(config: str, **overrides) -> dict:

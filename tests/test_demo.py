@@ -16,7 +16,8 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from mmcatkd.visualization import cam_figure, classifier_cams
-from .conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
+from mmcatkd.apis import demo as demo_api
+from .conftest import PROJECT_ROOT, TEST_CONFIGS
 
 STAGE_KEYS = ['teacher', 'baseline', 'kd', 'catkd', 'cat_only']
 
@@ -104,7 +105,7 @@ def test_reported_teacher_accuracy_is_its_checkpoints_on_the_test_split(
 
     from mmcatkd.apis import build_classifier
     from mmcatkd.utils import checkpoint_state_dict
-    demo = load_tool('demo')
+    demo = demo_api
     cfg = demo.load_stage_config(demo.STAGES[0], demo_runs['work_dir'], True,
                                  demo_runs['teacher_ckpt'])
     model = build_classifier(cfg.model.to_dict(),
@@ -155,7 +156,7 @@ def test_a_teacher_trained_with_other_settings_is_not_reused(tmp_path):
     """A saved teacher is reused only if it was trained with the same
     settings: a --quick teacher left in work_dirs/demo must not stand in for
     the full one."""
-    demo = load_tool('demo')
+    demo = demo_api
     full = demo.load_stage_config(demo.STAGES[0], str(tmp_path), False, '')
     quick = demo.load_stage_config(demo.STAGES[0], str(tmp_path), True, '')
     (tmp_path / 'teacher.pth').write_bytes(b'')
@@ -224,8 +225,7 @@ def test_teacher_cams_are_built_once_then_reused_and_the_saving_counted(
     complete and reuses the recorded build time; the saving is the skipped
     teacher forwards (steps x batch of each CAT stage) at the build's CPU
     rate, net of the build only when this run built it."""
-    from .conftest import load_tool
-    demo = load_tool('demo')
+    demo = demo_api
     cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py'))
     torch.manual_seed(0)
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path

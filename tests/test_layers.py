@@ -1,11 +1,11 @@
 """Every mmcatkd module imports only its own layer or the layers below.
 
-tools -> apis, engine, visualization, benchmark, cam_cache -> models,
-converters, evaluation, datasets -> utils (README.md, "The method and its
-parts"); ``models`` imports neither ``evaluation`` nor ``datasets`` (nor
-anything above). The teacher-CAM cache is one subpackage that spans layers:
-it sits with apis and engine (nothing below imports it), and those of its
-modules that models and datasets would otherwise hold (its format,
+tools, cli -> apis, engine, visualization, benchmark, cam_cache -> models,
+converters, evaluation, datasets -> utils (docs/development.md, "The method
+and its parts"); ``models`` imports neither ``evaluation`` nor ``datasets``
+(nor anything above). The teacher-CAM cache is one subpackage that spans
+layers: it sits with apis and engine (nothing below imports it), and those
+of its modules that models and datasets would otherwise hold (its format,
 identity, views and algorithm) import only what those layers may, plus the
 cache's format and identity. Read from the source with ``ast``, so an
 import inside a function counts as well.
@@ -22,6 +22,7 @@ LAYERS = {
     'apis': 2, 'engine': 2, 'visualization': 2, 'benchmark': 2,
     'cam_cache': 2,  # builder, hook, commands; see CAM_CACHE_LOW
     'tools': 3, 'run': 3,  # mmcatkd.run starts tools
+    'cli': 3,  # the tools' command lines, imported only by tools/
 }
 #: within layer 1, who may import whom (layers 0 and 2 mix freely)
 SAME_LAYER = {
@@ -130,6 +131,25 @@ def test_tools_do_not_import_each_other():
         if target.split('.')[0] in tools or target.startswith('tools.')
     ]
     assert not shared, shared
+
+
+def test_only_each_tool_imports_its_command_line():
+    """mmcatkd.cli is the top layer: tools/<name>.py imports
+    mmcatkd.cli.<name> and no other; no module of mmcatkd (the command
+    lines included) imports mmcatkd.cli, so what two tools share lives
+    below it."""
+    wrong, seen = [], set()
+    for path, module in _sources():
+        for target in _imports(path, module):
+            if not (target + '.').startswith('mmcatkd.cli.'):
+                continue
+            if module.startswith('tools.') and (
+                    target == 'mmcatkd.cli.' + module.split('.')[-1]):
+                seen.add(module)
+                continue
+            wrong.append(f'{module} imports {target}')
+    assert not wrong, wrong
+    assert {'tools.train', 'tools.demo', 'tools.benchmark'} <= seen
 
 
 def test_the_rule_sees_an_upward_import(tmp_path):

@@ -294,8 +294,8 @@ def cam_loss_variant(name: str, algorithm: torch.nn.Module, data: dict,
                                         (feat_S, ))
             losses = distiller.compute_distill_losses()
         sum(losses.values()).backward()
-        student.head.fc.weight.grad = None
-        student.head.fc.bias.grad = None
+        for param in student.head.fc.parameters():  # bias-free heads too
+            param.grad = None
 
     return Variant(name, step, [])
 

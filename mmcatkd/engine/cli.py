@@ -1,9 +1,10 @@
 """One sentence instead of a traceback when a tool is given bad input.
 
-Every script in ``tools/`` runs its ``main`` through :func:`entry_point`
-(``tests/tools/test_entry_points.py`` checks it), reads ``--cfg-options``
-with :class:`CfgOptionsAction` and checks output paths with
-:mod:`mmcatkd.utils.output_paths` before doing the work.
+Every script in ``tools/`` runs its ``main`` (in :mod:`mmcatkd.cli`)
+through :func:`entry_point` (``tests/tools/test_entry_points.py`` checks
+it), reads ``--cfg-options`` with :class:`CfgOptionsAction` and checks
+output paths with :mod:`mmcatkd.utils.output_paths` before doing the
+work.
 """
 import argparse
 import functools
@@ -70,12 +71,21 @@ def entry_point(main: Callable) -> Callable:
             _destroy_process_group(wait_for_others=False)
             raise
         if _destroy_process_group(wait_for_others=True) and (
-                main.__module__ == '__main__'):
+                _called_by_the_script(run_main)):
             _exit_distributed_script()
         return result
 
     run_main.handles_user_errors = True
     return run_main
+
+
+def _called_by_the_script(run_main: Callable) -> bool:
+    """Whether ``run_main`` is the ``main`` of the script this process
+    runs: defined in it, or imported by it as ``tools/<name>.py`` imports
+    ``main`` from :mod:`mmcatkd.cli` (not a test calling ``main``)."""
+    script = sys.modules.get('__main__')
+    return (run_main.__module__ == '__main__'
+            or getattr(script, 'main', None) is run_main)
 
 
 def _destroy_process_group(wait_for_others: bool) -> bool:

@@ -13,7 +13,8 @@ from mmrazor.registry import MODELS
 
 from mmcatkd.cam_cache import CacheBuilder
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
+from mmcatkd.cli import train as train_tool
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 
 CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
 
@@ -103,7 +104,7 @@ def test_training_on_a_truncated_cache_says_to_rerun_the_tool(
     os.truncate(array, osp.getsize(array) // 2)
     work_dir = tmp_path / 'work'
     with pytest.raises(SystemExit) as info:
-        load_tool('train').main([
+        train_tool.main([
             CONFIG, '--work-dir', str(work_dir), '--teacher-cams', cams,
             '--cfg-options', f'model.teacher_ckpt={ckpt}'
         ])

@@ -16,7 +16,9 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmpretrain.structures import DataSample
 
-from tests.conftest import PROJECT_ROOT, load_tool
+from mmcatkd.cli import test as cli_test
+from mmcatkd.cli import train as train_tool
+from tests.conftest import PROJECT_ROOT
 
 CONFIGS = osp.join(PROJECT_ROOT, 'configs')
 EXPERIMENTS = sorted(
@@ -68,9 +70,6 @@ CIFAR_PAIRS = [
 ]
 
 
-_load_tool = load_tool
-
-
 def _kind(experiment):
     prefix = osp.basename(experiment).split('_')[0]
     return prefix if prefix in METHODS else 'vanilla'
@@ -84,7 +83,7 @@ def _cifar_catkd(teacher, student):
 
 def _config(experiment, *options):
     """The config as tools/train.py sees it with ``--cfg-options``."""
-    train = _load_tool('train')
+    train = train_tool
     path = osp.join(CONFIGS, experiment)
     args = train.parse_args([path, *(['--cfg-options', *options]
                                      if options else [])])
@@ -345,11 +344,10 @@ def test_training_without_the_data_stops_at_once_saying_where_it_goes(
 def test_testing_without_the_data_stops_before_the_runner(
         tmp_path, monkeypatch, capsys):
     """tools/test.py checks the test split before building anything."""
-    test_tool = _load_tool('test')
     monkeypatch.chdir(tmp_path)
     # the check raises; the tool may turn that into a one-line exit
     with pytest.raises((FileNotFoundError, SystemExit)) as info:
-        test_tool.main([
+        cli_test.main([
             osp.join(CONFIGS, 'catkd',
                      'catkd_resnet32x4_resnet8x4_1xb64_cifar100.py'),
             'missing.pth', '--work-dir',

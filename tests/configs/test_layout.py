@@ -46,7 +46,7 @@ def _entries():
 
 
 def test_the_method_folders_are_the_ones_documented():
-    """The README's folder map names exactly these folders."""
+    """docs/development.md's folder map names exactly these folders."""
     assert METHOD_FOLDERS == [
         'cakd', 'cat', 'catkd', 'clskd', 'demo', 'dkd', 'kd', 'mtkd',
         'vanilla'

@@ -8,9 +8,10 @@ import os.path as osp
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, load_tool
+from mmcatkd.cli import recipes as recipes_tool
+from tests.conftest import PROJECT_ROOT
 
-recipes = load_tool('recipes')
+recipes = recipes_tool
 TABLE = recipes.load_table()
 
 

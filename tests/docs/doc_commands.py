@@ -358,6 +358,19 @@ COMMAND_RULES = [
         rewrite=lambda c: re.sub(r'^for (\w+) in (\S+); do',
                                  r'for \1 in $(ls \2 | head -n 1); do', c)),
     CommandRule(
+        'download', r'^(wget|curl) ',
+        'not run: the archive it fetches is a stand-in made beforehand '
+        '(PREREQUISITES)', cannot_run=NOT_RUN_HERE.format('a network'),
+        rewrite=lambda c: None),
+    CommandRule('extract an archive', r'^tar x\w* \S+ -C \S+$',
+                'as written, on the stand-in archive'),
+    CommandRule(
+        'a loop over teachers', r'^for name in (\S+ )+\S+; do\n',
+        'the same conversion for every teacher: the first one only (the '
+        'stand-in archive holds it; tests/tools converts every architecture)',
+        rewrite=lambda c: re.sub(r'^for name in (\S+)( \S+)*; do',
+                                 r'for name in \1; do', c)),
+    CommandRule(
         'a loop over seeds', r'^for seed in (\d+ )+\d+; do',
         'the same run for every seed: the first two seeds only',
         rewrite=lambda c: re.sub(r'^for seed in (\d+) (\d+)( \d+)*; do',
@@ -411,7 +424,8 @@ COMMAND_RULES = [
         'command is not trained again',
         cannot_run=NOT_RUN_HERE.format('GPUs'),
         rewrite=_gpus_to_processes,
-        key=lambda c: ('config', _config_of(c))),
+        key=lambda c: ('config' if 'dist_train' in c else 'test',
+                       _config_of(c))),
 
 ]
 # more specific rules first
@@ -663,6 +677,43 @@ def _random_checkpoint(config: str):
     return make
 
 
+def _mdistiller_archive(name: str, config: str):
+    """``cifar_teachers.tar`` as MDistiller publishes it, holding one
+    stand-in teacher (random weights, MDistiller's ``{'model': ...}``)."""
+
+    def make(path: str, work: str) -> None:
+        import tarfile
+        import tempfile
+
+        import torch
+        from mmengine.config import Config
+        from mmengine.registry import DefaultScope
+        from mmpretrain.registry import MODELS
+        cfg = Config.fromfile(osp.join(work, config))
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = MODELS.build(cfg.model)
+        with tempfile.TemporaryDirectory() as folder:
+            member = f'cifar_teachers/{name}_vanilla/ckpt_epoch_240.pth'
+            os.makedirs(osp.dirname(osp.join(folder, member)))
+            torch.save({'model': model.state_dict(), 'epoch': 240},
+                       osp.join(folder, member))
+            with tarfile.open(path, 'w') as archive:
+                archive.add(osp.join(folder, 'cifar_teachers'),
+                            'cifar_teachers')
+
+    return make
+
+
+def _imagenet_meta_archive(path: str, work: str) -> None:
+    """``caffe_ilsvrc12.tar.gz`` as MMPretrain publishes it: the stand-in
+    ImageNet's own ``train.txt`` and ``val.txt``."""
+    import tarfile
+    meta = osp.join(work, 'data', 'imagenet', 'meta')
+    with tarfile.open(path, 'w:gz') as archive:
+        for name in ('train.txt', 'val.txt'):
+            archive.add(osp.join(meta, name), name)
+
+
 def _digit_png(index: int):
     """Test image ``index`` of SklearnDigits, written with cv2.imwrite."""
 
@@ -684,7 +735,13 @@ PREREQUISITES = {
      'work_dirs/multiteacher/teachers/resnet50_strong_1.pth'):
     _random_checkpoint(
         'configs/mtkd/resnet50_strong_1xb64_cifar100.py'),
-    # the teacher of the README's quick start
+    # the downloads of the README's getting started
+    ('README.md', 'download_ckpts/cifar_teachers.tar'):
+    _mdistiller_archive('resnet32x4',
+                        'configs/_base_/models/cifar100/resnet32x4.py'),
+    ('README.md', 'data/imagenet/meta/caffe_ilsvrc12.tar.gz'):
+    _imagenet_meta_archive,
+    # the teacher of the README's CIFAR-100 commands
     ('docs/performance.md', 'work_dirs/teachers/resnet32x4.pth'):
     _random_checkpoint('configs/vanilla/resnet32x4_1xb64_cifar100.py'),
     ('docs/model_zoo.md', 'work_dirs/teachers/resnet32x4.pth'):
@@ -702,6 +759,8 @@ PREREQUISITES = {
 # Files whose commands use what the README's commands make: they run after
 # the README's, in the same chain.
 AFTER_README = {
+    'docs/compatibility.md':
+    'runs the digits CAT-KD config with the teacher of `make demo`',
     'docs/visualization.md':
     'trains from the teacher of `make demo` (work_dirs/demo/teacher)',
 }

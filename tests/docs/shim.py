@@ -204,7 +204,8 @@ def shorten_check_pair(args: List[str]) -> List[str]:
 
 def shorten_test(args: List[str]) -> List[str]:
     cfg = _load_config(args[0])
-    return args + _cfg_options(dataloader_options(cfg, ('test', )))
+    return args + _cfg_options(
+        dataloader_options(cfg, ('test', )) + teacher_options(cfg))
 
 
 def shorten_analyze(args: List[str]) -> List[str]:

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 from tests.conftest import TEST_CONFIGS, data_root_options
-from tools.analyze_attention import main
+from mmcatkd.cli.analyze_attention import main
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 TEACHER = osp.join(TEST_CONFIGS, 'tiny_teacher.py')

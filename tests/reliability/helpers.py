@@ -11,8 +11,9 @@ from typing import Dict, List
 
 import torch
 
+from mmcatkd.cli import train as train_tool
 from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS,  # noqa: F401
-                            data_root_options, load_tool)
+                            data_root_options)
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
@@ -49,8 +50,7 @@ def train_in_process(*args, **kwargs) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        load_tool('train').main(train_args(*args, **kwargs) +
-                                [unique_experiment()])
+        train_tool.main(train_args(*args, **kwargs) + [unique_experiment()])
     finally:
         torch.set_num_threads(threads)
 

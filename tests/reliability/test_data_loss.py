@@ -16,10 +16,11 @@ import pytest
 
 from mmcatkd.utils.atomic_file import atomic_write, leftover_temporaries
 from mmcatkd.utils.checkpoint import safe_torch_load
+from mmcatkd.cli import export_student as export_student_tool
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.fault_hooks import (SimulatedKill, dying_open,
                                            full_disk_open)
-from tests.reliability.helpers import (CATKD, fingerprint, load_tool,
+from tests.reliability.helpers import (CATKD, fingerprint,
                                        read_last_checkpoint, train_in_process)
 
 
@@ -88,7 +89,7 @@ def test_export_student_refuses_to_overwrite_its_input(
     before = fingerprint(catkd_run)
     for out in (checkpoint, link):
         with pytest.raises(SystemExit):
-            load_tool('export_student').main([checkpoint, out])
+            export_student_tool.main([checkpoint, out])
         line = _error_line(capsys)
         assert f'the output {out} is the input checkpoint' in line
     assert fingerprint(catkd_run) == before
@@ -97,7 +98,7 @@ def test_export_student_refuses_to_overwrite_its_input(
 def test_export_student_into_a_directory(catkd_run, tmp_path, capsys):
     out = str(tmp_path)
     with pytest.raises(SystemExit):
-        load_tool('export_student').main(
+        export_student_tool.main(
             [osp.join(catkd_run, 'epoch_1.pth'), out])
     assert (f'the output {out} is a directory: give a file name'
             in _error_line(capsys))
@@ -110,12 +111,12 @@ def test_export_student_killed_over_an_existing_output(
     file)."""
     out = str(tmp_path / 'student.pth')
     checkpoint = osp.join(catkd_run, 'epoch_1.pth')
-    load_tool('export_student').main([checkpoint, out])
+    export_student_tool.main([checkpoint, out])
     before = open(out, 'rb').read()
     monkeypatch.setattr('builtins.open', dying_open('student.pth',
                                                     sigkill=False))
     with pytest.raises(SimulatedKill):
-        load_tool('export_student').main([checkpoint, out, '--force'])
+        export_student_tool.main([checkpoint, out, '--force'])
     monkeypatch.undo()
     assert open(out, 'rb').read() == before
 

@@ -12,9 +12,12 @@ import subprocess
 
 import pytest
 
+from importlib import import_module
+from mmcatkd.cli import check_pair as check_pair_tool
+from mmcatkd.cli import recipes as recipes_tool
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import CATKD, load_tool, train_in_process
+from tests.reliability.helpers import CATKD, train_in_process
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 
@@ -31,7 +34,7 @@ def _error_line(capsys, tool: str) -> str:
 
 def _fails(capsys, tool: str, *argv, code=1) -> str:
     with pytest.raises(SystemExit) as info:
-        load_tool(tool[:-len('.py')]).main(list(argv))
+        import_module('mmcatkd.cli.' + tool[:-len('.py')]).main(list(argv))
     assert info.value.code == code
     return _error_line(capsys, tool)
 
@@ -64,7 +67,7 @@ def test_config_syntax_error_check_pair(broken_config, capsys):
 def test_config_syntax_error_recipes(broken_config, tmp_path, capsys,
                                      monkeypatch):
     """recipes.py check on a config of the table that does not parse."""
-    recipes = load_tool('recipes')
+    recipes = recipes_tool
     config = tmp_path / 'configs' / 'broken.py'
     config.parent.mkdir()
     os.replace(broken_config, config)
@@ -109,7 +112,8 @@ def test_negative_size_is_a_usage_error(tool, option, capsys):
     argv = (['--config', STUDENT, '--student-config', STUDENT]
             if tool == 'benchmark.py' else [STUDENT, STUDENT])
     with pytest.raises(SystemExit) as info:
-        load_tool(tool[:-len('.py')]).main(argv + [option, '-4'])
+        import_module('mmcatkd.cli.' + tool[:-len('.py')]).main(
+            argv + [option, '-4'])
     assert info.value.code == 2
     stderr = capsys.readouterr().err
     # argparse names the program after sys.argv[0] (here pytest's)
@@ -174,7 +178,7 @@ def test_check_pair_advice_to_use_cfg_options_works(tmp_path, image_folder,
                   '--iters', '2', '--no-timing', '--cfg-options', *data)
     assert '--cfg-options model.teacher_ckpt=None for a random teacher' in (
         line)
-    assert load_tool('check_pair').main([
+    assert check_pair_tool.main([
         '--data-config', str(config), '--iters', '2', '--no-timing',
         '--cfg-options', 'model.teacher_ckpt=None', *data]) == 0
     out = capsys.readouterr().out

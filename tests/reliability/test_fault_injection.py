@@ -22,11 +22,11 @@ from mmrazor.registry import MODELS as RAZOR_MODELS
 from PIL import Image
 
 from mmcatkd.utils.checkpoint import safe_torch_load
+from mmcatkd.cli import test as cli_test
 from tests.conftest import data_root_options, write_image_folder
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, STUDENT, fingerprint,
-                                       load_tool, train_in_process,
-                                       unique_experiment)
+                                       train_in_process, unique_experiment)
 
 TEACHER = osp.join(osp.dirname(STUDENT), 'tiny_teacher.py')
 
@@ -226,7 +226,7 @@ def test_distillation_checkpoint_tested_with_the_student_config(
     student's config (MMEngine would test a random student) and says how to
     get the student out of it."""
     with pytest.raises(SystemExit):
-        load_tool('test').main([
+        cli_test.main([
             STUDENT, osp.join(trained_catkd, 'epoch_1.pth'), '--work-dir',
             str(tmp_path), '--cfg-options', *data_root_options(image_folder),
             unique_experiment()

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from mmcatkd.utils.checkpoint import safe_torch_load
-from tests.conftest import PROJECT_ROOT, data_root_options, load_tool
+from mmcatkd.cli import test as cli_test
+from tests.conftest import PROJECT_ROOT, data_root_options
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, child_env, config_with_hooks,
                                        train_in_process, unique_experiment)
@@ -111,7 +112,7 @@ def test_two_processes_validate_the_model_they_save(tmp_path):
         assert len([n for n in names if n.endswith('.running_var')]) == 21
         for name in names:
             assert torch.equal(validated[name], saved[name]), (rank, name)
-    metrics = load_tool('test').main([
+    metrics = cli_test.main([
         DIGITS_BASELINE, osp.join(work_dir, 'iter_40.pth'), '--work-dir',
         str(tmp_path / 'test'), '--cfg-options', unique_experiment()
     ])

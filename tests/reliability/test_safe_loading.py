@@ -12,9 +12,12 @@ import pytest
 
 from mmcatkd.utils.checkpoint import (CorruptCheckpointError,
                                       UnsafeCheckpointError)
+from mmcatkd.cli import convert_teacher as convert_teacher_tool
+from mmcatkd.cli import export_student as export_student_tool
+from mmcatkd.cli import test as cli_test
 from tests.conftest import data_root_options
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import (CATKD, STUDENT, load_tool,
+from tests.reliability.helpers import (CATKD, STUDENT,
                                        train_in_process, unique_experiment,
                                        write_malicious_checkpoint,
                                        write_malicious_pickle,
@@ -79,7 +82,7 @@ def test_resume(bad_checkpoint, image_folder, tmp_path, capsys):  # noqa
 def test_test_tool(bad_checkpoint, image_folder, tmp_path, capsys):  # noqa
     kind, path, _ = bad_checkpoint
     with pytest.raises(SystemExit):
-        load_tool('test').main([
+        cli_test.main([
             STUDENT, path, '--work-dir', str(tmp_path / 'work'),
             '--cfg-options', *data_root_options(image_folder),
             unique_experiment()
@@ -91,7 +94,7 @@ def test_export_student(bad_checkpoint, tmp_path, capsys):
     kind, path, _ = bad_checkpoint
     out = str(tmp_path / 'student.pth')
     with pytest.raises(SystemExit):
-        load_tool('export_student').main([path, out])
+        export_student_tool.main([path, out])
     _assert_one_sentence(capsys.readouterr().err, 'export_student.py', kind,
                          path)
     assert not osp.exists(out)
@@ -101,7 +104,7 @@ def test_convert_teacher(bad_checkpoint, tmp_path, capsys):
     kind, path, _ = bad_checkpoint
     out = str(tmp_path / 'teacher.pth')
     with pytest.raises(SystemExit):
-        load_tool('convert_teacher').main(
+        convert_teacher_tool.main(
             ['mdistiller', path, out, '--model', STUDENT])
     _assert_one_sentence(capsys.readouterr().err, 'convert_teacher.py', kind,
                          path)

@@ -15,9 +15,13 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from PIL import Image
 
+from importlib import import_module
+from mmcatkd.apis import demo as demo_api
+from mmcatkd.cli import demo as demo_tool
+from mmcatkd.cli import train as train_tool
 from tests.conftest import TEST_CONFIGS, data_root_options
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import (CATKD, STUDENT, load_tool,
+from tests.reliability.helpers import (CATKD, STUDENT,
                                        unique_experiment)
 
 pytestmark = pytest.mark.slow
@@ -35,7 +39,7 @@ def _error_line(capsys, tool: str) -> str:
 
 def _fails(capsys, tool: str, *argv) -> str:
     with pytest.raises(SystemExit) as info:
-        load_tool(tool[:-len('.py')]).main(list(argv))
+        import_module('mmcatkd.cli.' + tool[:-len('.py')]).main(list(argv))
     assert info.value.code not in (0, None)
     return _error_line(capsys, tool)
 
@@ -125,8 +129,8 @@ def test_cfg_options_key_without_value(tool, capsys):
             'analyze_attention.py': [STUDENT, '--model', 'a', STUDENT, 'x',
                                      '--model', 'b', STUDENT, 'y']}[tool]
     with pytest.raises(SystemExit) as info:
-        load_tool(tool[:-3]).main(argv + ['--cfg-options',
-                                          'train_cfg.max_epochs'])
+        import_module('mmcatkd.cli.' + tool[:-3]).main(
+            argv + ['--cfg-options', 'train_cfg.max_epochs'])
     assert info.value.code == 2
     stderr = capsys.readouterr().err
     assert 'Traceback' not in stderr
@@ -163,7 +167,7 @@ def test_unrelated_top_level_key_only_warns(image_folder, tmp_path,
     """A key of another project's code: one warning naming it, the run
     trains."""
     work_dir = tmp_path / 'work'
-    load_tool('train').main([
+    train_tool.main([
         CATKD, '--work-dir', str(work_dir), '--cfg-options',
         *data_root_options(image_folder), unique_experiment(),
         'my_project_setting=3'
@@ -198,10 +202,10 @@ def test_resume_of_another_config_has_no_export_hint(
 def _reused_teacher_dir(tmp_path):
     """A demo work dir whose teacher record matches this run's settings
     (so the teacher is reused) and the demo's arguments."""
-    demo = load_tool('demo')
+    demo = demo_api
     work_dir = str(tmp_path / 'demo')
     argv = ['--work-dir', work_dir, '--quick', '--stages', 'baseline']
-    args = demo.parse_args(argv)
+    args = demo_tool.parse_args(argv)
     teacher_dir = osp.join(work_dir, 'teacher')
     cfg = demo.load_stage_config(demo.STAGES[0], work_dir, True,
                                  osp.join(teacher_dir, demo.TEACHER_CKPT),

@@ -22,8 +22,10 @@ import pytest
 from mmcatkd.engine.work_dir import (LOCK_NAME, WorkDirInUseError,
                                      WorkDirLock, claim_work_dir)
 from mmcatkd.utils.atomic_file import leftover_temporaries
+from mmcatkd.apis import demo as demo_api
+from mmcatkd.cli import demo as demo_tool
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import (CATKD, fingerprint, load_tool,
+from tests.reliability.helpers import (CATKD, fingerprint,
                                        read_last_checkpoint, train_in_process)
 
 
@@ -188,7 +190,7 @@ def test_resume_after_a_kill_takes_over_the_stale_lock(
 
 
 def _demo(*argv):
-    load_tool('demo').main(list(argv))
+    demo_tool.main(list(argv))
 
 
 def test_demo_keeps_a_teacher_without_its_record(tmp_path, capsys):
@@ -234,7 +236,7 @@ def _contents(folder: str) -> dict:
 def test_demo_quick_keeps_a_full_run(tmp_path, capsys):
     """``--quick`` into the work dir of a full demo run (make demo, then a
     quick check): refused, every file as it was."""
-    demo = load_tool('demo')
+    demo = demo_api
     work_dir = str(tmp_path / 'demo')
     _full_teacher(demo, work_dir)
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
@@ -251,7 +253,7 @@ def test_demo_quick_keeps_a_full_run(tmp_path, capsys):
 def test_demo_quick_keeps_a_full_teacher(tmp_path, capsys):
     """A full run stopped before its results (only its teacher saved):
     --quick, whose teacher settings differ, does not replace it."""
-    demo = load_tool('demo')
+    demo = demo_api
     work_dir = str(tmp_path / 'demo')
     teacher_dir = _full_teacher(demo, work_dir)
     before = _contents(work_dir)

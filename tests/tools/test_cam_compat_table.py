@@ -4,7 +4,7 @@ import re
 import pytest
 
 from mmcatkd.models.cams import classifier_of
-from tests.reliability.helpers import load_tool
+from mmcatkd.cli import cam_compat_table as cam_compat_table_tool
 
 # small models covering the three outcomes: as is, after a config change
 # (stacked head; norm after pooling; class-token head), and refused
@@ -16,7 +16,7 @@ def test_sampled_rows_of_the_table_are_true():
     """Each sampled family, checked again now, gets the status and details
     the committed table states (exactness measured, not copied; the
     float64 rounding error itself, ~1e-15, varies with the machine)."""
-    tool = load_tool('cam_compat_table')
+    tool = cam_compat_table_tool
     with open(tool.DOC) as f:
         table = tool.parse_rows(f.read())
     assert len(table) == len(tool.FAMILIES)

@@ -8,8 +8,9 @@ import torch
 
 from mmcatkd.apis.loading import build_classifier
 from mmcatkd.apis.pair_check import inspect_cams, legal_resolutions
+from mmcatkd.cli import check_pair as check_pair_tool
+from mmcatkd.cli import train as train_tool
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
-from tests.reliability.helpers import load_tool
 
 TEACHER = osp.join(TEST_CONFIGS, 'tiny_teacher.py')  # GAP + LinearClsHead
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')  # CAMClsHead
@@ -38,8 +39,8 @@ def test_exact_pair_passes_with_its_measured_difference(capsys):
     """GAP + LinearClsHead teacher and CAMClsHead student: exit 0, both
     exact with a printed difference <= 1e-5, 4x4 CAMs at the configs' 32 px
     (two stride-2 steps... of a 2-stage ResNet: 32/8), r up to 4."""
-    assert load_tool('check_pair').main([TEACHER, STUDENT,
-                                         '--no-timing']) == 0
+    assert check_pair_tool.main([TEACHER, STUDENT,
+                                 '--no-timing']) == 0
     out = capsys.readouterr().out
     differences = [float(d) for d in re.findall(r'yes \(([^)]+)\)', out)]
     assert len(differences) == 2 and max(differences) <= 1e-5
@@ -53,8 +54,8 @@ def test_stacked_head_pair_is_refused(tmp_path, capsys):
         tmp_path, 'stacked.py', f'_base_ = [{TEACHER!r}]\n'
         "model = dict(head=dict(_delete_=True, type='StackedLinearClsHead', "
         'num_classes=4, in_channels=32, mid_channels=[16]))\n')
-    assert load_tool('check_pair').main([stacked, STUDENT,
-                                         '--no-timing']) == 1
+    assert check_pair_tool.main([stacked, STUDENT,
+                                 '--no-timing']) == 1
     out = capsys.readouterr().out
     assert ('This pair cannot do CAT-KD: the teacher (ResNet + '
             'StackedLinearClsHead) has no exact CAMs: a stacked MLP head'
@@ -64,8 +65,8 @@ def test_stacked_head_pair_is_refused(tmp_path, capsys):
 def test_class_count_mismatch_is_refused(tmp_path, capsys):
     other = _config(tmp_path, 'ten.py', f'_base_ = [{STUDENT!r}]\n'
                     'model = dict(head=dict(num_classes=10))\n')
-    assert load_tool('check_pair').main([TEACHER, other,
-                                         '--no-timing']) == 1
+    assert check_pair_tool.main([TEACHER, other,
+                                 '--no-timing']) == 1
     assert 'predicts 4 classes and the student 10' in capsys.readouterr().out
 
 
@@ -123,7 +124,7 @@ def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
     small_teacher = _config(
         tmp_path, 'catkd.py', f'_base_ = [{config!r}]\n'
         "model = dict(teacher=dict(backbone=dict(arch='resnet20')))\n")
-    assert load_tool('check_pair').main([
+    assert check_pair_tool.main([
         '--data-config', small_teacher, '--teacher-ckpt', ckpt, '--iters',
         '3', '--no-timing']) == 0
     out = capsys.readouterr().out
@@ -132,7 +133,7 @@ def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
     assert printed * measured == pytest.approx(math.sqrt(50), rel=1e-3)
 
     work_dir = str(tmp_path / 'run')
-    load_tool('train').main([
+    train_tool.main([
         small_teacher, '--work-dir', work_dir, '--cfg-options',
         f'model.teacher_ckpt={ckpt}',
         'model.distiller.cat_loss.loss_weight=auto',

@@ -20,8 +20,9 @@ from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 map_state_dict)
 from mmcatkd.utils.checkpoint import UnsafeCheckpointError
 
+from mmcatkd.cli import convert_teacher as convert_teacher_tool
 from tests.conftest import (GOLDEN, GOLDEN_SUBSET, PROJECT_ROOT,  # noqa: E402
-                            golden_params, load_tool)
+                            golden_params)
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
 
@@ -65,7 +66,7 @@ def load_converted(config: str, checkpoint: str) -> torch.nn.Module:
 
 
 def load_cli():
-    return load_tool('convert_teacher')
+    return convert_teacher_tool
 
 
 def test_every_golden_model_of_the_subset_has_a_config():

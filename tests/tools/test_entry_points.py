@@ -1,11 +1,16 @@
-"""Issue #18: every script in tools/ goes through the same user-error
-handling (mmcatkd.engine.cli), and writes its files atomically.
+"""Every script in tools/ is a thin script over its command line in
+mmcatkd.cli, goes through the same user-error handling (mmcatkd.engine.cli),
+and writes its files atomically.
 
-A static scan of tools/*.py, so that a new tool cannot skip it: the
-function called under ``if __name__ == '__main__':`` is decorated with
-``entry_point``; ``--cfg-options`` use ``CfgOptionsAction``; no file is
-written with a bare ``open(..., 'w')``, ``torch.save`` or ``savefig``
-(unless the line above says ``not atomic``, e.g. a streamed log).
+A static scan of tools/*.py, mmcatkd/cli/*.py (and, for writes, the
+modules of apis and benchmark the tools' work lives in), so that a new
+tool cannot skip it: the function called under ``if __name__ ==
+'__main__':`` is the ``main`` of ``mmcatkd.cli.<tool>`` (or defined in the
+script), decorated
+with ``entry_point``; the script's usage docstring is its command line's;
+``--cfg-options`` use ``CfgOptionsAction``; no file is written with a bare
+``open(..., 'w')``, ``torch.save`` or ``savefig`` (unless the line above
+says ``not atomic``, e.g. a streamed log).
 """
 import ast
 import glob
@@ -16,6 +21,17 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 TOOLS = sorted(glob.glob(osp.join(PROJECT_ROOT, 'tools', '*.py')))
+CLI = sorted(
+    path for path in glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'cli',
+                                        '*.py'))
+    if not path.endswith('__init__.py'))
+#: where the tools' work lives (analysis, benchmark runs, the demo): their
+#: writes follow the same rule
+TOOL_WORK = sorted(
+    glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'apis', '**', '*.py'),
+              recursive=True) +
+    [osp.join(PROJECT_ROOT, 'mmcatkd', 'benchmark', name)
+     for name in ('runs.py', 'report.py')])
 
 
 def _tree(path: str) -> ast.Module:
@@ -44,6 +60,20 @@ def _decorators(tree: ast.Module, name: str):
     return None
 
 
+def _imported_from(tree: ast.Module, name: str):
+    """The module ``name`` is imported from at the top of ``tree``."""
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and any(
+                (alias.asname or alias.name) == name
+                for alias in node.names):
+            return node.module
+    return None
+
+
+def _cli_path(tool_path: str) -> str:
+    return osp.join(PROJECT_ROOT, 'mmcatkd', 'cli', osp.basename(tool_path))
+
+
 def test_every_tool_is_found():
     """The scan sees the tools (a moved directory must not make it pass
     vacuously)."""
@@ -53,13 +83,30 @@ def test_every_tool_is_found():
             'analyze_attention.py'} <= names
 
 
+def test_every_tool_has_its_command_line_in_the_package():
+    """tools/<name>.py and mmcatkd/cli/<name>.py come in pairs (a moved
+    directory must not make the scans below pass vacuously)."""
+    assert len(CLI) >= 9
+    assert {osp.basename(path) for path in TOOLS} == {
+        osp.basename(path) for path in CLI}
+
+
 @pytest.mark.parametrize('path', TOOLS, ids=osp.basename)
 def test_entry_point_handles_user_errors(path):
     tree = _tree(path)
     calls = _main_calls(tree)
     assert calls, f'{osp.basename(path)} has no __main__ block'
     for name in calls:
-        decorators = _decorators(tree, name)
+        source = _imported_from(tree, name)
+        if source is not None:
+            # the script runs its command line's main from mmcatkd.cli
+            tool = osp.basename(path)[:-len('.py')]
+            assert source == f'mmcatkd.cli.{tool}', (
+                f'{osp.basename(path)} runs {name} from {source}')
+            path = _cli_path(path)
+            decorators = _decorators(_tree(path), name)
+        else:
+            decorators = _decorators(tree, name)
         assert decorators is not None, f'{name} is not defined in {path}'
         assert 'entry_point' in decorators, (
             f'{osp.basename(path)}: {name}() is not decorated with '
@@ -67,6 +114,16 @@ def test_entry_point_handles_user_errors(path):
 
 
 @pytest.mark.parametrize('path', TOOLS, ids=osp.basename)
+def test_script_keeps_the_usage_of_its_command_line(path):
+    """The script users read and ``--help`` (built from the command
+    line's docstring) say the same."""
+    assert ast.get_docstring(_tree(path), clean=False) == ast.get_docstring(
+        _tree(_cli_path(path)), clean=False)
+
+
+@pytest.mark.parametrize(
+    'path', TOOLS + CLI + TOOL_WORK,
+    ids=lambda path: osp.relpath(path, PROJECT_ROOT))
 def test_no_bare_dict_action_or_non_atomic_write(path):
     tree = _tree(path)
     with open(path) as f:

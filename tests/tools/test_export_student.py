@@ -5,7 +5,7 @@ import torch
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
-from tests.conftest import load_tool
+from mmcatkd.cli import export_student as export_student_tool
 
 
 def _classifier(head, neck=None):
@@ -26,7 +26,7 @@ def test_bias_free_student_exports_to_a_plain_linear_head(tmp_path):
     distill['teacher.head.fc.weight'] = torch.zeros(10, 256)
     source, out = str(tmp_path / 'distill.pth'), str(tmp_path / 'student.pth')
     torch.save(dict(state_dict=distill, meta=dict(epoch=3)), source)
-    load_tool('export_student').main([source, out])
+    export_student_tool.main([source, out])
 
     plain = _classifier(
         dict(type='LinearClsHead', num_classes=10, in_channels=256),

@@ -7,10 +7,11 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, load_tool
+from mmcatkd.cli import linear_probe as linear_probe_tool
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 
-linear_probe = load_tool('linear_probe').linear_probe
-main = load_tool('linear_probe').main
+linear_probe = linear_probe_tool.linear_probe
+main = linear_probe_tool.main
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 PROBE = osp.join(PROJECT_ROOT, 'configs', 'demo', '_base_',

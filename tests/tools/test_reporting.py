@@ -10,7 +10,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub
 
 from mmcatkd.engine.hooks import BestScoreLoggerHook
-from tests.conftest import load_tool
+from mmcatkd.cli import average_best as average_best_tool
 
 
 def _write_run(work_dir, *validations, timestamp='20260101_000000'):
@@ -31,7 +31,7 @@ def test_average_best_takes_each_runs_best_epoch(tmp_path, capsys):
     _write_run(run_a, (1, 70.0, 90.0), (2, 76.0, 93.0), (3, 75.5, 93.5))
     _write_run(run_b, (1, 71.0, 91.0), timestamp='20260101_000000')
     _write_run(run_b, (2, 77.0, 94.0), timestamp='20260102_000000')
-    runs = load_tool('average_best').main([str(run_a), str(run_b)])
+    runs = average_best_tool.main([str(run_a), str(run_b)])
     assert [(run['best'], run['step'], run['top5']) for run in runs] == [
         (76.0, 2, 93.0), (77.0, 2, 94.0)]
     assert 'mean of 2 runs: 76.50 (std 0.71)' in capsys.readouterr().out
@@ -39,7 +39,7 @@ def test_average_best_takes_each_runs_best_epoch(tmp_path, capsys):
 
 def test_average_best_without_logs_says_what_to_give(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        load_tool('average_best').main([str(tmp_path)])
+        average_best_tool.main([str(tmp_path)])
     assert 'holds no */vis_data/scalars.json' in capsys.readouterr().err
 
 

@@ -11,10 +11,11 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmrazor.registry import MODELS as RAZOR_MODELS
 
-from tests.conftest import TEST_CONFIGS, image_folder, load_tool  # noqa
+from mmcatkd.cli import visualize_cam as visualize_cam_tool
+from tests.conftest import TEST_CONFIGS, image_folder  # noqa
 
-main = load_tool('visualize_cam').main
-visualize_cam = load_tool('visualize_cam').visualize_cam
+main = visualize_cam_tool.main
+visualize_cam = visualize_cam_tool.visualize_cam
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')

@@ -8,11 +8,12 @@ from mmengine.registry import HOOKS
 class BestScoreLoggerHook(Hook):
     """Logs, after the last epoch, the best score ``CheckpointHook`` kept.
 
-    Guo et al. (CVPR 2023, Sec. 4.1) report for each run its best test top-1
-    (the authors' trainer keeps ``best_acc``), averaged over 5 runs on
-    CIFAR-100 and 3 on ImageNet. ``CheckpointHook(save_best=...)`` keeps that
-    checkpoint; this hook writes one line with its score and path at the end,
-    and ``tools/average_best.py`` averages several work dirs the same way.
+    Guo et al. (CVPR 2023) report for each run its best test top-1 (the
+    authors' trainer keeps ``best_acc``), averaged over 5 runs on CIFAR-100;
+    how many runs the ImageNet numbers average is not stated.
+    ``CheckpointHook(save_best=...)`` keeps that checkpoint; this hook
+    writes one line with its score and path at the end, and
+    ``tools/average_best.py`` averages several work dirs the same way.
     """
 
     priority = 'LOWEST'
