@@ -15,3 +15,5 @@ long_tailed_train = dict(
         pipeline={{_base_.weak_pipeline}}))
 train_dataloader = dict(dataset=dict(_delete_=True, **long_tailed_train))
 test_dataloader = dict(dataset=dict(_delete_=True, **long_tailed_train))
+# train-side fidelity from the first lr drop of the 175-epoch schedule
+custom_hooks = [dict(type='TrainFidelityHook', start_epoch=159)]
