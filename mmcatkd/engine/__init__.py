@@ -10,5 +10,6 @@ from .reliability import enable_reliability
 from .timm_cosine_lr import TimmCosineLR, timm_cosine_lr
 
 __all__ = [
-    'AugmentedValLoop', 'RawAndEMAValLoop', 'TimmCosineLR', 'enable_reliability', 'timm_cosine_lr'
+    'AugmentedValLoop', 'RawAndEMAValLoop', 'TimmCosineLR',
+    'enable_reliability', 'timm_cosine_lr'
 ]

@@ -125,10 +125,10 @@ class CAMIoU(BaseMetric):
     authors' IoU script) each batch's pooled IoU is averaged over the
     batches weighted by batch size (:func:`batch_weighted_iou`); with
     ``'pooled'`` the counts are pooled over all images first
-    (:func:`cam_iou`), a value that does not depend on the batching. Reports, under
-    the prefix ``cam_iou``, one ``{name_a}-{name_b}`` entry per pair of
-    models and, for three or more models, ``all``: the intersection of all
-    masks over their union.
+    (:func:`cam_iou`), a value that does not depend on the batching.
+    Reports, under the prefix ``cam_iou``, one ``{name_a}-{name_b}`` entry
+    per pair of models and, for three or more models, ``all``: the
+    intersection of all masks over their union.
 
     Args:
         threshold (float): binarisation threshold of the min-max normalised
