@@ -43,11 +43,9 @@ class AugmentedValLoop(ValLoop):
                  fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
         if isinstance(aug_dataloader, dict):
-            diff_rank_seed = runner._randomness_cfg.get(
-                'diff_rank_seed', False)
+            # its workers' augmentation is seeded from the run's seed
             aug_dataloader = runner.build_dataloader(
-                aug_dataloader, seed=runner.seed,
-                diff_rank_seed=diff_rank_seed)
+                aug_dataloader, seed=runner.seed)
         self.aug_dataloader = aug_dataloader
         self.aug_evaluator = runner.build_evaluator(
             evaluator if aug_evaluator is None else aug_evaluator)
