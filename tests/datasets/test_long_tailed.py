@@ -86,3 +86,66 @@ def test_an_unbalanced_input_too_small_for_the_profile_is_refused():
 
     with pytest.raises(ValueError, match='class 99 has 0 images'):
         LongTailedDataset(Short(per_class=100))
+
+
+class _TinyCIFAR(BaseDataset):
+    """Eight images of two interleaved classes stored as CIFAR does: a
+    pickle under ``<root>/tiny-cifar/train`` listing their file names."""
+    base_folder = 'tiny-cifar'
+    train_list = [['train', None]]
+    test_list = [['test', None]]
+    split = 'train'
+
+    def __init__(self, root):
+        import os
+        import pickle
+        os.makedirs(root / self.base_folder, exist_ok=True)
+        names = [f'img{index}.png' for index in range(8)]
+        with open(root / self.base_folder / 'train', 'wb') as file:
+            pickle.dump(dict(filenames=names), file)
+        super().__init__(
+            ann_file='', data_prefix=dict(root=str(root)),
+            metainfo=dict(classes=['a', 'b']))
+
+    def load_data_list(self):
+        return [dict(gt_label=index % 2) for index in range(8)]
+
+
+def _subset_file(tmp_path, lines):
+    path = tmp_path / 'subset.txt'
+    path.write_text(''.join(line + '\n' for line in lines))
+    return str(path)
+
+
+def test_subset_file_keeps_the_listed_images(tmp_path):
+    """Imbalance 4 over 2 classes of 4 keeps [4, 1] images; the list names
+    class 0's four (img0, img2, img4, img6) and img5 of class 1: indices
+    0, 2, 4, 5, 6 of the wrapped data set, whatever the seed."""
+    listed = [f'train/0/img{index}.png 0' for index in (6, 0, 4, 2)]
+    subset = _subset_file(tmp_path, listed + ['train/1/img5.png 1'])
+    dataset = LongTailedDataset(
+        _TinyCIFAR(tmp_path), imbalance_factor=4, seed=123,
+        subset_file=subset)
+    assert dataset.indices == [0, 2, 4, 5, 6]
+
+
+def test_subset_file_is_checked_against_labels_and_counts(tmp_path):
+    """A listed image under another label, or counts off the profile, is
+    refused with the fix."""
+    wrong_label = _subset_file(tmp_path, ['train/1/img0.png 1'])
+    with pytest.raises(ValueError, match='does not have'):
+        LongTailedDataset(_TinyCIFAR(tmp_path), imbalance_factor=4,
+                          subset_file=wrong_label)
+    two_of_class_1 = _subset_file(
+        tmp_path, [f'train/0/img{index}.png 0' for index in (0, 2, 4, 6)]
+        + ['train/1/img1.png 1', 'train/1/img3.png 1'])
+    with pytest.raises(ValueError, match='keeps 2 images of class 1'):
+        LongTailedDataset(_TinyCIFAR(tmp_path), imbalance_factor=4,
+                          subset_file=two_of_class_1)
+
+
+def test_subset_file_needs_a_cifar_data_set(tmp_path):
+    subset = _subset_file(tmp_path, ['train/0/img0.png 0'])
+    with pytest.raises(ValueError, match='CIFAR10 / CIFAR100'):
+        LongTailedDataset(BalancedLabels(per_class=2), imbalance_factor=2,
+                          subset_file=subset)

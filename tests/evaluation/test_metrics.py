@@ -6,7 +6,8 @@ import torch
 from mmpretrain.registry import METRICS
 from mmpretrain.structures import DataSample
 
-from mmcatkd.evaluation import (affinity, cam_iou, cam_masks,
+from mmcatkd.evaluation import (affinity, batch_weighted_iou, cam_iou,
+                                cam_masks,
                                 expected_calibration_error, kl_divergence,
                                 mask_overlap, prediction_entropy,
                                 top1_agreement)
@@ -185,6 +186,45 @@ def test_cam_iou_metric_reports_pairs_and_all_models():
         'cam_iou/teacher0-teacher1': 0.0,
         'cam_iou/all': 0.0,
     }
+
+
+def test_batch_weighted_iou_is_the_authors_mean_over_batches():
+    """Batch 1 (3 images): I=2, U=4 -> 0.5; batch 2 (1 image): I=1, U=1
+    -> 1.0. The authors' mean weighted by batch size is (3 x 0.5 + 1 x 1)
+    / 4 = 0.625; pooled counts give 3/5 = 0.6; a batch with an empty union
+    is left out."""
+    assert batch_weighted_iou([(2, 4, 3), (1, 1, 1)]) == 0.625
+    assert batch_weighted_iou([(2, 4, 3), (1, 1, 1), (0, 0, 2)]) == 0.625
+    assert math.isnan(batch_weighted_iou([(0, 0, 2)]))
+
+
+def _cam_iou_batches(**options):
+    """CAMIoU over two batches of 2x2 CAMs whose masks (threshold 0.4) are:
+    batch 1, image 1: student bottom row, teacher right column (I=1, U=3);
+    image 2: both the right column (I=2, U=2); batch 2, one image: student
+    bottom row, teacher left column (I=1, U=3)."""
+    bottom = torch.tensor([[0., 1], [2, 4]])
+    right = torch.tensor([[0., 4], [1, 4]])
+    left = torch.tensor([[4., 0], [4, 0]])
+    metric = METRICS.build(dict(type='CAMIoU', threshold=0.4, **options))
+    metric.process(None, [
+        dict(cams=torch.stack([bottom, right]), img_shape=(2, 2)),
+        dict(cams=torch.stack([right, right]), img_shape=(2, 2)),
+    ])
+    metric.process(None, [
+        dict(cams=torch.stack([bottom, left]), img_shape=(2, 2)),
+    ])
+    return metric.evaluate(3)['cam_iou/student-teacher0']
+
+
+def test_cam_iou_metric_averages_batches_as_the_authors():
+    """Batch 1 pools to I=3, U=5 -> 0.6 (2 images), batch 2 gives 1/3
+    (1 image): the authors' (2 x 0.6 + 1 x 1/3) / 3 = 23/45;
+    averaging='pooled' gives (3 + 1) / (5 + 3) = 0.5."""
+    assert _cam_iou_batches() == pytest.approx(23 / 45)
+    assert _cam_iou_batches(averaging='pooled') == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='averaging'):
+        METRICS.build(dict(type='CAMIoU', averaging='mean'))
 
 
 def test_affinity_is_the_ratio_of_accuracies():

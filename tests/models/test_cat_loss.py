@@ -154,3 +154,38 @@ def test_bad_options_raise_value_error(kwargs):
     """Invalid options fail when the loss is built, not at the first step."""
     with pytest.raises(ValueError):
         CATLoss(**kwargs)
+
+
+@pytest.mark.parametrize('selection, kept', [
+    # top 2 -> above the 2nd highest: 1 class; bottom 2 -> all but those
+    # above the 2nd highest (K - n = 2): 3 classes
+    ('top', [[1], [0]]),
+    ('bottom', [[0, 2, 3], [1, 2, 3]]),
+])
+def test_authors_class_count_keeps_n_minus_or_plus_one(selection, kept):
+    """class_count='authors' keeps what the authors' strict comparison
+    keeps: n - 1 classes for 'top', n + 1 for 'bottom' (their Fig. 4 "75
+    lowest" transfers 76 of 100)."""
+    teacher = _scored_cams([[0.1, 0.9, 0.2, 0.8], [0.7, 0.0, 0.6, 0.1]])
+    student = torch.zeros(2, 4, 2, 2, dtype=torch.float64)
+    student[:, :, 0, 0] = torch.arange(4, dtype=torch.float64) + 1
+    loss = CATLoss(
+        resolution=2, normalize=False, num_selected=2, selection=selection,
+        class_count='authors')(student, teacher)
+    expected = torch.stack([
+        (student[n, kept[n]] - teacher[n, kept[n]]).pow(2).mean()
+        for n in range(2)
+    ]).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+
+
+def test_authors_class_count_transfers_all_classes_on_ties():
+    """A tie at the threshold gives the samples different counts; the
+    authors' _mask then transfers every class, and so does this rule."""
+    teacher = _scored_cams([[0.1, 0.9, 0.9, 0.8], [0.7, 0.0, 0.6, 0.1]])
+    student = torch.randn(2, 4, 2, 2, dtype=torch.float64)
+    full = CATLoss(resolution=2, normalize=False)(student, teacher)
+    partial = CATLoss(
+        resolution=2, normalize=False, num_selected=2, selection='bottom',
+        class_count='authors')(student, teacher)
+    assert partial.item() == pytest.approx(full.item(), rel=1e-12)

@@ -278,3 +278,36 @@ def test_channels_last_reaches_the_student_every_teacher_and_the_inputs():
                 args[0].is_contiguous(memory_format=channels_last)))
     model(*_batch(), mode='loss')
     assert seen == [True, True, True]
+
+
+def test_attached_cams_are_taken_in_eval_mode_with_the_built_statistics():
+    """With teacher_mode='train', the attached teacher logits come from
+    train mode (batch statistics) but the CAMs, as the authors' IoU script
+    takes them, from eval mode with the running statistics the teachers
+    were built with, although the train-mode forwards have moved them; the
+    moved statistics and train mode are kept after predict."""
+    from mmcatkd.models import logits_and_cams
+    model = _build(attach_teacher_outputs=True, teacher_mode='train')
+    built = [copy.deepcopy(teacher).eval() for teacher in model.teachers]
+    model.eval()
+    images, samples = _batch(n=6)
+    with torch.no_grad():
+        model.teachers[0](images * 3 + 1)  # moves the running statistics
+    moved = copy.deepcopy(model.teachers[0].state_dict())
+    predictions = model(images, samples, mode='predict')
+    with torch.no_grad():
+        for index, reference in enumerate(built):
+            logits, cams = logits_and_cams(reference, images)
+            for n, sample in enumerate(predictions):
+                torch.testing.assert_close(sample.cams[1 + index],
+                                           cams[n].sum(dim=0))
+                # the logits are the train-mode ones, not eval mode's
+                assert not torch.allclose(sample.teacher_logits[index],
+                                          logits[n])
+    assert all(teacher.training for teacher in model.teachers)
+    after = model.teachers[0].state_dict()
+    for name, value in moved.items():
+        if 'running' in name:
+            # the predict's own train-mode pass moves them further, never
+            # back to the built ones
+            assert not torch.equal(after[name], built[0].state_dict()[name])

@@ -14,7 +14,7 @@ data_preprocessor = dict(
     batch_augments=dict(augments=[dict(type='Mixup', alpha=0.2)]))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(
         type='RandomResizedCrop',
         scale=224,
@@ -27,6 +27,8 @@ train_pipeline = [
     dict(
         type='RandomErasing',
         erase_prob=0.1,
+        # torchvision's RandomErasing(p=0.1): 2-33 % of the area
+        max_area_ratio=0.33,
         mode='const',
         # the ImageNet mean pixel in the pipeline's BGR order
         fill_color=(103.53, 116.28, 123.675)),
@@ -34,7 +36,7 @@ train_pipeline = [
 ]
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(
         type='ResizeEdge',
         scale=224,

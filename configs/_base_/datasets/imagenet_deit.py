@@ -27,7 +27,7 @@ bgr_mean = data_preprocessor['mean'][::-1]
 bgr_std = data_preprocessor['std'][::-1]
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(
         type='RandomResizedCrop',
         scale=224,
@@ -54,7 +54,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(
         type='ResizeEdge',
         scale=256,

@@ -11,11 +11,15 @@
 # rotate 30k/9 degrees; colour, contrast, brightness and sharpness factor
 # 1 +- 0.1k; posterize round(8 - 4k/9) bits; solarize threshold 256(1 - k/9).
 # Signed operations take a random sign (random_negative_prob 0.5, MMPretrain's
-# default); the border fill is grey 128 (AutoAugment's hparams default).
+# default) except the rotation, which the authors' CIFAR10Policy always turns
+# counter-clockwise (PIL's positive angle; MMPretrain's positive angle is
+# clockwise, hence -6.667 with no random sign); the border fill is grey 128
+# (AutoAugment's hparams default).
 cifar10_policies = [
     [dict(type='Invert', prob=0.1),
      dict(type='Contrast', magnitude=0.6, prob=0.2)],
-    [dict(type='Rotate', angle=6.667, prob=0.7),
+    [dict(type='Rotate', angle=-6.667, prob=0.7,
+          random_negative_prob=0.0),
      dict(type='Translate', magnitude=0.4532, prob=0.3,
           direction='horizontal')],
     [dict(type='Sharpness', magnitude=0.1, prob=0.8),

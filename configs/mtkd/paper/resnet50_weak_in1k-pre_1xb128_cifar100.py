@@ -17,9 +17,14 @@ _base_ = [
 model = dict(
     backbone=dict(
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')))
-# a plain classifier: MMEngine's default optimizer constructor
-optim_wrapper = dict(_delete_=True, optimizer=dict(
-    type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
+# a plain classifier: MMEngine's default optimizer constructor. fp32; the
+# authors train under fp16 autocast without a GradScaler, which on a GPU is
+# --cfg-options optim_wrapper.type=AmpOptimWrapper
+#     optim_wrapper.dtype=float16 optim_wrapper.loss_scale.enabled=False
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
 param_scheduler = [
     # MMEngine's LinearLR reaches its end factor at step end - 1
     dict(type='LinearLR', start_factor=0.25, by_epoch=True, begin=0, end=7),
@@ -33,3 +38,6 @@ val_evaluator = [
     dict(type='ExpectedCalibrationError', num_bins=10, unweighted=True),
 ]
 test_evaluator = val_evaluator
+# a teacher trains alone: plain validation, no teachers to compare with
+val_cfg = dict(_delete_=True)
+custom_hooks = []

@@ -11,6 +11,7 @@ from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .preflight_check_hook import (PreflightCheckHook, PreflightError,
                                    preflight_check)
 from .resume_check_hook import ResumeCheckHook
+from .train_fidelity_hook import TrainFidelityHook, mean_over_batches
 from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
 
@@ -23,5 +24,5 @@ __all__ = [
     'PreflightCheckHook', 'PreflightError', 'preflight_check',
     'ResumeCheckHook',
     'RNGStateHook', 'capture_rng_state', 'preserved_rng_state',
-    'restore_rng_state'
+    'restore_rng_state', 'TrainFidelityHook', 'mean_over_batches'
 ]

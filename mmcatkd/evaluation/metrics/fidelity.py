@@ -224,3 +224,31 @@ class TeacherFidelity(BaseMetric):
                 metrics[f'top1_agreement_teacher{index}'] = top1_agreement(
                     student, teacher)
         return metrics
+
+
+def batch_fidelity(student_logits: torch.Tensor,
+                   teacher_logits: torch.Tensor) -> dict:
+    """The fidelity measures of one batch, as the authors' trainer logs them
+    per training batch (``my_train``), which it then averages over batches.
+
+    Args:
+        student_logits (Tensor): (N, K).
+        teacher_logits (Tensor): (N, T, K), the T teachers'; the ensemble
+            has their mean logits.
+
+    Returns:
+        dict: ``top1_agreement``, ``kl`` (:func:`fidelity_kl`), ``mi``,
+        ``mis``, ``student_entropy`` and ``teacher_entropy`` of the batch.
+    """
+    if teacher_logits.dim() != 3:
+        raise ConfigError('batch_fidelity needs the teachers\' logits as '
+                          f'(N, T, K), got {tuple(teacher_logits.shape)}.')
+    student = student_logits.detach().float().cpu()
+    ensemble = teacher_logits.detach().float().cpu().mean(dim=1)
+    return dict(
+        top1_agreement=top1_agreement(student, ensemble),
+        kl=fidelity_kl(ensemble, student),
+        mi=prediction_mutual_information(ensemble, student),
+        mis=prediction_mutual_info_score(ensemble, student),
+        student_entropy=prediction_entropy(student),
+        teacher_entropy=prediction_entropy(ensemble))

@@ -5,6 +5,7 @@ Fidelity Mechanism", Expert Systems with Applications 262 (2025),
 https://arxiv.org/abs/2405.00739, Sec. 3: one to three teachers, each trained
 with weak or strong augmentation, distil one student.
 """
+import contextlib
 import copy
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -72,8 +73,18 @@ class MultiTeacherDistill(FrozenTeacherDistill):
             1 + T maps, student first) and the input size
             (``batch_input_shape``), for the ``TeacherFidelity`` and
             ``CAMIoU`` metrics. Defaults to False (predict is the student's).
+            The teachers' logits come from their ``teacher_mode``; their
+            CAMs see ``cam_teacher_mode``.
         teacher_mode (str): 'eval' or 'train', the mode the teachers stay
             in (training and validation alike). Defaults to 'eval'.
+        cam_teacher_mode (str): 'eval' or 'train', the mode the teachers'
+            attached CAMs are taken in. 'eval' (the default) is the authors'
+            IoU script (``IoU/calculate-IoU.py`` puts both models in eval
+            mode, the teachers with the running statistics of their
+            checkpoints): with ``teacher_mode='train'`` the teachers run a
+            second time for their CAMs, in eval mode with the running
+            statistics they had when built, which the train-mode forwards
+            have since moved. 'train' takes them from the train-mode pass.
         channels_last (bool): as :class:`FrozenTeacherDistill`.
             Defaults to False.
         **kwargs: ``architecture`` (the student; same forms as a teacher),
@@ -88,9 +99,11 @@ class MultiTeacherDistill(FrozenTeacherDistill):
                  calculate_student_loss: bool = True,
                  attach_teacher_outputs: bool = False,
                  teacher_mode: str = 'eval',
+                 cam_teacher_mode: str = 'eval',
                  channels_last: bool = False,
                  **kwargs) -> None:
         check_teacher_mode(teacher_mode)
+        check_teacher_mode(cam_teacher_mode)
         if not isinstance(teachers, (list, tuple)) or not teachers:
             raise ConfigError('teachers must be a non-empty list of teacher '
                               f'models or configs, got {teachers!r}.')
@@ -103,12 +116,19 @@ class MultiTeacherDistill(FrozenTeacherDistill):
         check_flags(teacher_ckpt_strict=teacher_ckpt_strict)
         self._init_student(calculate_student_loss, channels_last, kwargs)
         self.teacher_mode = teacher_mode
+        self.cam_teacher_mode = cam_teacher_mode
         self.attach_teacher_outputs = attach_teacher_outputs
 
         self.teachers = nn.ModuleList(build_teachers(teachers))
         check_class_counts(self.student, self.teachers)
         for teacher, ckpt in zip(self.teachers, teacher_ckpts):
             self._freeze(teacher, ckpt, teacher_ckpt_strict, inplace=False)
+        # the statistics the eval-mode CAMs use: the checkpoints' as built
+        # (a plain attribute, not a buffer: checkpoints stay as they were)
+        self._built_statistics = [{
+            name: buffer.detach().clone()
+            for name, buffer in teacher.named_buffers()
+        } for teacher in self.teachers] if self._separate_cam_pass else []
 
         self.distillers = nn.ModuleList()
         for teacher in self.teachers:
@@ -116,6 +136,36 @@ class MultiTeacherDistill(FrozenTeacherDistill):
             per_teacher.prepare_from_student(self.student)
             per_teacher.prepare_from_teacher(teacher)
             self.distillers.append(per_teacher)
+
+    @property
+    def _separate_cam_pass(self) -> bool:
+        """Whether the attached teacher CAMs need their own forward."""
+        return (self.attach_teacher_outputs
+                and self.cam_teacher_mode != self.teacher_mode)
+
+    @contextlib.contextmanager
+    def _in_cam_mode(self, index: int):
+        """Teacher ``index`` in ``cam_teacher_mode`` (with its built
+        statistics for 'eval'); its mode and buffers are restored after."""
+        teacher = self.teachers[index]
+        if not self._separate_cam_pass:
+            yield teacher
+            return
+        current = {
+            name: buffer.detach().clone()
+            for name, buffer in teacher.named_buffers()
+        }
+        buffers = dict(teacher.named_buffers())
+        try:
+            if self.cam_teacher_mode == 'eval':
+                for name, value in self._built_statistics[index].items():
+                    buffers[name].copy_(value)
+            teacher.train(self.cam_teacher_mode == 'train')
+            yield teacher
+        finally:
+            for name, value in current.items():
+                buffers[name].copy_(value)
+            teacher.train(self.teacher_mode == 'train')
 
     def teacher_modules(self) -> List[nn.Module]:
         """``teachers``, kept in ``teacher_mode``."""
@@ -145,6 +195,16 @@ class MultiTeacherDistill(FrozenTeacherDistill):
                 logits_and_cams(model, inputs)
                 for model in (self.student, *self.teachers)
             ]
+            if self._separate_cam_pass:
+                teacher_cams = []
+                for index in range(len(self.teachers)):
+                    with self._in_cam_mode(index) as teacher:
+                        teacher_cams.append(
+                            logits_and_cams(teacher, inputs)[1])
+                outputs = [outputs[0]] + [
+                    (logits, cams) for (logits, _), cams in zip(
+                        outputs[1:], teacher_cams)
+                ]
         # class-summed CAMs (N, h, w), what CAMIoU compares
         (student_logits, student_cam), *teacher_outputs = [
             (logits, cams.sum(dim=1)) for logits, cams in outputs

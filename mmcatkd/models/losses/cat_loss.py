@@ -83,13 +83,20 @@ class CATLoss(nn.Module):
         binarize (bool): replace each teacher map, before pooling, by 1 where
             it exceeds the mean of its absolute values over H×W and 0 elsewhere
             (paper Sec. 4.2). Defaults to False.
-        num_selected (int, optional): transfer only the CAMs of exactly this
-            many classes per sample, ranked by teacher score (the spatial mean
-            of the teacher CAM). The authors' code keeps n-1 / n+1 classes
-            through a strict comparison and assumes 100 classes; this loss
-            keeps exactly n of any K. Defaults to None (all classes).
+        num_selected (int, optional): transfer only the CAMs of n classes
+            per sample, ranked by teacher score (the spatial mean of the
+            teacher CAM); how many is ``class_count``'s. Defaults to None
+            (all classes).
         selection (str): 'top' keeps the n classes with the highest teacher
             score, 'bottom' the n lowest. Defaults to 'top'.
+        class_count (str): 'exact' keeps exactly n classes of any K.
+            'authors' keeps what the authors' strict comparison keeps
+            (their ``CAT_KD.forward_train``): for 'top' the classes scoring
+            above the n-th highest (n - 1 classes), for 'bottom' all but
+            those scoring above the (K - n)-th highest (n + 1 classes); when
+            ties make the kept counts differ between samples, every class
+            is transferred, as their ``_mask`` falls back to. Defaults to
+            'exact'.
         auto_iters (int, optional): with ``loss_weight='auto'``, the
             iterations of the measuring window. Defaults to None: one epoch,
             set by ``CATAutoBetaHook``.
@@ -105,6 +112,7 @@ class CATLoss(nn.Module):
                  binarize: bool = False,
                  num_selected: Optional[int] = None,
                  selection: str = 'top',
+                 class_count: str = 'exact',
                  auto_iters: Optional[int] = None,
                  auto_target: float = DEFAULT_TARGET) -> None:
         super().__init__()
@@ -112,6 +120,9 @@ class CATLoss(nn.Module):
         if selection not in ('top', 'bottom'):
             raise ConfigError(
                 f"selection must be 'top' or 'bottom', got {selection!r}.")
+        if class_count not in ('exact', 'authors'):
+            raise ConfigError("class_count must be 'exact' or 'authors', "
+                              f'got {class_count!r}.')
         if num_selected is not None and (isinstance(num_selected, bool)
                                          or not isinstance(num_selected, int)
                                          or num_selected < 1):
@@ -138,6 +149,7 @@ class CATLoss(nn.Module):
         self.binarize = binarize
         self.num_selected = num_selected
         self.selection = selection
+        self.class_count = class_count
 
     @property
     def needs_full_teacher_cams(self) -> bool:
@@ -192,15 +204,40 @@ class CATLoss(nn.Module):
                 f'num_selected={self.num_selected} exceeds the {num_classes} '
                 'classes of the CAMs.')
         teacher_scores = cams_T.mean(dim=(2, 3))
-        selected = teacher_scores.topk(
-            self.num_selected, dim=1,
-            largest=self.selection == 'top').indices
+        if self.class_count == 'authors':
+            selected = self._authors_selection(teacher_scores)
+            if selected is None:
+                return cams_S, cams_T
+        else:
+            selected = teacher_scores.topk(
+                self.num_selected, dim=1,
+                largest=self.selection == 'top').indices
 
         def gather(cams):
             index = selected[:, :, None, None].expand(-1, -1, *cams.shape[2:])
             return cams.gather(1, index)
 
         return gather(cams_S), gather(cams_T)
+
+    def _authors_selection(self, teacher_scores: torch.Tensor):
+        """The class indices (N, c) the authors' strict comparison keeps,
+        or None where it keeps different counts per sample (all classes)."""
+        num_classes = teacher_scores.shape[1]
+        rank = (self.num_selected - 1 if self.selection == 'top' else
+                num_classes - 1 - self.num_selected)
+        if not 0 <= rank < num_classes:
+            raise ConfigError(
+                f"class_count='authors' with selection={self.selection!r} "
+                f'needs num_selected < {num_classes}, got '
+                f'{self.num_selected}.')
+        threshold = teacher_scores.sort(dim=1, descending=True).values[
+            :, rank:rank + 1]
+        above = teacher_scores > threshold
+        kept = above if self.selection == 'top' else ~above
+        counts = kept.sum(dim=1)
+        if not (counts == counts[0]).all() or counts[0] == 0:
+            return None
+        return kept.nonzero()[:, 1].view(len(kept), -1)
 
     def _check_shapes(self, cams_S: torch.Tensor,
                       cams_T: torch.Tensor) -> None:

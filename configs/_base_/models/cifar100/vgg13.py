@@ -19,9 +19,10 @@ model = dict(
         type='CAMClsHead',
         num_classes=100,
         in_channels=512,
-        # MDistiller's classifier: nn.Linear with a bias and PyTorch's default
-        # init (None); CAT-KD students set the authors' conv_test instead
+        # MDistiller's classifier: nn.Linear with a bias, initialised by
+        # VGG's _initialize_weights: weights N(0, 0.01), zero bias (the
+        # teacher's own training only; CRD's checkpoint replaces it)
         bias=True,
-        init_cfg=None,
+        init_cfg=dict(type='Normal', layer='Linear', std=0.01, bias=0),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

@@ -19,9 +19,18 @@ model = dict(
         type='CAMClsHead',
         num_classes=100,
         in_channels=128,
-        # MDistiller's classifier: nn.Linear with a bias and PyTorch's default
-        # init (None); CAT-KD students set the authors' conv_test instead
+        # MDistiller's classifier: nn.Linear with a bias; WRN's init loop
+        # zeroes the bias and leaves PyTorch's default weights,
+        # U(+-1/sqrt(fan_in)), which is Kaiming uniform with a = sqrt(5)
+        # (the teacher's own training only; CRD's checkpoint replaces it)
         bias=True,
-        init_cfg=None,
+        init_cfg=dict(
+            type='Kaiming',
+            layer='Linear',
+            a=2.23606797749979,
+            mode='fan_in',
+            nonlinearity='leaky_relu',
+            distribution='uniform',
+            bias=0),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

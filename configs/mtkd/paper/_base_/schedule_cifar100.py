@@ -16,6 +16,5 @@ param_scheduler = [
          gamma=0.1),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
-val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=128)
