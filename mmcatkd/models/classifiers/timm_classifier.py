@@ -106,8 +106,8 @@ def timm_cam_obstacle(model: nn.Module) -> Optional[str]:
     (``tools/check_pair.py`` then measures it)."""
     classifier = model.get_classifier()
     if isinstance(classifier, (tuple, list)):
-        return ('a head with a distillation classifier averages two linear '
-                'layers of the class and distillation tokens')
+        return ('a distillation head averages two classifiers (in DeiT, of '
+                'the class and the distillation token), not one nn.Linear')
     if not isinstance(classifier, nn.Linear):
         return (f'its classifier is {type(classifier).__name__}, not one '
                 'nn.Linear (num_classes=0 builds no classifier)')
