@@ -21,7 +21,7 @@ timm is an optional extra (``pip install mmcatkd[timm]``), imported only
 when a timm model is built.
 """
 import difflib
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 from mmpretrain.models import ClsHead, ImageClassifier
@@ -290,4 +290,3 @@ def timm_model_cfg(name: str, **overrides: Any) -> Dict:
     return dict(
         dict(_scope_='mmpretrain', type='TimmImageClassifier',
              model_name=model_name, pretrained=True), **overrides)
-
