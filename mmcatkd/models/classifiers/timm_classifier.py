@@ -29,6 +29,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from ...utils.errors import ConfigError
+from ...utils.mmengine_private import mark_initialised
 
 TIMM_SCHEME = 'timm://'
 AVERAGE_POOLS = ('avg', 'fast', 'fastavg')
@@ -273,7 +274,7 @@ class TimmImageClassifier(ImageClassifier):
     def init_weights(self) -> None:
         """timm initialises (and loads) the weights when it builds the
         model; nothing is drawn again."""
-        self._is_init = True
+        mark_initialised(self)
 
 
 def timm_model_cfg(name: str, **overrides: Any) -> Dict:
