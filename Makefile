@@ -16,9 +16,11 @@ XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
 
-$(STAMP): requirements/pinned.txt requirements/mim.txt requirements/runtime.txt setup.py
+# requirements/timm.txt (the timm extra) too: its tests run in `make test`.
+$(STAMP): requirements/pinned.txt requirements/timm.txt requirements/mim.txt requirements/runtime.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements/pinned.txt
+	$(PY) -m pip install --quiet -r requirements/timm.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements/mim.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)

@@ -77,6 +77,8 @@ setup(
         # installed already works as well.
         'lite': ['mmcv-lite==2.1.0'],
         'tests': read_requirements('tests.txt'),
+        # timm teachers and students (timm://ARCH.TAG), imported only then
+        'timm': read_requirements('timm.txt'),
     },
     license='Apache-2.0',
     zip_safe=False,

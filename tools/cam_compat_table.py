@@ -1,7 +1,9 @@
-"""Which MMPretrain architecture families can be CAT-KD teachers and students.
+"""Which MMPretrain and timm architecture families can be CAT-KD teachers
+and students.
 
     python tools/cam_compat_table.py   # rewrites docs/cam_compatibility.md
     python tools/cam_compat_table.py --only ResNet Swin --print
+    python tools/cam_compat_table.py --only 'timm ConvNeXt' --print
 
 For one model of every family (its smallest ImageNet config, random
 weights, a small input) it checks, as ``tools/check_pair.py`` does, whether

@@ -10,7 +10,9 @@
         configs/catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py
 
 Configs are local files or packaged ones (``mmpretrain::...``) defining
-``model`` (an ``ImageClassifier``). For each model the table says where its
+``model`` (an ``ImageClassifier``), or timm models
+(``timm://resnet50.a1_in1k``, random weights: nothing is downloaded).
+For each model the table says where its
 class activation maps come from and whether they are exact (logits equal
 GAP(CAM) + b on a random batch in float64, within 1e-5; else why not), their
 size at the config's input size, parameters and multiply-adds; then the CAT

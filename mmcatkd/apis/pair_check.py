@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..models.cams import HEAD_REASONS, classifier_of, logits_and_cams
+from ..models.cams import cam_obstacle, classifier_of, logits_and_cams
 from ..utils.config import config_model
 
 TOLERANCE = 1e-5  # max |logits - (GAP(CAM) + b)| of an exact model (fp64)
@@ -66,6 +66,13 @@ class CAMReport:
         return self.reason is None
 
 
+def _backbone_name(backbone: torch.nn.Module) -> str:
+    """The backbone's class, with the timm model it runs (``timm
+    resnet50.a1_in1k``) for a timm classifier."""
+    timm_name = getattr(backbone, 'model_name', None)
+    return f'timm {timm_name}' if timm_name else type(backbone).__name__
+
+
 def _pooled_reason(model: torch.nn.Module, shape) -> str:
     """Why the backbone's last output is (N, C) instead of a map."""
     backbone = model.backbone
@@ -111,9 +118,10 @@ def inspect_cams(model: torch.nn.Module,
         batch_size (int): images in the random batch.
     """
     import copy
-    model = copy.deepcopy(model).double().eval()
+    # no parameter needs a gradient here (the flop counter tracks those)
+    model = copy.deepcopy(model).double().eval().requires_grad_(False)
     report = CAMReport(
-        backbone=type(model.backbone).__name__,
+        backbone=_backbone_name(model.backbone),
         head=type(model.head).__name__,
         input_size=input_size,
         params=sum(p.numel() for p in model.parameters()))
@@ -121,8 +129,7 @@ def inspect_cams(model: torch.nn.Module,
     try:
         fc = classifier_of(model.head)
     except TypeError:
-        report.reason = HEAD_REASONS.get(
-            report.head, f'{report.head} has no single nn.Linear `fc`')
+        report.reason = cam_obstacle(model.head)
         return report
     report.num_classes = fc.out_features
     inputs = torch.randn(

@@ -1,7 +1,9 @@
-"""Which MMPretrain architecture families can be CAT-KD teachers and students.
+"""Which MMPretrain and timm architecture families can be CAT-KD teachers
+and students.
 
     python tools/cam_compat_table.py   # rewrites docs/cam_compatibility.md
     python tools/cam_compat_table.py --only ResNet Swin --print
+    python tools/cam_compat_table.py --only 'timm ConvNeXt' --print
 
 For one model of every family (its smallest ImageNet config, random
 weights, a small input) it checks, as ``tools/check_pair.py`` does, whether
@@ -128,6 +130,74 @@ FAMILIES: List[Family] = [
 ]
 
 
+@dataclass
+class TimmFamily:
+    name: str
+    model: str  # timm's name
+    kwargs: Dict = field(default_factory=dict)  # timm.create_model's
+    change: Optional[Dict] = None  # kwargs that give exact CAMs
+    change_note: str = ''
+    input_size: int = INPUT_SIZE
+
+
+TIMM_FAMILIES: List[TimmFamily] = [
+    TimmFamily('timm ResNet', 'resnet18'),
+    TimmFamily('timm ResNeXt', 'resnext26ts'),
+    TimmFamily('timm SE-ResNet', 'seresnet18'),
+    TimmFamily('timm RegNetX', 'regnetx_002'),
+    TimmFamily('timm RegNetY', 'regnety_002'),
+    TimmFamily('timm RepVGG', 'repvgg_a0'),
+    TimmFamily('timm DenseNet', 'densenet121'),
+    TimmFamily('timm MobileNetV2', 'mobilenetv2_050'),
+    TimmFamily('timm MobileNetV3', 'mobilenetv3_small_050'),
+    TimmFamily('timm EfficientNet', 'efficientnet_b0'),
+    TimmFamily('timm EfficientNetV2', 'efficientnetv2_rw_t'),
+    TimmFamily('timm CSPNet', 'cspresnet50'),
+    TimmFamily('timm HRNet', 'hrnet_w18_small'),
+    TimmFamily('timm ConvNeXt', 'convnext_atto',
+               change=dict(head_norm_first=True),
+               change_note='head_norm_first=True (the head LayerNorm on the '
+               'map, before pooling): a different function, whose '
+               "pretrained head norm does not load as timm's weights are"),
+    TimmFamily('timm Swin', 'swin_tiny_patch4_window7_224', input_size=224),
+    TimmFamily('timm ViT', 'vit_tiny_patch16_224',
+               kwargs=dict(img_size=INPUT_SIZE)),
+    TimmFamily('timm ViT, attention pooling', 'vit_tiny_patch16_224',
+               kwargs=dict(img_size=INPUT_SIZE, global_pool='map')),
+    TimmFamily('timm DeiT (distilled)', 'deit_tiny_distilled_patch16_224',
+               kwargs=dict(img_size=INPUT_SIZE)),
+    TimmFamily('timm LeViT', 'levit_128s', input_size=224),
+]
+
+
+def check_timm_family(family: TimmFamily) -> Dict:
+    """The table row of a timm ``family`` (random weights), as
+    :func:`check_family`."""
+    from mmcatkd.apis.pair_check import inspect_cams
+    # rendered `model`, `key=value`...
+    row = dict(family=family.name, config='`, `'.join(
+        [family.model] + [f'{k}={v!r}' for k, v in family.kwargs.items()]))
+
+    def report(extra):
+        return inspect_cams(build(dict(
+            type='TimmImageClassifier', model_name=family.model,
+            **family.kwargs, **extra)), family.input_size)
+
+    as_is = report({})
+    if as_is.exact:
+        row.update(status='yes, as is', detail=_size(as_is))
+    elif family.change is None:
+        row.update(status='no', detail=as_is.reason)
+    else:
+        changed = report(family.change)
+        row.update(
+            status='yes, after a config change' if changed.exact else 'no',
+            detail=(f'{family.change_note}; {_size(changed)}. As is: '
+                    f'{as_is.reason}') if changed.exact else
+            f'{as_is.reason}; with the change: {changed.reason}')
+    return row
+
+
 def build(cfg_model: Dict):
     import torch
 
@@ -210,10 +280,31 @@ def markdown(rows: List[Dict]) -> str:
         '| family | config (mmpretrain::) | CAT-KD teacher / student | '
         'details |', '|---|---|---|---|'
     ]
-    for row in rows:
-        lines.append(f'| {row["family"]} | `{row["config"]}` | '
-                     f'{row["status"]} | {row["detail"]} |')
+    mmpretrain_rows = [row for row in rows if row.get('config', '')
+                       .endswith('.py')]
+    timm_rows = [row for row in rows if row not in mmpretrain_rows]
+    for row in mmpretrain_rows:
+        lines.append(_row(row))
+    if timm_rows:
+        lines += [
+            '', "## timm's model families", '',
+            'A timm model is a teacher or student through '
+            "`TimmImageClassifier` (`cfg_path='timm://ARCH.TAG'`, "
+            "timm's pretrained weights): its backbone is timm's "
+            "`forward_features`, its head timm's classifier. Checked as "
+            'above (random weights, `tools/check_pair.py timm://ARCH ...` '
+            'checks one); "no" names what in the head is not average '
+            'pooling + one linear layer.', '',
+            '| family | timm model | CAT-KD teacher / student | details |',
+            '|---|---|---|---|'
+        ]
+        lines += [_row(row) for row in timm_rows]
     return '\n'.join(lines) + '\n'
+
+
+def _row(row: Dict) -> str:
+    return (f'| {row["family"]} | `{row["config"]}` | {row["status"]} | '
+            f'{row["detail"]} |')
 
 
 def parse_rows(text: str) -> Dict[str, Dict]:
@@ -234,12 +325,14 @@ def main(argv=None):
                         help='print the table instead of writing the doc')
     args = parser.parse_args(argv)
     import mmcatkd  # noqa: F401
-    families = [f for f in FAMILIES
+    families = [f for f in FAMILIES + TIMM_FAMILIES
                 if not args.only or f.name in args.only]
     rows = []
     for family in families:
         started = time.perf_counter()
-        rows.append(check_family(family))
+        check = (check_timm_family if isinstance(family, TimmFamily)
+                 else check_family)
+        rows.append(check(family))
         print(f'{family.name}: {rows[-1]["status"]} '
               f'({time.perf_counter() - started:.1f} s)', file=sys.stderr)
     text = markdown(rows)

@@ -10,7 +10,9 @@
         configs/catkd/catkd_resnet32x4_resnet8x4_1xb64_cifar100.py
 
 Configs are local files or packaged ones (``mmpretrain::...``) defining
-``model`` (an ``ImageClassifier``). For each model the table says where its
+``model`` (an ``ImageClassifier``), or timm models
+(``timm://resnet50.a1_in1k``, random weights: nothing is downloaded).
+For each model the table says where its
 class activation maps come from and whether they are exact (logits equal
 GAP(CAM) + b on a random batch in float64, within 1e-5; else why not), their
 size at the config's input size, parameters and multiply-adds; then the CAT
@@ -35,6 +37,7 @@ import tempfile
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
+from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from mmcatkd.apis.loading import build_classifier, load_weights
@@ -43,6 +46,8 @@ from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      legal_resolutions, pair_problem)
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point, positive_int
 from mmcatkd.engine.hooks import auto_betas
+from mmcatkd.models.classifiers.timm_classifier import (TIMM_SCHEME,
+                                                        timm_model_cfg)
 from mmcatkd.models.losses.auto_beta import DEFAULT_TARGET
 from mmcatkd.utils.config import config_model, load_config
 from mmcatkd.utils.errors import ConfigError
@@ -94,9 +99,10 @@ def data_config(args):
 def model_cfgs(args):
     """(teacher, student) model configs and the config of the input size."""
     if args.teacher_config:
-        teacher, student = (load_config(args.teacher_config),
-                            load_config(args.student_config))
-        return classifier_cfg(teacher), classifier_cfg(student), student
+        (teacher, _), (student, size_cfg) = (
+            positional_model(args.teacher_config),
+            positional_model(args.student_config))
+        return teacher, student, size_cfg
     if not args.data_config:
         raise ConfigError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
                           'CAT-KD --data-config.')
@@ -118,6 +124,16 @@ def model_cfgs(args):
             part['data_preprocessor'] = dict(preprocessor)
         pair.append(part)
     return pair[0], pair[1], cfg
+
+
+def positional_model(path: str):
+    """The model config of a positional argument and the config its input
+    size comes from: a config file, or ``timm://ARCH[.TAG]`` (random
+    weights, as every model here; the input size then defaults to 224)."""
+    if path.startswith(TIMM_SCHEME):
+        return timm_model_cfg(path, pretrained=False), Config()
+    cfg = load_config(path)
+    return classifier_cfg(cfg), cfg
 
 
 def report_rows(reports):

@@ -87,18 +87,33 @@ HEAD_REASONS = {
 }
 
 
+def cam_obstacle(head: nn.Module) -> Optional[str]:
+    """Why ``head`` gives no exact CAMs, or None: the reason a head states
+    itself (``cam_obstacle``, e.g. a timm head with a norm, an MLP or a
+    class token), else :data:`HEAD_REASONS` by its class, else None where
+    its classifier is one ``nn.Linear`` ``fc``."""
+    stated = getattr(head, 'cam_obstacle', None)
+    if stated is not None:
+        return stated
+    if isinstance(getattr(head, 'fc', None), nn.Linear):
+        return None
+    name = type(head).__name__
+    return HEAD_REASONS.get(name, f'{name} has no single nn.Linear `fc`')
+
+
 def classifier_of(head: nn.Module) -> nn.Linear:
     """The linear classifier (K, C) whose weights turn features into CAMs.
 
     Accepted heads: ``CAMClsHead`` (with ``neck=None``) and MMPretrain's
     ``LinearClsHead`` after a ``GlobalAveragePooling`` neck (and any head
-    whose classifier is one ``nn.Linear`` ``fc`` on pooled features);
-    :data:`HEAD_REASONS` says why the others are refused.
+    whose classifier is one ``nn.Linear`` ``fc`` on pooled features, such
+    as a timm model's ``TimmClsHead``); :func:`cam_obstacle` says why the
+    others are refused.
     """
     fc = getattr(head, 'fc', None)
-    if not isinstance(fc, nn.Linear):
+    reason = cam_obstacle(head)
+    if reason is not None:
         name = type(head).__name__
-        reason = HEAD_REASONS.get(name, 'it has no single nn.Linear `fc`')
         raise ConfigTypeError(
             f'{name} cannot produce class activation maps ({reason}): '
             'CAT-KD needs a head whose classifier is one nn.Linear `fc` '

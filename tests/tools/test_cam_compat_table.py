@@ -7,8 +7,10 @@ from mmcatkd.models.cams import classifier_of
 from mmcatkd.cli import cam_compat_table as cam_compat_table_tool
 
 # small models covering the three outcomes: as is, after a config change
-# (stacked head; norm after pooling; class-token head), and refused
-SAMPLE = ['MobileNetV2', 'MobileNetV3', 'ConvNeXt V2', 'DeiT', 'LeViT']
+# (stacked head; norm after pooling; class-token head), and refused; timm's
+# as is (RegNetY) and refused (MLP head, class token)
+SAMPLE = ['MobileNetV2', 'MobileNetV3', 'ConvNeXt V2', 'DeiT', 'LeViT',
+          'timm RegNetY', 'timm MobileNetV3', 'timm ViT']
 
 
 @pytest.mark.slow
@@ -19,10 +21,13 @@ def test_sampled_rows_of_the_table_are_true():
     tool = cam_compat_table_tool
     with open(tool.DOC) as f:
         table = tool.parse_rows(f.read())
-    assert len(table) == len(tool.FAMILIES)
-    families = {family.name: family for family in tool.FAMILIES}
+    assert len(table) == len(tool.FAMILIES) + len(tool.TIMM_FAMILIES)
+    families = {family.name: family
+                for family in tool.FAMILIES + tool.TIMM_FAMILIES}
     for name in SAMPLE:
-        row = tool.check_family(families[name])
+        check = (tool.check_timm_family if name.startswith('timm ')
+                 else tool.check_family)
+        row = check(families[name])
         assert table[name]['status'] == row['status'], name
         assert _rounding(table[name]['detail']) == _rounding(row['detail'])
 

@@ -143,3 +143,32 @@ def test_window_prints_the_beta_a_run_chooses(tmp_path, capsys):
     state = safe_torch_load(osp.join(work_dir, 'iter_3.pth'))['state_dict']
     chosen = state['distiller.distill_losses.loss_cat.auto_beta.beta'].item()
     assert printed == pytest.approx(chosen, rel=1e-3)  # 4 printed digits
+
+
+def test_timm_resnet_and_regnet_teachers_are_accepted(capsys):
+    """timm:// on either side (random weights, nothing downloaded): a timm
+    ResNet teacher and a RegNetY student, both exact at 64 px (2x2 CAMs)."""
+    assert check_pair_tool.main(['timm://resnet10t.c3_in1k',
+                                 'timm://regnety_002', '--input-size', '64',
+                                 '--no-timing']) == 0
+    out = capsys.readouterr().out
+    assert 'timm resnet10t.c3_in1k last output (512x2x2) -> head.fc' in out
+    assert 'timm regnety_002 last output (368x2x2) -> head.fc' in out
+    differences = [float(d) for d in re.findall(r'yes \(([^)]+)\)', out)]
+    assert len(differences) == 2 and max(differences) <= 1e-5
+
+
+@pytest.mark.parametrize('teacher, reason', [
+    ('timm://test_convnext', 'a head norm (head.norm, after pooling) is not '
+     'linear in the pooled features'),
+    ('timm://test_vit', 'a class-token head classifies the class token, '
+     'not pooled patch features'),
+])
+def test_timm_convnext_and_vit_teachers_are_refused_with_why(
+        teacher, reason, capsys):
+    assert check_pair_tool.main([teacher, 'timm://test_resnet',
+                                 '--input-size', '160', '--no-timing']) == 1
+    out = capsys.readouterr().out
+    name = teacher[len('timm://'):]
+    assert (f'This pair cannot do CAT-KD: the teacher (timm {name} + '
+            f'TimmClsHead) has no exact CAMs: {reason}.') in out

@@ -6,6 +6,7 @@ from mmengine.config import Config
 
 from ...utils.errors import ConfigError, ConfigKeyError
 from ...utils import load_config
+from ..classifiers.timm_classifier import TIMM_SCHEME, timm_model_cfg
 
 
 def resolve_cfg_path(model: Any) -> Any:
@@ -22,13 +23,20 @@ def resolve_cfg_path(model: Any) -> Any:
     fill missing keys, so such overrides would be dropped.) With
     ``pretrained=True`` and nothing else, the config of a package with
     published weights is left to MMRazor, which loads the weights its
-    metafile names. Anything else is returned as is.
+    metafile names. ``'timm://ARCH.TAG'`` (or ``dict(cfg_path=
+    'timm://ARCH.TAG', **overrides)``) is a timm model with timm's
+    pretrained weights (:func:`~mmcatkd.models.classifiers.timm_model_cfg`;
+    ``pretrained=False`` for random ones). Anything else is returned as is.
     """
+    if isinstance(model, str) and model.startswith(TIMM_SCHEME):
+        return timm_model_cfg(model)
     if (not isinstance(model, dict) or 'cfg_path' not in model
             or model.get('type')):
         return model
     overrides = dict(model)
     path = overrides.pop('cfg_path')
+    if path.startswith(TIMM_SCHEME):
+        return timm_model_cfg(path, **overrides)
     if overrides.pop('pretrained', False):
         package = path.split('::')[0] if '::' in path else None
         if package not in (None, 'mmcatkd') and not overrides:

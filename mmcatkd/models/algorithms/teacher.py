@@ -155,14 +155,20 @@ def freeze_teacher(teacher: BaseModel,
     """Load ``ckpt`` (None: keep the weights), turn in-place operations off
     unless ``inplace``, freeze the parameters and switch to eval mode.
 
-    ``ckpt=None`` (a random teacher, for smoke tests) logs a warning;
+    ``ckpt=None`` (a random teacher, for smoke tests) logs a warning,
+    unless the teacher came with its weights (a timm teacher built with
+    ``pretrained=True``);
     ``ckpt=''`` is refused (a path left empty, not a choice).
     """
     if ckpt == '':
         raise ConfigError(
             'teacher_ckpt is an empty string: give the trained teacher\'s '
             'checkpoint, or None for a random teacher (smoke tests only).')
-    if ckpt is None:
+    if ckpt is None and getattr(teacher, 'pretrained', False):
+        print_log(
+            f'teacher weights: timm\'s {teacher.model_name}.',
+            logger='current')
+    elif ckpt is None:
         print_log(
             'teacher_ckpt=None: distilling from a teacher with random '
             'weights (smoke tests only); give teacher_ckpt for a real run.',

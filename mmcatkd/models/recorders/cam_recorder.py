@@ -19,7 +19,7 @@ class CAMRecorder(ModuleOutputsRecorder):
     model-zoo models with a GAP neck and ``LinearClsHead`` alike.
     Any other head (stacked MLP, class-token, BatchNorm or two-branch heads)
     raises ``TypeError`` when the recorder is prepared, naming the head and
-    why (:data:`mmcatkd.models.cams.HEAD_REASONS`); docs/cam_compatibility.md
+    why (:func:`mmcatkd.models.cams.cam_obstacle`); docs/cam_compatibility.md
     lists MMPretrain's families.
 
     Args:
