@@ -7,6 +7,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmcatkd-installed
 PYTEST_ARGS ?=
+# pytest workers of `make test`/`make test-fast` (pytest-xdist): one per CPU
+# core; TEST_WORKERS=0 runs the tests in this process, one after another.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install lint test test-fast test-cuda cuda-check demo clean-venv
 
@@ -33,11 +37,11 @@ lint: $(LINT_STAMP)
 	$(PY) -m flake8 mmcatkd tools tests configs setup.py
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS) tests
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS) tests
 
 # The fast tier for iterating: everything not marked slow (under a minute).
 test-fast: install
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS) tests
+	$(PY) -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS) tests
 
 # The CUDA tier (tests/cuda, skipped without a GPU) and the full-size GPU
 # checks with a results table (under 8 minutes on one GPU).

@@ -166,12 +166,37 @@ def pytest_configure(config):
         'or $MMCATKD_GOLDEN; skipped where it is absent)')
 
 
+#: test modules that take longest (over 15 s each), longest first: they
+#: start first, so that under ``pytest -n`` (``make test``, ``--dist
+#: loadfile``: a module's tests share a worker and its fixtures) the short
+#: modules fill the other workers meanwhile instead of waiting for them
+LONG_MODULES = (
+    'tests/docs/test_doc_commands.py',
+    'tests/test_compat.py',
+    'tests/tools/test_openmmlab_tools.py',
+    'tests/tools/test_train_tools.py',
+    'tests/test_demo.py',
+    'tests/cam_cache/test_tool.py',
+    'tests/configs/test_experiment_configs.py',
+    'tests/test_wheel.py',
+    'tests/reliability/test_multi_process.py',
+    'tests/reliability/test_bug_tracebacks.py',
+)
+
+
+def _start_rank(item) -> int:
+    path = osp.relpath(str(item.path), PROJECT_ROOT).replace(os.sep, '/')
+    return (LONG_MODULES.index(path)
+            if path in LONG_MODULES else len(LONG_MODULES))
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, 'fixturenames', ())):
             item.add_marker(pytest.mark.slow)
         if not HAS_FULL_GOLDEN and item.get_closest_marker('golden_full'):
             item.add_marker(pytest.mark.skip(reason=NO_FULL_GOLDEN))
+    items.sort(key=_start_rank)  # stable: each module keeps its order
 
 
 # ------------------------------------------ a test run leaves the tree as is

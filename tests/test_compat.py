@@ -454,3 +454,38 @@ def test_hook_type_error_keeps_its_traceback_and_type(monkeypatch):
 
     monkeypatch.setattr(Runner, 'call_hook', wrapping_call_hook)
     assert runner_hides_hook_tracebacks()
+
+
+def test_config_text_is_formatted_once_with_yapfs_result(monkeypatch):
+    """MMEngine formats a config's text with yapf at every
+    ``Config.pretty_text`` (the log, the dumped config, every checkpoint's
+    meta): yapf now runs once per text and style, and the text is what yapf
+    itself returns; the problem is detected from MMEngine's module."""
+    from mmengine.config import Config
+    from mmengine.config import config as config_module
+    from yapf.yapflib.yapf_api import FormatCode
+
+    from mmcatkd.compat import config_text
+
+    assert compat.ACTIVE['config-text-cache']
+    assert not config_text.formats_on_every_access()
+    calls = []
+
+    def counting_format_code(source, **kwargs):
+        calls.append(source)
+        return FormatCode(source, **kwargs)
+
+    counting_format_code.__module__ = 'yapf.yapflib.yapf_api'
+    monkeypatch.setattr(config_module, 'FormatCode', counting_format_code)
+    assert config_text.formats_on_every_access()  # MMEngine 0.10.7's state
+    cfg = Config(dict(model=dict(type='ImageClassifier', depth=18),
+                      work_dir='work_dirs/x'))
+    texts = [cfg.pretty_text for _ in range(3)]
+    assert len(calls) == 3  # unpatched: formatted at every access
+
+    assert config_text.apply()
+    assert [cfg.pretty_text for _ in range(3)] == texts
+    assert len(calls) == 4  # once more, then from the cache
+    cfg.work_dir = 'work_dirs/y'  # another text: formatted again
+    assert "work_dir = 'work_dirs/y'" in cfg.pretty_text
+    assert len(calls) == 5

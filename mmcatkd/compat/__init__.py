@@ -1,5 +1,6 @@
 """Workarounds that make the OpenMMLab stack run on today's PyTorch and
-setuptools, one module each.
+setuptools (and one that spares MMEngine's repeated config formatting), one
+module each.
 
 ``import mmcatkd`` calls :func:`apply` before anything imports MMRazor. Each
 module's docstring says which upstream version it is for, the symptom
@@ -12,7 +13,7 @@ has a test in ``tests/test_compat.py`` that fails without it.
 from types import ModuleType
 from typing import Callable, Dict, Tuple
 
-from . import (checkpoint_urls, cpu_ddp, hook_tracebacks,
+from . import (checkpoint_urls, config_text, cpu_ddp, hook_tracebacks,
                mmengine_checkpoint, mmrazor_quantization,
                pkg_resources_lookups)
 from .mmcv_version import check_mmcv_version
@@ -26,6 +27,7 @@ MODULES: Tuple[ModuleType, ...] = (
     pkg_resources_lookups,
     cpu_ddp,
     hook_tracebacks,
+    config_text,
 )
 
 

@@ -13,10 +13,13 @@ The harness behind ``tests/docs/test_doc_commands.py``:
    fresh directory that looks like a clone of the repository with the stand-in
    data under ``data/`` (``standin_data.py``), with the project's
    environment entered (``source .venv/bin/activate``) and its ``python``
-   replaced by ``shim.py``, which appends the shortening options of each tool.
+   replaced by ``shim.py``, which appends the shortening options of each tool
+   (and hands a tool to ``zygote.py``'s pre-imported interpreter to fork,
+   which saves the 6 s of imports each command would spend).
    Python blocks are parsed and config fragments loaded through MMEngine.
 """
 import ast
+import contextlib
 import os
 import os.path as osp
 import re
@@ -25,15 +28,21 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
+
+from tests.docs.zygote import SOCKET_VARIABLE, Zygote
 
 HERE = osp.dirname(osp.abspath(__file__))
 PROJECT_ROOT = osp.dirname(osp.dirname(HERE))
 SHIM = osp.join(HERE, 'shim.py')
 STANDIN_SITE = osp.join(HERE, 'standin_site')
 INSTALL_STAMP = '.venv/.mmcatkd-installed'
+#: MMCATKD_DOCTEST_FORK=0 starts a fresh interpreter for every documented
+#: python command instead of forking a pre-imported one (zygote.py)
+FORK_VARIABLE = 'MMCATKD_DOCTEST_FORK'
 
 
 def doc_files(root: str = PROJECT_ROOT) -> List[str]:
@@ -267,9 +276,11 @@ COMMAND_RULES = [
     CommandRule(
         'make test with PYTEST_ARGS', r"^make test PYTEST_ARGS='[^']*'$",
         'the install step taken as done, --collect-only added to '
-        'PYTEST_ARGS: the target runs pytest with the arguments, which must '
-        'select at least one test (running them is the suite\'s job)',
-        rewrite=lambda c: c.replace('make', f'make -o {INSTALL_STAMP}', 1)
+        'PYTEST_ARGS (in one process, TEST_WORKERS=0): the target runs '
+        'pytest with the arguments, which must select at least one test '
+        '(running them is the suite\'s job)',
+        rewrite=lambda c: c.replace(
+            'make', f'make -o {INSTALL_STAMP} TEST_WORKERS=0', 1)
         [:-1] + " --collect-only -q'"),
     CommandRule(
         'make test', r'^make test$',
@@ -278,9 +289,10 @@ COMMAND_RULES = [
         rewrite=lambda c: None),
     CommandRule(
         'make test-fast', r'^make test-fast$',
-        'the install step taken as done, PYTEST_ARGS=\'--collect-only -q\': '
-        'the tier is selected and imports (running it is the suite\'s job)',
-        rewrite=lambda c: f"make -o {INSTALL_STAMP} test-fast "
+        'the install step taken as done, PYTEST_ARGS=\'--collect-only -q\' '
+        'in one process (TEST_WORKERS=0): the tier is selected and imports '
+        '(running it is the suite\'s job)',
+        rewrite=lambda c: f"make -o {INSTALL_STAMP} TEST_WORKERS=0 test-fast "
         "PYTEST_ARGS='--collect-only -q'"),
     CommandRule(
         'make test-cuda', r'^make test-cuda$',
@@ -815,19 +827,28 @@ def run_plan(steps: List[Step], base: str, repo: str = PROJECT_ROOT,
                                work)
         clones[path] = work
 
+    zygote = None
+    if os.environ.get(FORK_VARIABLE, '1') != '0':
+        zygote = Zygote(command_env(base, repo), tempfile.mkdtemp())
+
     def run_chain(index_and_path):
         index, path = index_and_path
         env = dict(command_env(clones[path], repo),
                    PORT=str(29531 + 10 * index))
+        if zygote is not None:
+            env[SOCKET_VARIABLE] = zygote.path
         return _run_steps(chains[path], clones[path], env, timeout,
                           keep_going)
 
     # the README's chain first: it is the longest
     order = sorted(chains, key=lambda path: path != 'README.md')
     results = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for chain_results in pool.map(run_chain, enumerate(order)):
-            results += chain_results
+    with contextlib.ExitStack() as stack:
+        if zygote is not None:
+            stack.enter_context(zygote)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for chain_results in pool.map(run_chain, enumerate(order)):
+                results += chain_results
     return results
 
 
