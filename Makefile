@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install lint test test-fast test-cuda cuda-check demo clean-venv
+.PHONY: install lint format test test-fast test-cuda cuda-check demo clean-venv
 
 install: $(STAMP)
 
@@ -25,16 +25,25 @@ $(STAMP): requirements/pinned.txt requirements/timm.txt requirements/mim.txt req
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# flake8 with the settings in setup.cfg (the isort/yapf settings there are
-# for editors and pre-commit; the tree is not yet formatted by them).
+# flake8, isort and yapf with the settings in setup.cfg (OpenMMLab's), as
+# .pre-commit-config.yaml runs them: the tree is formatted by isort then
+# yapf, and `make lint` fails on any difference (`make format` applies them).
 LINT_STAMP := $(VENV)/.mmcatkd-lint-installed
 
 $(LINT_STAMP): requirements/lint.txt | $(STAMP)
 	$(PY) -m pip install --quiet -r requirements/lint.txt
 	touch $(LINT_STAMP)
 
+LINT_PATHS := mmcatkd tools tests configs setup.py
+
 lint: $(LINT_STAMP)
-	$(PY) -m flake8 mmcatkd tools tests configs setup.py
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive --parallel $(LINT_PATHS)
+
+format: $(LINT_STAMP)
+	$(PY) -m isort $(LINT_PATHS)
+	$(PY) -m yapf --in-place --recursive --parallel $(LINT_PATHS)
 
 test: install
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS) tests

@@ -2,7 +2,6 @@
 import os
 import os.path as osp
 import shutil
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
@@ -41,7 +40,8 @@ def add_mim_files(mim_dir, link):
             os.symlink(osp.relpath(source, mim_dir), target)
         elif osp.isdir(source):
             shutil.copytree(
-                source, target,
+                source,
+                target,
                 ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             shutil.copyfile(source, target)

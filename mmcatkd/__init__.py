@@ -15,11 +15,11 @@ from .compat.mmengine_packages import register_mmcatkd_configs
 compat.apply()
 register_mmcatkd_configs()
 
-from .version import __version__  # noqa: E402
-from . import models  # noqa: E402,F401
-from . import datasets  # noqa: E402,F401
-from . import evaluation  # noqa: E402,F401
-from . import engine  # noqa: E402,F401
 from . import cam_cache  # noqa: E402,F401
+from . import datasets  # noqa: E402,F401
+from . import engine  # noqa: E402,F401
+from . import evaluation  # noqa: E402,F401
+from . import models  # noqa: E402,F401
+from .version import __version__  # noqa: E402
 
 __all__ = ['__version__', 'compat']

@@ -58,8 +58,8 @@ def model_cfg(config: str, **overrides) -> dict:
     path) with its top-level ``data_preprocessor``, updated by
     ``overrides``."""
     from mmengine.config import Config
-    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(
-        TEST_CONFIGS, config))
+    cfg = Config.fromfile(
+        config if osp.isabs(config) else osp.join(TEST_CONFIGS, config))
     model = copy.deepcopy(cfg.model.to_dict())
     if 'data_preprocessor' in cfg:
         model['data_preprocessor'] = cfg.data_preprocessor.to_dict()
@@ -74,16 +74,16 @@ def build_model(config: str = 'catkd_tiny.py', **overrides):
     return MODELS.build(model_cfg(config, **overrides))
 
 
-def random_batch(n: int = 4, seed: int = 0, num_classes: int = 4,
+def random_batch(n: int = 4,
+                 seed: int = 0,
+                 num_classes: int = 4,
                  size: int = 32):
     """``n`` preprocessed-like (3, size, size) normal images and data
     samples labelled ``i % num_classes``."""
     from mmpretrain.structures import DataSample
     generator = torch.Generator().manual_seed(seed)
     images = torch.randn(n, 3, size, size, generator=generator)
-    samples = [
-        DataSample().set_gt_label(i % num_classes) for i in range(n)
-    ]
+    samples = [DataSample().set_gt_label(i % num_classes) for i in range(n)]
     return images, samples
 
 
@@ -98,6 +98,7 @@ def cat_by_hand(cams_S: torch.Tensor, cams_T: torch.Tensor, beta: float,
                 resolution: int) -> torch.Tensor:
     """CAT-KD Eq. 5 written out: r x r block means (H, W divisible by r),
     each map divided by its l2 norm, mean squared difference, times beta."""
+
     def pooled(cams):
         n, k, h, w = cams.shape
         blocks = cams.reshape(n, k, resolution, h // resolution, resolution,
@@ -127,7 +128,8 @@ def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
                           **kwargs)
 
 
-def write_image_folder(root: str, num_classes: int = 4,
+def write_image_folder(root: str,
+                       num_classes: int = 4,
                        per_class: int = 6) -> str:
     """An ImageNet-style folder of 32x32 PNGs whose brightness is the class.
 
@@ -150,7 +152,9 @@ def write_image_folder(root: str, num_classes: int = 4,
 #: test that uses one is in the slow tier (`make test-fast` leaves it out)
 SLOW_FIXTURES = {
     'trained_catkd',  # reliability: one epoch of tools/train.py
-    'catkd_run', 'guarded_run', 'bad_checkpoint',  # ... and its copies
+    'catkd_run',
+    'guarded_run',
+    'bad_checkpoint',  # ... and its copies
     'runs',  # reliability: killed and resumed training runs
     'two_process_epoch',  # tools/dist_train.sh with two processes
     'trained_run',  # tools: train, resume, export
@@ -206,8 +210,10 @@ RUN_ARTEFACTS = ('__pycache__', '.pytest_cache', '.venv', '.egg-info')
 
 
 def _git(root: str, *args: str) -> str:
-    return subprocess.run(['git', '--no-optional-locks', *args], cwd=root,
-                          capture_output=True, text=True,
+    return subprocess.run(['git', '--no-optional-locks', *args],
+                          cwd=root,
+                          capture_output=True,
+                          text=True,
                           check=True).stdout
 
 
@@ -224,10 +230,11 @@ def tree_state(root: str = PROJECT_ROOT):
     if osp.realpath(top) != osp.realpath(root):
         return None
     status = {
-        entry for entry in _git(root, 'status', '--porcelain', '--ignored',
-                                '-z').split('\0')
-        if entry and not any(part.endswith(RUN_ARTEFACTS)
-                             for part in entry[3:].split('/'))
+        entry
+        for entry in _git(root, 'status', '--porcelain', '--ignored',
+                          '-z').split('\0')
+        if entry and not any(
+            part.endswith(RUN_ARTEFACTS) for part in entry[3:].split('/'))
     }
     hashes = {}
     for path in _git(root, 'ls-files', '-z', '--cached', '--others',
@@ -244,13 +251,17 @@ def tree_changes(before, after) -> list:
     :func:`tree_state`."""
     (status_before, hashes_before), (status_after, hashes_after) = (before,
                                                                     after)
-    changes = [f'git status: {entry!r} is new'
-               for entry in sorted(status_after - status_before)]
-    changes += [f'git status: {entry!r} is gone'
-                for entry in sorted(status_before - status_after)]
+    changes = [
+        f'git status: {entry!r} is new'
+        for entry in sorted(status_after - status_before)
+    ]
     changes += [
-        f'{path}: changed' for path in sorted(
-            set(hashes_before) | set(hashes_after))
+        f'git status: {entry!r} is gone'
+        for entry in sorted(status_before - status_after)
+    ]
+    changes += [
+        f'{path}: changed'
+        for path in sorted(set(hashes_before) | set(hashes_after))
         if hashes_before.get(path) != hashes_after.get(path)
     ]
     return changes
@@ -275,10 +286,11 @@ def tree_unchanged(request):
         return
     changes = tree_changes(before, tree_state())
     if changes:
-        pytest.fail('the test run changed the checkout '
-                    f'{PROJECT_ROOT} (tests write under a temporary '
-                    'directory, never into the repository):\n' +
-                    '\n'.join(changes), pytrace=False)
+        pytest.fail(
+            'the test run changed the checkout '
+            f'{PROJECT_ROOT} (tests write under a temporary '
+            'directory, never into the repository):\n' + '\n'.join(changes),
+            pytrace=False)
 
 
 @pytest.fixture(autouse=True)

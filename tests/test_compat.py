@@ -67,12 +67,11 @@ def test_fix_still_applies_after_mmrazor_utils():
     """MMRazor's tools import mmrazor.utils before anything else; `import
     mmcatkd` after it (e.g. at the start of the tool's main()) still applies
     the fix and MMRazor's register_all_modules then works."""
-    result = run_python(
-        'from mmrazor.utils import register_all_modules\n'
-        'import mmcatkd\n'
-        'register_all_modules(False)\n'
-        'from mmrazor.registry import MODELS\n'
-        'print(MODELS.get("CATDistill").__name__)')
+    result = run_python('from mmrazor.utils import register_all_modules\n'
+                        'import mmcatkd\n'
+                        'register_all_modules(False)\n'
+                        'from mmrazor.registry import MODELS\n'
+                        'print(MODELS.get("CATDistill").__name__)')
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-1] == 'CATDistill'
 
@@ -147,8 +146,7 @@ def test_compat_report_lists_each_workaround_and_its_state():
         mmrazor_quantization.torch_lacks_quantization_api())
     assert compat.ACTIVE['pkg-resources-lookups'] == (
         pkg_resources_lookups.pkg_resources_missing())
-    assert compat.ACTIVE['cpu-distributed'] == (
-        not torch.cuda.is_available())
+    assert compat.ACTIVE['cpu-distributed'] == (not torch.cuda.is_available())
 
 
 def test_checkpoint_file_problem_is_detected_not_assumed(monkeypatch):
@@ -306,8 +304,8 @@ def test_truncated_checkpoint_is_reported_as_corrupt(tmp_path):
     data = open(path, 'rb').read()
     with open(path, 'wb') as f:
         f.write(data[:len(data) // 2])
-    with pytest.raises(CorruptCheckpointError,
-                       match='truncated.pth is corrupt'):
+    with pytest.raises(
+            CorruptCheckpointError, match='truncated.pth is corrupt'):
         _load_checkpoint(path, map_location='cpu')
 
 
@@ -323,15 +321,16 @@ def test_mmpretrain_config_paths_work_without_pkg_resources(tmp_path):
     where pkg_resources cannot be imported (setuptools >= 81)."""
     config = tmp_path / 'uses_mmpretrain_base.py'
     config.write_text(PKG_CONFIG)
-    code = ('import sys\n'
-            'sys.modules["pkg_resources"] = None  # as on setuptools >= 81\n'
-            'import mmcatkd\n'
-            'from mmengine.config import Config\n'
-            'from mmengine.hub import get_config\n'
-            f'cfg = Config.fromfile({str(config)!r})\n'
-            'print(cfg.model.backbone.depth, cfg.model.head.num_classes)\n'
-            'hub_cfg = get_config("mmpretrain::resnet/resnet34_8xb32_in1k.py")\n'  # noqa: E501
-            'print(hub_cfg.model.backbone.depth)\n')
+    code = (
+        'import sys\n'
+        'sys.modules["pkg_resources"] = None  # as on setuptools >= 81\n'
+        'import mmcatkd\n'
+        'from mmengine.config import Config\n'
+        'from mmengine.hub import get_config\n'
+        f'cfg = Config.fromfile({str(config)!r})\n'
+        'print(cfg.model.backbone.depth, cfg.model.head.num_classes)\n'
+        'hub_cfg = get_config("mmpretrain::resnet/resnet34_8xb32_in1k.py")\n'  # noqa: E501
+        'print(hub_cfg.model.backbone.depth)\n')
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ['18', '7', '34']
@@ -436,8 +435,8 @@ def test_hook_type_error_keeps_its_traceback_and_type(monkeypatch):
             raise error
 
     with pytest.raises(ConfigTypeError) as info:
-        Runner.call_hook(types.SimpleNamespace(_hooks=[Checks()]),
-                         'before_train')
+        Runner.call_hook(
+            types.SimpleNamespace(_hooks=[Checks()]), 'before_train')
     assert info.value is error
     assert info.value.__notes__ == ['(in Checks.before_train)']
     frames = [entry.name for entry in info.traceback]
@@ -478,8 +477,10 @@ def test_config_text_is_formatted_once_with_yapfs_result(monkeypatch):
     counting_format_code.__module__ = 'yapf.yapflib.yapf_api'
     monkeypatch.setattr(config_module, 'FormatCode', counting_format_code)
     assert config_text.formats_on_every_access()  # MMEngine 0.10.7's state
-    cfg = Config(dict(model=dict(type='ImageClassifier', depth=18),
-                      work_dir='work_dirs/x'))
+    cfg = Config(
+        dict(
+            model=dict(type='ImageClassifier', depth=18),
+            work_dir='work_dirs/x'))
     texts = [cfg.pretty_text for _ in range(3)]
     assert len(calls) == 3  # unpatched: formatted at every access
 

@@ -15,20 +15,21 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
-from mmcatkd.visualization import cam_figure, classifier_cams
 from mmcatkd.apis import demo as demo_api
+from mmcatkd.visualization import cam_figure, classifier_cams
 from .conftest import PROJECT_ROOT, TEST_CONFIGS
 
 STAGE_KEYS = ['teacher', 'baseline', 'kd', 'catkd', 'cat_only']
 
 
 def run_demo(work_dir: str, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, 'tools/demo.py', '--quick', '--work-dir', work_dir,
-         *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT)
+    proc = subprocess.run([
+        sys.executable, 'tools/demo.py', '--quick', '--work-dir', work_dir,
+        *args
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=PROJECT_ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -43,9 +44,13 @@ def demo_runs(tmp_path_factory):
     teacher_ckpt = osp.join(work_dir, 'teacher', 'teacher.pth')
     first_mtime = osp.getmtime(teacher_ckpt)
     second = run_demo(work_dir)
-    return dict(work_dir=work_dir, first=first, second=second,
-                first_results=first_results, first_mtime=first_mtime,
-                teacher_ckpt=teacher_ckpt)
+    return dict(
+        work_dir=work_dir,
+        first=first,
+        second=second,
+        first_results=first_results,
+        first_mtime=first_mtime,
+        teacher_ckpt=teacher_ckpt)
 
 
 def test_results_json_has_every_stage_with_valid_numbers(demo_runs):
@@ -63,8 +68,8 @@ def test_results_json_has_every_stage_with_valid_numbers(demo_runs):
     assert setting['quick'] is True
     assert setting['labelled_per_class'] == 10
     assert setting['beta'] > 0
-    assert results['total_seconds'] >= sum(
-        stage['train_seconds'] for stage in results['stages'])
+    assert results['total_seconds'] >= sum(stage['train_seconds']
+                                           for stage in results['stages'])
     assert results['total_cpu_seconds'] > 0
 
 
@@ -75,8 +80,10 @@ def test_results_md_table_matches_results_json(demo_runs):
         markdown = f.read()
     with open(osp.join(demo_runs['work_dir'], 'results.json')) as f:
         results = json.load(f)
-    rows = [line for line in markdown.splitlines()
-            if line.startswith('| ') and not line.startswith('| stage')]
+    rows = [
+        line for line in markdown.splitlines()
+        if line.startswith('| ') and not line.startswith('| stage')
+    ]
     assert len(rows) == len(STAGE_KEYS)
     for row, stage in zip(rows, results['stages']):
         cells = [cell.strip() for cell in row.strip('|').split('|')]
@@ -108,13 +115,14 @@ def test_reported_teacher_accuracy_is_its_checkpoints_on_the_test_split(
     demo = demo_api
     cfg = demo.load_stage_config(demo.STAGES[0], demo_runs['work_dir'], True,
                                  demo_runs['teacher_ckpt'])
-    model = build_classifier(cfg.model.to_dict(),
-                             cfg.get('data_preprocessor'))
+    model = build_classifier(cfg.model.to_dict(), cfg.get('data_preprocessor'))
     model.load_state_dict(checkpoint_state_dict(demo_runs['teacher_ckpt']))
     model.eval()
     loader = Runner.build_dataloader(
-        dict(cfg.test_dataloader.to_dict(), num_workers=0,
-             persistent_workers=False))
+        dict(
+            cfg.test_dataloader.to_dict(),
+            num_workers=0,
+            persistent_workers=False))
     correct = total = 0
     with torch.no_grad():
         for batch in loader:
@@ -161,8 +169,11 @@ def test_a_teacher_trained_with_other_settings_is_not_reused(tmp_path):
     quick = demo.load_stage_config(demo.STAGES[0], str(tmp_path), True, '')
     (tmp_path / 'teacher.pth').write_bytes(b'')
     (tmp_path / 'teacher.json').write_text(
-        json.dumps(dict(settings=demo.teacher_settings(quick), top1=1.0,
-                        train_seconds=1.0)))
+        json.dumps(
+            dict(
+                settings=demo.teacher_settings(quick),
+                top1=1.0,
+                train_seconds=1.0)))
     assert demo.reusable_teacher(str(tmp_path),
                                  demo.teacher_settings(quick)) is not None
     assert demo.reusable_teacher(str(tmp_path),
@@ -171,8 +182,7 @@ def test_a_teacher_trained_with_other_settings_is_not_reused(tmp_path):
 
 def tiny_classifier(config: str):
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(osp.join(TEST_CONFIGS,
-                                                  config)).model)
+    model = MODELS.build(Config.fromfile(osp.join(TEST_CONFIGS, config)).model)
     model.init_weights()
     return model.eval()
 
@@ -203,8 +213,12 @@ def test_cam_figure_grid_and_refusals():
     student, teacher = (tiny_classifier('tiny_student.py'),
                         tiny_classifier('tiny_teacher.py'))
     images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
-    fig = cam_figure(dict(student=student, teacher=teacher), images,
-                     labels=[0, 3], class_names=['a', 'b', 'c', 'd'], topk=3)
+    fig = cam_figure(
+        dict(student=student, teacher=teacher),
+        images,
+        labels=[0, 3],
+        class_names=['a', 'b', 'c', 'd'],
+        topk=3)
     image_axes = [ax for ax in fig.axes if ax.get_images()]
     # input cell per digit + 2 models x 3 classes per digit
     assert len(image_axes) == 2 * (1 + 2 * 3)
@@ -228,8 +242,9 @@ def test_teacher_cams_are_built_once_then_reused_and_the_saving_counted(
     demo = demo_api
     cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py'))
     torch.manual_seed(0)
-    from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
     from mmrazor.registry import MODELS as RAZOR_MODELS
+
+    from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
     teacher = RAZOR_MODELS.build(resolve_cfg_path(cfg.model.teacher))
     cfg.model.teacher_ckpt = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=teacher.state_dict()), cfg.model.teacher_ckpt)
@@ -238,15 +253,17 @@ def test_teacher_cams_are_built_once_then_reused_and_the_saving_counted(
     assert built['views'] == 10 * 162 and not built['reused']
     assert again['reused'] and again['build_cpu_seconds'] == built[
         'build_cpu_seconds']
-    stages = [Config(dict(train_cfg=dict(max_iters=n),
-                          train_dataloader=dict(batch_size=8)))
-              for n in (3, 5)]
+    stages = [
+        Config(
+            dict(
+                train_cfg=dict(max_iters=n),
+                train_dataloader=dict(batch_size=8))) for n in (3, 5)
+    ]
     first = demo.teacher_cams_saving(built, stages)
     later = demo.teacher_cams_saving(again, stages)
     per_view = built['build_cpu_seconds'] / built['views']
     assert first['skipped_teacher_forwards'] == 64
-    assert first['saved_cpu_seconds'] == pytest.approx(64 * per_view,
-                                                       abs=0.06)
+    assert first['saved_cpu_seconds'] == pytest.approx(64 * per_view, abs=0.06)
     assert first['net_saved_cpu_seconds'] == pytest.approx(
         64 * per_view - built['build_cpu_seconds'], abs=0.06)
     assert later['net_saved_cpu_seconds'] == later['saved_cpu_seconds']

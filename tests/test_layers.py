@@ -17,11 +17,20 @@ import os.path as osp
 from tests.conftest import PROJECT_ROOT
 
 LAYERS = {
-    'compat': 0, 'version': 0, 'utils': 0,
-    'models': 1, 'evaluation': 1, 'datasets': 1, 'converters': 1,
-    'apis': 2, 'engine': 2, 'visualization': 2, 'benchmark': 2,
+    'compat': 0,
+    'version': 0,
+    'utils': 0,
+    'models': 1,
+    'evaluation': 1,
+    'datasets': 1,
+    'converters': 1,
+    'apis': 2,
+    'engine': 2,
+    'visualization': 2,
+    'benchmark': 2,
     'cam_cache': 2,  # builder, hook, commands; see CAM_CACHE_LOW
-    'tools': 3, 'run': 3,  # mmcatkd.run starts tools
+    'tools': 3,
+    'run': 3,  # mmcatkd.run starts tools
     'cli': 3,  # the tools' command lines, imported only by tools/
 }
 #: within layer 1, who may import whom (layers 0 and 2 mix freely)
@@ -41,9 +50,8 @@ CAM_CACHE_LOW = {
     'mmcatkd.cam_cache.format': {'utils'},
     'mmcatkd.cam_cache.identity': {'utils', 'models'},
     'mmcatkd.cam_cache.views': {'utils', 'datasets', 'cam_cache.format'},
-    'mmcatkd.cam_cache.algorithm': {
-        'utils', 'models', 'cam_cache.format', 'cam_cache.identity'
-    },
+    'mmcatkd.cam_cache.algorithm':
+    {'utils', 'models', 'cam_cache.format', 'cam_cache.identity'},
 }
 
 
@@ -70,9 +78,10 @@ def _imports(path: str, module: str):
 
 
 def _sources():
-    for path in glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'),
-                          recursive=True) + glob.glob(
-                              osp.join(PROJECT_ROOT, 'tools', '*.py')):
+    for path in glob.glob(
+            osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'),
+            recursive=True) + glob.glob(
+                osp.join(PROJECT_ROOT, 'tools', '*.py')):
         relative = osp.relpath(path, PROJECT_ROOT)[:-3].replace(osp.sep, '.')
         yield path, relative.replace('.__init__', '')
 
@@ -88,10 +97,11 @@ def test_no_module_imports_a_layer_above_it():
             if not target.startswith('mmcatkd.'):
                 continue
             target_part = target.split('.')[1]
-            allowed = (LAYERS[target_part] < LAYERS[part]
-                       or target_part in SAME_LAYER.get(part, {part})
-                       or (LAYERS[target_part] == LAYERS[part]
-                           and part not in SAME_LAYER))
+            allowed = (
+                LAYERS[target_part] < LAYERS[part]
+                or target_part in SAME_LAYER.get(part, {part})
+                or (LAYERS[target_part] == LAYERS[part]
+                    and part not in SAME_LAYER))
             if not allowed and (module, target) not in EXCEPTIONS:
                 upward.append(f'{module} imports {target}')
     assert not upward, upward
@@ -110,8 +120,8 @@ def test_cache_modules_at_the_model_level_import_only_below_it():
                 continue
             names = target.split('.')
             part = names[1]
-            found[module].add('.'.join(names[1:3]) if part == 'cam_cache'
-                              else part)
+            found[module].add('.'.join(names[1:3]) if part ==
+                              'cam_cache' else part)
     assert all(found.values())  # each module was read
     wrong = {
         module: sorted(parts - CAM_CACHE_LOW[module])
@@ -122,12 +132,13 @@ def test_cache_modules_at_the_model_level_import_only_below_it():
 
 def test_tools_do_not_import_each_other():
     """What two tools share lives in mmcatkd (mmcatkd.apis for loading)."""
-    tools = {module.split('.')[-1] for _, module in _sources()
-             if module.startswith('tools.')}
+    tools = {
+        module.split('.')[-1]
+        for _, module in _sources() if module.startswith('tools.')
+    }
     shared = [
         f'{module} imports {target}' for path, module in _sources()
-        if module.startswith('tools.')
-        for target in _imports(path, module)
+        if module.startswith('tools.') for target in _imports(path, module)
         if target.split('.')[0] in tools or target.startswith('tools.')
     ]
     assert not shared, shared
@@ -143,8 +154,8 @@ def test_only_each_tool_imports_its_command_line():
         for target in _imports(path, module):
             if not (target + '.').startswith('mmcatkd.cli.'):
                 continue
-            if module.startswith('tools.') and (
-                    target == 'mmcatkd.cli.' + module.split('.')[-1]):
+            if module.startswith('tools.') and (target == 'mmcatkd.cli.' +
+                                                module.split('.')[-1]):
                 seen.add(module)
                 continue
             wrong.append(f'{module} imports {target}')
@@ -163,7 +174,7 @@ def test_the_rule_sees_an_upward_import(tmp_path):
     assert 'evaluation' not in SAME_LAYER['models']
     views = tmp_path / 'views.py'
     views.write_text('from .builder import CacheBuilder\n')
-    assert list(_imports(str(views), 'mmcatkd.cam_cache.views')) == [
-        'mmcatkd.cam_cache.builder'
-    ]
+    assert list(
+        _imports(str(views),
+                 'mmcatkd.cam_cache.views')) == ['mmcatkd.cam_cache.builder']
     assert 'cam_cache.builder' not in CAM_CACHE_LOW['mmcatkd.cam_cache.views']

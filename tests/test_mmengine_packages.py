@@ -18,9 +18,8 @@ def test_an_mmcatkd_base_reads_as_the_local_file(mim_folder, tmp_path):
     put on its dicts (mmcatkd has no registries of its own; the digits
     dataset is in MMPretrain's, found through default_scope)."""
     user_config = tmp_path / 'user.py'
-    user_config.write_text(
-        f"_base_ = ['mmcatkd::{DIGITS_CATKD_CONFIG}']\n"
-        "train_cfg = dict(max_iters=3)\n")
+    user_config.write_text(f"_base_ = ['mmcatkd::{DIGITS_CATKD_CONFIG}']\n"
+                           "train_cfg = dict(max_iters=3)\n")
     cfg = Config.fromfile(str(user_config))
     local = Config.fromfile(LOCAL_CATKD)
     assert cfg.train_cfg.max_iters == 3
@@ -30,14 +29,13 @@ def test_an_mmcatkd_base_reads_as_the_local_file(mim_folder, tmp_path):
     assert cfg.model._scope_ == 'mmrazor'
 
 
-def test_load_config_reads_package_configs_and_names_bad_packages(
-        mim_folder):
+def test_load_config_reads_package_configs_and_names_bad_packages(mim_folder):
     """What tools/train.py and tools/test.py read: a path, or PACKAGE::..."""
     assert load_config(f'mmcatkd::{DIGITS_CATKD_CONFIG}').to_dict() == \
         Config.fromfile(LOCAL_CATKD).to_dict()
     assert load_config(LOCAL_CATKD).filename == LOCAL_CATKD
-    with pytest.raises(ValueError,
-                       match="no configs of a package 'mmpretrian'"):
+    with pytest.raises(
+            ValueError, match="no configs of a package 'mmpretrian'"):
         load_config('mmpretrian::resnet/resnet18_8xb32_in1k.py')
 
 
@@ -46,8 +44,9 @@ def test_an_mmcatkd_without_mim_folder_says_to_install_it(
     """A checkout used without `pip install` has no mmcatkd/.mim: one
     sentence saying how to get it, not MMEngine's missing-file error."""
     monkeypatch.setattr(mmengine_packages, 'PACKAGE_DIR', str(tmp_path))
-    with pytest.raises(FileNotFoundError,
-                       match=r'has no \.mim folder.*pip install -e \.'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'has no \.mim folder.*pip install -e \.'):
         load_config(f'mmcatkd::{DIGITS_CATKD_CONFIG}')
 
 

@@ -7,8 +7,7 @@ MMRazor's losses are MMRazor's to test: tests/test_compat.py imports them.
 """
 import torch
 from mmrazor.models import ConfigurableDistiller, SingleTeacherDistill
-from mmrazor.models.task_modules import (DistillDeliveryManager,
-                                         RecorderManager)
+from mmrazor.models.task_modules import DistillDeliveryManager, RecorderManager
 from mmrazor.registry import MODELS
 from torch import nn
 
@@ -105,8 +104,8 @@ def test_single_teacher_distill_trains_student_only():
     classifier = dict(
         _scope_='mmpretrain',
         type='ImageClassifier',
-        backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8,
-                      stem_channels=8),
+        backbone=dict(
+            type='ResNet_CIFAR', depth=18, base_channels=8, stem_channels=8),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=3, in_channels=64))
     logits = dict(type='ModuleOutputs', source='head.fc')

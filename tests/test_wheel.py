@@ -28,7 +28,8 @@ SHORT_RUN = [
 def _files(root: str) -> set:
     return {
         osp.relpath(osp.join(folder, name), root)
-        for folder, _, names in os.walk(root) for name in names
+        for folder, _, names in os.walk(root)
+        for name in names
     }
 
 
@@ -44,36 +45,56 @@ def wheel_install(tmp_path_factory) -> dict:
         path = osp.join(PROJECT_ROOT, name)
         if osp.isdir(path):
             shutil.copytree(
-                path, source / name,
+                path,
+                source / name,
                 ignore=shutil.ignore_patterns('__pycache__', '.mim'))
         else:
             shutil.copy(path, source / name)
     pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check']
-    subprocess.run(pip + [
-        'wheel', '--no-deps', '--no-build-isolation', '--quiet', '-w',
-        str(root / 'dist'), str(source)
-    ], check=True, capture_output=True)
+    subprocess.run(
+        pip + [
+            'wheel', '--no-deps', '--no-build-isolation', '--quiet', '-w',
+            str(root / 'dist'),
+            str(source)
+        ],
+        check=True,
+        capture_output=True)
     wheel, = (root / 'dist').glob('mmcatkd-*.whl')
     target = root / 'site'
-    subprocess.run(pip + [
-        'install', '--no-deps', '--quiet', '--target', str(target),
-        str(wheel)
-    ], check=True, capture_output=True)
+    subprocess.run(
+        pip + [
+            'install', '--no-deps', '--quiet', '--target',
+            str(target),
+            str(wheel)
+        ],
+        check=True,
+        capture_output=True)
     work = root / 'work'
     work.mkdir()
-    return dict(source=str(source), wheel=str(wheel), target=str(target),
-                work=str(work))
+    return dict(
+        source=str(source),
+        wheel=str(wheel),
+        target=str(target),
+        work=str(work))
 
 
 def _run_installed(install: dict, *command: str) -> str:
     """``command`` in the working folder with the installed wheel first on
     PYTHONPATH (before a source checkout there and site-packages)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        filter(None, [install['target'], os.environ.get('PYTHONPATH')])))
-    result = subprocess.run(command, capture_output=True, text=True,
-                            cwd=install['work'], env=env, timeout=300)
-    assert result.returncode == 0, (result.stdout[-3000:] +
-                                    result.stderr[-3000:])
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [install['target'],
+                          os.environ.get('PYTHONPATH')])))
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=install['work'],
+        env=env,
+        timeout=300)
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr
 
 
@@ -93,14 +114,14 @@ def test_the_wheel_ships_configs_tools_and_model_index(wheel_install):
         for name in names if name.startswith('mmcatkd/.mim/configs/')
     }
     assert configs == _files(osp.join(wheel_install['source'], 'configs'))
-    assert {'mmcatkd/.mim/tools/train.py', 'mmcatkd/.mim/tools/test.py',
-            'mmcatkd/.mim/tools/dist_train.sh',
-            'mmcatkd/.mim/model-index.yml'} <= names
+    assert {
+        'mmcatkd/.mim/tools/train.py', 'mmcatkd/.mim/tools/test.py',
+        'mmcatkd/.mim/tools/dist_train.sh', 'mmcatkd/.mim/model-index.yml'
+    } <= names
 
 
 @pytest.mark.slow
-def test_installed_wheel_trains_an_mmcatkd_config_from_outside(
-        wheel_install):
+def test_installed_wheel_trains_an_mmcatkd_config_from_outside(wheel_install):
     """From a folder outside the source tree, with the installed wheel's
     mmcatkd: a config whose `_base_` is `mmcatkd::...` resolves, and
     `python -m mmcatkd.run mmcatkd::tools/train.py` trains it (the wheel's
@@ -110,8 +131,7 @@ def test_installed_wheel_trains_an_mmcatkd_config_from_outside(
     with open(user_config, 'w') as file:
         file.write(f"_base_ = ['mmcatkd::{DIGITS_CATKD_CONFIG}']\n")
     found = _run_installed(
-        wheel_install, sys.executable, '-c',
-        'import importlib.util; '
+        wheel_install, sys.executable, '-c', 'import importlib.util; '
         'print(importlib.util.find_spec("mmcatkd").origin)')
     assert found.split() == [osp.join(target, 'mmcatkd', '__init__.py')]
     log = _run_installed(wheel_install, sys.executable, '-m', 'mmcatkd.run',

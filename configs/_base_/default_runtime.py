@@ -11,8 +11,12 @@ default_hooks = dict(
     # every 10 epochs for --resume, the last 3 kept, plus the final weights
     # and the best top-1 (what the papers report: each run's best epoch)
     checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3,
-        save_last=True, save_best='accuracy/top1', rule='greater'),
+        type='CheckpointHook',
+        interval=10,
+        max_keep_ckpts=3,
+        save_last=True,
+        save_best='accuracy/top1',
+        rule='greater'),
     # one line with the best top-1 and its checkpoint when training ends
     best_score=dict(type='BestScoreLoggerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),

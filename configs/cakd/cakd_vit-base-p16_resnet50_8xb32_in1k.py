@@ -69,12 +69,12 @@ model = dict(
             cls_token_S=dict(
                 type='ClassTokenConnector', in_channels=2048,
                 out_channels=768),
-            qk_T=dict(type='QKVAttentionConnector', num_heads=12,
-                      relation='qk'),
-            vv_T=dict(type='QKVAttentionConnector', num_heads=12,
-                      relation='vv'),
-            patch_tokens_T=dict(type='PatchTokensConnector',
-                                num_extra_tokens=1)),
+            qk_T=dict(
+                type='QKVAttentionConnector', num_heads=12, relation='qk'),
+            vv_T=dict(
+                type='QKVAttentionConnector', num_heads=12, relation='vv'),
+            patch_tokens_T=dict(
+                type='PatchTokensConnector', num_extra_tokens=1)),
         distill_losses=dict(
             loss_qk=dict(type='CAKDLoss', loss_weight=0.2),
             loss_vv=dict(type='CAKDLoss', loss_weight=0.05),

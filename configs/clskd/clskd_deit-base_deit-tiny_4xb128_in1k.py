@@ -56,15 +56,13 @@ model = dict(
             loss_mf_sample=dict(type='SampleManifoldLoss', loss_weight=0.1),
             loss_mf_patch=dict(type='PatchManifoldLoss', loss_weight=4.0),
             loss_mf_rand=dict(
-                type='RandomManifoldLoss', num_samples=192,
-                loss_weight=0.2)),
+                type='RandomManifoldLoss', num_samples=192, loss_weight=0.2)),
         loss_forward_mappings=dict(
             loss_kd=dict(
                 preds_S=dict(from_student=True, recorder='logits'),
                 preds_T=dict(from_student=False, recorder='logits')),
             loss_cls=dict(
-                cls_S=dict(tokens_S, connector='cls_proj'),
-                tokens_T=tokens_T),
+                cls_S=dict(tokens_S, connector='cls_proj'), tokens_T=tokens_T),
             loss_atn=dict(tokens_S=tokens_S, tokens_T=tokens_T),
             loss_mf_sample=dict(tokens_S=tokens_S, tokens_T=tokens_T),
             loss_mf_patch=dict(tokens_S=tokens_S, tokens_T=tokens_T),

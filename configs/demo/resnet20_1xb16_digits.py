@@ -5,5 +5,4 @@
 _base_ = ['./_base_/models.py', '../_base_/schedules/digits.py']
 
 model = {{_base_.student_model}}
-train_dataloader = dict(
-    batch_size=16, dataset=dict(num_per_class=10, seed=0))
+train_dataloader = dict(batch_size=16, dataset=dict(num_per_class=10, seed=0))

@@ -26,8 +26,11 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
-def build_loader(data_cfg: Config, split: str, batch_size: int,
-                 max_images: int, pipeline=None):
+def build_loader(data_cfg: Config,
+                 split: str,
+                 batch_size: int,
+                 max_images: int,
+                 pipeline=None):
     """The split's dataloader, unshuffled, optionally with another pipeline
     and only the first ``max_images`` images."""
     loader_cfg = data_cfg[f'{split}_dataloader'].to_dict()
@@ -47,9 +50,9 @@ def build_loader(data_cfg: Config, split: str, batch_size: int,
 
 
 @torch.no_grad()
-def run_models(models: Dict[str, torch.nn.Module], loader, threshold: float,
-               device: str) -> Tuple[Dict[str, torch.Tensor], torch.Tensor,
-                                     Dict[str, float]]:
+def run_models(
+    models: Dict[str, torch.nn.Module], loader, threshold: float, device: str
+) -> Tuple[Dict[str, torch.Tensor], torch.Tensor, Dict[str, float]]:
     """Logits (N, K) of every model, the labels (N,), and the CAM IoU of
     every pair of models (``'a-b'``) and, for three or more, of all of them
     (``'all'``), measured by :class:`~mmcatkd.evaluation.CAMIoU` on the
@@ -72,13 +75,15 @@ def run_models(models: Dict[str, torch.nn.Module], loader, threshold: float,
                 for sample in data['data_samples']
             ]))
         cam_iou.process(batch, [
-            dict(cams=[summed_cams[name][index] for name in names],
-                 batch_input_shape=tuple(inputs.shape[-2:]))
+            dict(
+                cams=[summed_cams[name][index] for name in names],
+                batch_input_shape=tuple(inputs.shape[-2:]))
             for index in range(len(inputs))
         ])
-    return ({name: torch.cat(value)
-             for name, value in logits.items()}, torch.cat(labels),
-            cam_iou.compute_metrics(cam_iou.results))
+    return ({
+        name: torch.cat(value)
+        for name, value in logits.items()
+    }, torch.cat(labels), cam_iou.compute_metrics(cam_iou.results))
 
 
 def analyse(logits: Dict[str, torch.Tensor], labels: torch.Tensor,
@@ -116,11 +121,19 @@ def analyse(logits: Dict[str, torch.Tensor], labels: torch.Tensor,
     return results
 
 
-def with_affinity(results: dict, models: Dict[str, torch.nn.Module],
-                  data_cfg: Config, aug_cfg: Config, split: str,
-                  batch_size: int, max_images: int, threshold: float,
-                  device: str, seed: int, logits: Dict[str, torch.Tensor],
-                  labels: torch.Tensor, base: str = 'crop') -> None:
+def with_affinity(results: dict,
+                  models: Dict[str, torch.nn.Module],
+                  data_cfg: Config,
+                  aug_cfg: Config,
+                  split: str,
+                  batch_size: int,
+                  max_images: int,
+                  threshold: float,
+                  device: str,
+                  seed: int,
+                  logits: Dict[str, torch.Tensor],
+                  labels: torch.Tensor,
+                  base: str = 'crop') -> None:
     """Add each model's accuracy under ``aug_cfg``'s training augmentation,
     its accuracy on the base views and their ratio (the affinity of Guo et
     al., ESWA 2025) to ``results['models']``.
@@ -134,14 +147,21 @@ def with_affinity(results: dict, models: Dict[str, torch.nn.Module],
         set_random_seed(seed + 1)
         base_logits, base_labels, _ = run_models(
             models,
-            build_loader(data_cfg, split, batch_size, max_images,
-                         pipeline=aug_cfg.base_pipeline), threshold, device)
+            build_loader(
+                data_cfg,
+                split,
+                batch_size,
+                max_images,
+                pipeline=aug_cfg.base_pipeline), threshold, device)
         if not torch.equal(base_labels, labels):
             raise RuntimeError('the base pass saw other images than '
                                'the test pass.')
     set_random_seed(seed)
     aug_loader = build_loader(
-        data_cfg, split, batch_size, max_images,
+        data_cfg,
+        split,
+        batch_size,
+        max_images,
         pipeline=aug_cfg.train_dataloader.dataset.pipeline)
     aug_logits, aug_labels, _ = run_models(models, aug_loader, threshold,
                                            device)

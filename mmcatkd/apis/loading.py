@@ -18,8 +18,7 @@ from torch import nn
 
 from ..models.algorithms.model_cfg import (default_cls_preprocessor,
                                            resolve_cfg_path)
-from ..utils import (state_dict_differences, strip_data_parallel,
-                     strip_prefix)
+from ..utils import state_dict_differences, strip_data_parallel, strip_prefix
 from ..utils.config import config_model
 from ..utils.errors import ConfigError
 from ..utils.mmengine_private import load_checkpoint_file
@@ -42,7 +41,9 @@ def build_classifier(model_cfg: dict,
     return MODELS.build(model_cfg)
 
 
-def load_weights(model: nn.Module, path: str, checkpoint: dict,
+def load_weights(model: nn.Module,
+                 path: str,
+                 checkpoint: dict,
                  prefix: str = '') -> None:
     """Load the weights of ``checkpoint`` (read from ``path``) under
     ``prefix`` (``''``: all of them) into ``model``, strictly."""
@@ -95,15 +96,15 @@ def load_models(
     student = build_classifier(
         model_cfg['architecture'] if distill else model_cfg, preprocessor)
     ckpt = load_checkpoint_file(checkpoint)
-    load_weights(student, checkpoint, ckpt,
-                 STUDENT_PREFIX if distill else '')
+    load_weights(student, checkpoint, ckpt, STUDENT_PREFIX if distill else '')
     teacher = None
     if teacher_config:
         if not teacher_checkpoint:
             raise ConfigError('a teacher config needs its checkpoint too.')
         teacher_cfg = Config.fromfile(teacher_config)
-        teacher = build_classifier(config_model(teacher_cfg).to_dict(),
-                                   teacher_cfg.get('data_preprocessor'))
+        teacher = build_classifier(
+            config_model(teacher_cfg).to_dict(),
+            teacher_cfg.get('data_preprocessor'))
         load_weights(teacher, teacher_checkpoint,
                      load_checkpoint_file(teacher_checkpoint))
     elif distill and 'teacher' in model_cfg and strip_prefix(

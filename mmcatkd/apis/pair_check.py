@@ -92,8 +92,8 @@ def _pooled_reason(model: torch.nn.Module, shape) -> str:
 def count_macs(model: torch.nn.Module, input_size: int) -> int:
     """Multiply-adds of one forward of one image (matmuls and convolutions,
     as ``torch.utils.flop_counter`` counts them, halved)."""
-    inputs = torch.zeros(1, 3, input_size, input_size,
-                         dtype=next(model.parameters()).dtype)
+    inputs = torch.zeros(
+        1, 3, input_size, input_size, dtype=next(model.parameters()).dtype)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model(inputs, mode='tensor')
@@ -118,6 +118,7 @@ def inspect_cams(model: torch.nn.Module,
         batch_size (int): images in the random batch.
     """
     import copy
+
     # no parameter needs a gradient here (the flop counter tracks those)
     model = copy.deepcopy(model).double().eval().requires_grad_(False)
     report = CAMReport(
@@ -133,7 +134,11 @@ def inspect_cams(model: torch.nn.Module,
         return report
     report.num_classes = fc.out_features
     inputs = torch.randn(
-        batch_size, 3, input_size, input_size, dtype=torch.float64,
+        batch_size,
+        3,
+        input_size,
+        input_size,
+        dtype=torch.float64,
         generator=torch.Generator().manual_seed(seed))
     feats = model.backbone(inputs)
     feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
@@ -158,8 +163,8 @@ def inspect_cams(model: torch.nn.Module,
                          'tensor')
         return report
     bias = fc.bias if fc.bias is not None else 0.
-    report.difference = float((logits - (cams.mean(dim=(2, 3)) +
-                                         bias)).abs().max())
+    report.difference = float(
+        (logits - (cams.mean(dim=(2, 3)) + bias)).abs().max())
     if not report.difference <= TOLERANCE:
         neck = type(getattr(model, 'neck', None)).__name__
         report.reason = (
@@ -173,8 +178,10 @@ def legal_resolutions(*cam_sizes: Tuple[int, int]) -> Tuple[int, List[int]]:
     """The largest CAT resolution r (adaptive pooling needs r <= every H, W)
     and the r that split every map into equal bins."""
     largest = min(min(size) for size in cam_sizes)
-    even = [r for r in range(1, largest + 1)
-            if all(side % r == 0 for size in cam_sizes for side in size)]
+    even = [
+        r for r in range(1, largest + 1)
+        if all(side % r == 0 for size in cam_sizes for side in size)
+    ]
     return largest, even
 
 

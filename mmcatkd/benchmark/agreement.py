@@ -60,8 +60,8 @@ def compare(reference: tuple, other: tuple) -> Dict[str, float]:
     return dict(
         loss=max(_relative(losses[k], losses_ref[k]) for k in losses_ref),
         grad=max(_relative(grads[k], grads_ref[k]) for k in grads_ref),
-        cosine=torch.nn.functional.cosine_similarity(
-            flat, flat_ref, dim=0).item())
+        cosine=torch.nn.functional.cosine_similarity(flat, flat_ref,
+                                                     dim=0).item())
 
 
 def within(option: str, measured: Dict[str, float]) -> bool:
@@ -90,12 +90,14 @@ def option_agreement(option: str, build: Callable[..., torch.nn.Module],
         other = loss_and_grads(build(channels_last=True), inputs, samples)
     elif option == 'compile':
         model = build(channels_last=False)
-        other = loss_and_grads(model, inputs, samples,
-                               forward=torch.compile(model))
+        other = loss_and_grads(
+            model, inputs, samples, forward=torch.compile(model))
     else:
         dtype = torch.float16 if option == 'fp16' else torch.bfloat16
         other = loss_and_grads(
-            build(channels_last=False), inputs, samples,
+            build(channels_last=False),
+            inputs,
+            samples,
             context=lambda: torch.autocast(device.type, dtype=dtype))
     measured = compare(reference, other)
     measured['met'] = within(option, measured)

@@ -29,8 +29,7 @@ def write_jpegs(folder: str, count: int, width: int, height: int) -> list:
             127 + 100 * np.sin(freq[c] * cols + phase[c]) *
             np.cos(freq[(c + 1) % 3] * rows) for c in range(3)
         ]
-        pixels = np.stack(channels, -1) + rng.normal(0, 24,
-                                                     (height, width, 3))
+        pixels = np.stack(channels, -1) + rng.normal(0, 24, (height, width, 3))
         path = osp.join(folder, f'{index:04d}.jpg')
         Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(
             path, quality=90)
@@ -70,7 +69,8 @@ def worker_rates(paths: List[str],
     torch.set_num_threads(1)
     try:
         pipelines = {
-            f'decode {decode}, resize {resize}': Compose([
+            f'decode {decode}, resize {resize}':
+            Compose([
                 TRANSFORMS.build(step)
                 for step in imagenet_train_pipeline(decode, resize)
             ])
@@ -91,7 +91,8 @@ def worker_rates(paths: List[str],
     finally:
         torch.set_num_threads(threads)
     return {
-        name: dict(
+        name:
+        dict(
             images_per_s_per_worker=statistics.median(values['wall']),
             images_per_cpu_s=statistics.median(values['cpu']),
             repetitions=values)

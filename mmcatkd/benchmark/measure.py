@@ -180,8 +180,9 @@ def work_difference(work: dict, *others: dict) -> dict:
     }
     names = set(work['op_counts']).union(*(o['op_counts'] for o in others))
     per_op = {
-        name: work['op_counts'].get(name, 0) -
-        sum(other['op_counts'].get(name, 0) for other in others)
+        name:
+        work['op_counts'].get(name, 0) - sum(other['op_counts'].get(name, 0)
+                                             for other in others)
         for name in sorted(names)
     }
     difference['op_counts'] = {

@@ -56,7 +56,8 @@ def clock_summary(variants: Dict[str, Variant], clock: str) -> dict:
     return dict(
         ratios=ratios,
         targets={
-            key: dict(
+            key:
+            dict(
                 value=ratios[key],
                 paired=ratios.get(key + ' paired'),
                 limit=limit,

@@ -117,7 +117,9 @@ def logit_kd_cfg(teacher: dict, student: dict) -> dict:
                     preds_T=dict(from_student=False, recorder='fc')))))
 
 
-def catkd_cfg(teacher: dict, student: dict, binarize: bool = False,
+def catkd_cfg(teacher: dict,
+              student: dict,
+              binarize: bool = False,
               channels_last: bool = False) -> dict:
     """CATDistill + CAMDistiller with the paper's r=2 CAT loss."""
     return dict(
@@ -131,8 +133,12 @@ def catkd_cfg(teacher: dict, student: dict, binarize: bool = False,
             cat_loss=dict(loss_weight=1.0, resolution=2, binarize=binarize)))
 
 
-def write_cache(folder: str, teacher: dict, student: dict,
-                input_size: int, batch_size: int, seed: int = 0) -> dict:
+def write_cache(folder: str,
+                teacher: dict,
+                student: dict,
+                input_size: int,
+                batch_size: int,
+                seed: int = 0) -> dict:
     """A teacher-CAM cache of random fp16 values for the timing of (f).
 
     Its manifest names the seeded random teacher of the other variants
@@ -147,8 +153,10 @@ def write_cache(folder: str, teacher: dict, student: dict,
         ``teacher_ckpt``.
     """
     ckpt = osp.join(folder, 'teacher.pth')
-    torch.save(dict(state_dict=build(teacher, torch.device('cpu'),
-                                     seed).state_dict()), ckpt)
+    torch.save(
+        dict(
+            state_dict=build(teacher, torch.device('cpu'), seed).state_dict()),
+        ckpt)
     num_classes = MODELS.build(copy.deepcopy(student)).head.num_classes
     steps = [dict(type='RandomFlip', prob=0.5)]
     if input_size <= 64:
@@ -174,7 +182,9 @@ def write_cache(folder: str, teacher: dict, student: dict,
     return dict(teacher_cams=folder, teacher_ckpt=ckpt)
 
 
-def with_views(data: dict, views: dict, num_images: int,
+def with_views(data: dict,
+               views: dict,
+               num_images: int,
                seed: int = 0) -> dict:
     """``data`` whose samples name random images and views of a cache."""
     rng = np.random.default_rng(seed)
@@ -191,7 +201,9 @@ def with_views(data: dict, views: dict, num_images: int,
     return dict(inputs=data['inputs'], data_samples=samples)
 
 
-def cached_catkd_cfg(teacher: dict, student: dict, cache: dict,
+def cached_catkd_cfg(teacher: dict,
+                     student: dict,
+                     cache: dict,
                      channels_last: bool = False) -> dict:
     """CachedCATDistill on ``cache`` (see :func:`write_cache`)."""
     cfg = catkd_cfg(teacher, student, False, channels_last)
@@ -222,8 +234,11 @@ def autocast(device: torch.device, amp: bool, in_optim_wrapper: bool):
     return torch.autocast(device.type, dtype=dtype)
 
 
-def training_variant(name: str, model: torch.nn.Module, data: dict,
-                     device: torch.device, amp: bool = False,
+def training_variant(name: str,
+                     model: torch.nn.Module,
+                     data: dict,
+                     device: torch.device,
+                     amp: bool = False,
                      compile_step: bool = False) -> Variant:
     """``model.train_step(data, optim_wrapper)`` with SGD."""
     model.train()
@@ -248,8 +263,11 @@ def training_variant(name: str, model: torch.nn.Module, data: dict,
     return Variant(name, step, [model], optim_wrapper)
 
 
-def teacher_variant(model: torch.nn.Module, data: dict, device: torch.device,
-                    amp: bool = False, compile_step: bool = False) -> Variant:
+def teacher_variant(model: torch.nn.Module,
+                    data: dict,
+                    device: torch.device,
+                    amp: bool = False,
+                    compile_step: bool = False) -> Variant:
     """The teacher's whole forward (head included), eval mode, no_grad, on
     the batch preprocessed once beforehand: added to the student's step,
     which preprocesses, it is the least a distillation step can cost."""
@@ -265,8 +283,11 @@ def teacher_variant(model: torch.nn.Module, data: dict, device: torch.device,
     return Variant('teacher', step, [model])
 
 
-def cam_loss_variant(name: str, algorithm: torch.nn.Module, data: dict,
-                     device: torch.device, amp: bool = False) -> Variant:
+def cam_loss_variant(name: str,
+                     algorithm: torch.nn.Module,
+                     data: dict,
+                     device: torch.device,
+                     amp: bool = False) -> Variant:
     """CAT-KD's own work in a step, alone.
 
     Backbone outputs of both models are recorded once; each step then runs
@@ -332,8 +353,7 @@ def build_variants(teacher_cfg: str,
         return build(cfg, device).to(memory_format=memory_format)
 
     catkd = build(catkd_cfg(teacher, student, False, channels_last), device)
-    catkd_bin = build(catkd_cfg(teacher, student, True, channels_last),
-                      device)
+    catkd_bin = build(catkd_cfg(teacher, student, True, channels_last), device)
     variants = [
         training_variant('student', baseline(student), data, device, amp,
                          compile_step),
@@ -355,8 +375,8 @@ def build_variants(teacher_cfg: str,
             training_variant(
                 'catkd_cached', cached,
                 with_views(data, cached.cache.views,
-                           cached.cache.manifest['dataset']['length']),
-                device, amp, compile_step))
+                           cached.cache.manifest['dataset']['length']), device,
+                amp, compile_step))
     variants += [
         cam_loss_variant('cam_loss', catkd, data, device, amp),
         cam_loss_variant('cam_loss_bin', catkd_bin, data, device, amp),

@@ -111,10 +111,11 @@ class CacheBuilder:
             head=recorder_cfg.head_name,
             output_size=recorder_cfg.output_size)
         preprocessor_cfg = _preprocessor_cfg(cfg)
-        identity = teacher_cam_identity(
-            model_cfg['teacher'], model_cfg.get('teacher_ckpt'),
-            preprocessor_cfg, recorder_cfg.source, recorder_cfg.head_name,
-            recorder_cfg.output_size)
+        identity = teacher_cam_identity(model_cfg['teacher'],
+                                        model_cfg.get('teacher_ckpt'),
+                                        preprocessor_cfg, recorder_cfg.source,
+                                        recorder_cfg.head_name,
+                                        recorder_cfg.output_size)
         pipeline = cfg.train_dataloader.dataset.get('pipeline')
         if pipeline is None:
             raise ConfigError(
@@ -157,8 +158,7 @@ class CacheBuilder:
                 recorders.initialize(teacher)
             self._teacher = (teacher, recorders.recorders[CAM_RECORDER],
                              recorders)
-            self._preprocessor = _build(self.preprocessor_cfg).to(
-                self.device)
+            self._preprocessor = _build(self.preprocessor_cfg).to(self.device)
         return self._teacher
 
     @property
@@ -318,8 +318,8 @@ class CacheBuilder:
             chunks=len(mine),
             views=sum(len(self.chunks[c]) for c in mine) * per_image,
             seconds=time.monotonic() - started,
-            complete=len(finished_chunks(self.out, self.manifest)) == len(
-                self.chunks))
+            complete=len(finished_chunks(self.out,
+                                         self.manifest)) == len(self.chunks))
 
 
 def _clock(seconds: float) -> str:

@@ -20,8 +20,7 @@ from .algorithm import CachedCATDistill
 from .builder import CacheBuilder
 from .format import MANIFEST, VIEW_META_KEYS
 from .hook import TeacherCAMCacheHook
-from .views import (DEFAULT_META_KEYS, PACK, RANDOM_CROP, VIEW_CROP,
-                    type_name)
+from .views import DEFAULT_META_KEYS, PACK, RANDOM_CROP, VIEW_CROP, type_name
 
 
 def use_teacher_cams(cfg: Config, folder: str) -> Config:
@@ -49,13 +48,13 @@ def use_teacher_cams(cfg: Config, folder: str) -> Config:
             step['type'] = str(step['type'])[:-len(RANDOM_CROP)] + VIEW_CROP
         if type_name(step) == PACK:
             kept = list(step.get('meta_keys', DEFAULT_META_KEYS))
-            step['meta_keys'] = tuple(kept + [
-                key for key in VIEW_META_KEYS if key not in kept])
+            step['meta_keys'] = tuple(
+                kept + [key for key in VIEW_META_KEYS if key not in kept])
     hooks = list(cfg.get('custom_hooks', []))
     hooks.append(dict(type=TeacherCAMCacheHook.__name__))
     cfg.custom_hooks = hooks
-    if 'SingleTeacherDistillValLoop' in str(cfg.get('val_cfg', {}).get(
-            'type', '')):
+    if 'SingleTeacherDistillValLoop' in str(
+            cfg.get('val_cfg', {}).get('type', '')):
         cfg.val_cfg = dict()
     return cfg
 
@@ -114,8 +113,9 @@ def build_cache(config: str,
     # its manifest.
     check_output_folder(
         out,
-        dict(config=config,
-             checkpoint=cfg.get('model', {}).get('teacher_ckpt')),
+        dict(
+            config=config, checkpoint=cfg.get('model',
+                                              {}).get('teacher_ckpt')),
         option='--out',
         marker=MANIFEST if rank == 0 else None,
         holds='a teacher-CAM cache')

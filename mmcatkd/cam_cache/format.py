@@ -59,9 +59,8 @@ def jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def new_manifest(identity: Dict, num_classes: int, dtype: str,
-                 dataset: Dict, pipeline: Dict, views: Dict,
-                 chunk_images: int) -> Dict:
+def new_manifest(identity: Dict, num_classes: int, dtype: str, dataset: Dict,
+                 pipeline: Dict, views: Dict, chunk_images: int) -> Dict:
     """The manifest of a cache, as :func:`read_manifest` will return it.
 
     Args:
@@ -89,8 +88,8 @@ def new_manifest(identity: Dict, num_classes: int, dtype: str,
 
 def write_manifest(folder: str, manifest: Dict) -> None:
     """Write ``manifest`` into ``folder``, atomically."""
-    atomic_json_dump(manifest, osp.join(folder, MANIFEST), indent=1,
-                     sort_keys=True)
+    atomic_json_dump(
+        manifest, osp.join(folder, MANIFEST), indent=1, sort_keys=True)
 
 
 def num_views(views: Dict) -> int:
@@ -208,9 +207,9 @@ def array_problem(folder: str, manifest: Dict) -> Optional[str]:
     with open(path, 'rb') as file:
         try:
             version = np.lib.format.read_magic(file)
-            read_header = (np.lib.format.read_array_header_1_0
-                           if version == (1, 0) else
-                           np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0) else np.lib.format.read_array_header_2_0)
             shape, fortran_order, dtype = read_header(file)
         except ValueError as err:
             return f'{path} is not a .npy array ({err})'
@@ -317,5 +316,4 @@ class TeacherCAMCache:
                     f'sample index {index} is outside the {length} images '
                     'of the cached dataset: train on the dataset the cache '
                     'was built for.')
-        return self.array[np.asarray(sample_indices),
-                          np.asarray(view_indices)]
+        return self.array[np.asarray(sample_indices), np.asarray(view_indices)]

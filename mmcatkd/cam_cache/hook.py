@@ -51,10 +51,9 @@ class TeacherCAMCacheHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if not hasattr(model, 'dataset_verified'):
-            raise ConfigTypeError(
-                f'{type(self).__name__} checks the cache of '
-                f'CachedCATDistill, and this model is a '
-                f'{type(model).__name__}: remove the hook.')
+            raise ConfigTypeError(f'{type(self).__name__} checks the cache of '
+                                  f'CachedCATDistill, and this model is a '
+                                  f'{type(model).__name__}: remove the hook.')
         pipeline = runner.cfg.train_dataloader.dataset.pipeline
         check_cache_matches_data(model.cache, runner.train_dataloader.dataset,
                                  [dict(step) for step in pipeline])

@@ -97,8 +97,8 @@ def split_pipeline(pipeline: Sequence[Dict]) -> Tuple[List[Dict], List[Dict]]:
                                   'train pipeline to cache teacher CAMs.')
             continue
         if name in CROPS:
-            if step.get('pad_if_needed') or step.get(
-                    'padding_mode', 'constant') != 'constant':
+            if step.get('pad_if_needed') or step.get('padding_mode',
+                                                     'constant') != 'constant':
                 raise ConfigError(
                     f'{name} with pad_if_needed or a non-constant '
                     'padding_mode is not supported by the teacher-CAM cache:'
@@ -154,9 +154,9 @@ def describe_views(view_steps: Sequence[Dict],
         else:
             prob = step.get('prob')
             prob = 0.0 if prob is None else float(prob)
-            flips = [False] if prob <= 0 else [True] if prob >= 1 else [
-                False, True
-            ]
+            flips = [
+                False
+            ] if prob <= 0 else [True] if prob >= 1 else [False, True]
             order.append(FLIP_STEP)
     if crop is None:
         offsets = (1, 1)
@@ -185,8 +185,9 @@ def render_views(images: torch.Tensor, views: Dict) -> torch.Tensor:
     crop = views['crop']
     flips = views['flips']
     flip_first = views['order'] == [FLIP_STEP, CROP_STEP]
-    sources = [images.flip(-1) if flip and flip_first else images
-               for flip in flips]
+    sources = [
+        images.flip(-1) if flip and flip_first else images for flip in flips
+    ]
     rendered = []
     for flip, source in zip(flips, sources):
         if crop is not None:
@@ -245,10 +246,14 @@ def pipeline_records_views(pipeline: Sequence[Dict]) -> Optional[str]:
                 f"offset: use type='{VIEW_CROP}' (same arguments).")
     if names and names[-1] == PACK:
         kept = pipeline[-1].get('meta_keys', DEFAULT_META_KEYS)
-        drawn = {SAMPLE_IDX_KEY: True, CROP_OFFSET_KEY: VIEW_CROP in names,
-                 FLIP_KEY: FLIP in names}
-        needed = [key for key in VIEW_META_KEYS
-                  if drawn[key] and key not in kept]
+        drawn = {
+            SAMPLE_IDX_KEY: True,
+            CROP_OFFSET_KEY: VIEW_CROP in names,
+            FLIP_KEY: FLIP in names
+        }
+        needed = [
+            key for key in VIEW_META_KEYS if drawn[key] and key not in kept
+        ]
         if needed:
             return (f"the train pipeline's {PACK} drops {needed}: list them "
                     f'in its meta_keys (e.g. meta_keys={VIEW_META_KEYS}).')

@@ -33,13 +33,13 @@ in order; each model normalises the images with its own preprocessor.
 """
 import argparse
 
-import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmcatkd.apis import load_classifier
-from mmcatkd.apis.attention_analysis import (analyse, build_loader,
-                                             run_models, with_affinity)
+from mmcatkd.apis.attention_analysis import (analyse, build_loader, run_models,
+                                             with_affinity)
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.utils.output_paths import check_output_file
@@ -51,8 +51,8 @@ def format_table(results: dict) -> str:
     with_affinity = any('affinity' in row
                         for row in results['models'].values())
     header = (f'{"model":<16}{"acc":>8}{"ECE":>8}{"ECE-unw":>9}'
-              f'{"entropy":>9}' + (f'{"acc-aug":>9}{"affinity":>9}'
-                                   if with_affinity else ''))
+              f'{"entropy":>9}' +
+              (f'{"acc-aug":>9}{"affinity":>9}' if with_affinity else ''))
     lines += ['', header]
     for name, row in results['models'].items():
         line = (f'{name:<16}{row["accuracy"]:8.4f}{row["ece"]:8.4f}'
@@ -86,8 +86,10 @@ def parse_args(argv=None):
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[1:]))
-    parser.add_argument('data_config', help='config whose test_dataloader '
-                        '(and train pipeline, for --affinity) to use')
+    parser.add_argument(
+        'data_config',
+        help='config whose test_dataloader '
+        '(and train pipeline, for --affinity) to use')
     parser.add_argument(
         '--model',
         nargs=3,
@@ -96,29 +98,48 @@ def parse_args(argv=None):
         metavar=('NAME', 'CONFIG', 'CHECKPOINT'),
         help='a model to analyse; repeat for each (at least two)')
     parser.add_argument('--split', choices=['test', 'val'], default='test')
-    parser.add_argument('--threshold', type=float, default=0.4,
-                        help='CAM binarisation threshold (default 0.4)')
-    parser.add_argument('--num-bins', type=int, default=10,
-                        help='ECE confidence bins (default 10)')
-    parser.add_argument('--affinity', action='store_true',
-                        help='also evaluate under the training augmentation')
-    parser.add_argument('--aug-config', help='config whose train pipeline '
-                        '(and base_pipeline) --affinity applies (default: '
-                        'DATA_CONFIG)')
     parser.add_argument(
-        '--affinity-base', choices=['crop', 'test'], default='crop',
+        '--threshold',
+        type=float,
+        default=0.4,
+        help='CAM binarisation threshold (default 0.4)')
+    parser.add_argument(
+        '--num-bins',
+        type=int,
+        default=10,
+        help='ECE confidence bins (default 10)')
+    parser.add_argument(
+        '--affinity',
+        action='store_true',
+        help='also evaluate under the training augmentation')
+    parser.add_argument(
+        '--aug-config',
+        help='config whose train pipeline '
+        '(and base_pipeline) --affinity applies (default: '
+        'DATA_CONFIG)')
+    parser.add_argument(
+        '--affinity-base',
+        choices=['crop', 'test'],
+        default='crop',
         help="affinity's denominator: the views of the config's "
         "base_pipeline (the authors': RandomResizedCrop alone; default) or "
         'the test views')
-    parser.add_argument('--max-images', type=int, default=0,
-                        help='only the first N images (default: all)')
+    parser.add_argument(
+        '--max-images',
+        type=int,
+        default=0,
+        help='only the first N images (default: all)')
     parser.add_argument('--batch-size', type=int, default=100)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the --affinity augmentation')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the --affinity augmentation')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
     parser.add_argument(
         '--cfg-options',
@@ -137,9 +158,10 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     check_output_file(
         args.out,
-        dict(config=[args.data_config, args.aug_config] +
-             [config for _, config, _ in args.model],
-             checkpoint=[checkpoint for _, _, checkpoint in args.model]),
+        dict(
+            config=[args.data_config, args.aug_config] +
+            [config for _, config, _ in args.model],
+            checkpoint=[checkpoint for _, _, checkpoint in args.model]),
         force=args.force)
     data_cfg = Config.fromfile(args.data_config)
     if args.cfg_options:
@@ -159,8 +181,10 @@ def main(argv=None) -> dict:
         split=args.split,
         threshold=args.threshold,
         num_bins=args.num_bins,
-        checkpoints={name: checkpoint
-                     for name, _, checkpoint in args.model})
+        checkpoints={
+            name: checkpoint
+            for name, _, checkpoint in args.model
+        })
 
     if args.affinity:
         aug_cfg = data_cfg if args.aug_config is None else Config.fromfile(
@@ -171,10 +195,20 @@ def main(argv=None) -> dict:
                 'base_pipeline (the RandomResizedCrop-only views '
                 "affinity divides by): add one, or pass "
                 '--affinity-base test to divide by the test views.')
-        with_affinity(results, models, data_cfg, aug_cfg, args.split,
-                      args.batch_size, args.max_images, args.threshold,
-                      args.device, args.seed, logits, labels,
-                      base=args.affinity_base)
+        with_affinity(
+            results,
+            models,
+            data_cfg,
+            aug_cfg,
+            args.split,
+            args.batch_size,
+            args.max_images,
+            args.threshold,
+            args.device,
+            args.seed,
+            logits,
+            labels,
+            base=args.affinity_base)
         results['affinity_base'] = args.affinity_base
         results['aug_config'] = args.aug_config or args.data_config
 

@@ -33,7 +33,6 @@ exactly, independent of load.
 import argparse
 
 import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
-
 from mmcatkd.benchmark.report import format_data, format_table
 from mmcatkd.benchmark.runs import PAIRS, run_data, run_pair
 from mmcatkd.engine.cli import entry_point, positive_int
@@ -101,7 +100,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-repeats', type=positive_int, default=3)
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
     args = parser.parse_args(argv)
     if args.teacher_config and not (args.student_config and args.input_size):

@@ -20,14 +20,14 @@ import statistics
 import subprocess
 import sys
 
-from mmcatkd.utils.atomic_file import atomic_json_dump, atomic_write
 from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.atomic_file import atomic_json_dump, atomic_write
 from mmcatkd.utils.output_paths import check_output_folder
 from mmcatkd.utils.project_files import project_file
 
 DEMO = project_file('tools', 'demo.py')
-METHODS = (('baseline', 'baseline'), ('catkd', 'CAT-KD'),
-           ('cat_only', 'CAT alone'))
+METHODS = (('baseline', 'baseline'), ('catkd', 'CAT-KD'), ('cat_only',
+                                                           'CAT alone'))
 
 
 def parse_args(argv=None):
@@ -37,10 +37,13 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--beta', default='0.2', help='the hand-chosen beta')
     parser.add_argument('--teacher-config', help='as tools/demo.py')
-    parser.add_argument('--teacher-dir', help='as tools/demo.py (default '
-                        'WORK_DIR/teacher)')
-    parser.add_argument('--summary-only', action='store_true',
-                        help='tabulate the finished runs, start none')
+    parser.add_argument(
+        '--teacher-dir', help='as tools/demo.py (default '
+        'WORK_DIR/teacher)')
+    parser.add_argument(
+        '--summary-only',
+        action='store_true',
+        help='tabulate the finished runs, start none')
     return parser.parse_args(argv)
 
 
@@ -52,8 +55,11 @@ def runs(args):
             for beta, stages in ((args.beta, 'baseline,catkd,cat_only'),
                                  ('auto', 'catkd,cat_only')):
                 name = f'n{per_class}_seed{seed}_beta{beta}'
-                yield name, ['--num-per-class', str(per_class), '--seed',
-                             str(seed), '--beta', beta, '--stages', stages]
+                yield name, [
+                    '--num-per-class',
+                    str(per_class), '--seed',
+                    str(seed), '--beta', beta, '--stages', stages
+                ]
 
 
 def summarise(args, work_dir: str) -> dict:
@@ -79,9 +85,12 @@ def summarise(args, work_dir: str) -> dict:
 
 
 def markdown(args, table: dict) -> str:
-    lines = ['| labelled / class | method | beta | ' + ' | '.join(
-        f'seed {s}' for s in args.seeds) + ' | mean | betas chosen |',
-        '|---|---|---|' + '---:|' * (len(args.seeds) + 1) + '---|']
+    lines = [
+        '| labelled / class | method | beta | ' +
+        ' | '.join(f'seed {s}'
+                   for s in args.seeds) + ' | mean | betas chosen |',
+        '|---|---|---|' + '---:|' * (len(args.seeds) + 1) + '---|'
+    ]
     for per_class in args.per_class:
         for key, label in METHODS:
             for beta in (('none', ) if key == 'baseline' else
@@ -93,12 +102,12 @@ def markdown(args, table: dict) -> str:
                 cells = ['—' if v is None else f'{v:.2f}' for v in top1]
                 done = [v for v in top1 if v is not None]
                 mean = f'{statistics.mean(done):.2f}' if done else '—'
-                betas = ', '.join(f'{row["betas"][s]:.3g}'
-                                  for s in args.seeds if s in row['betas'])
-                lines.append(
-                    f'| {per_class} | {label} | '
-                    f'{"—" if beta == "none" else beta} | '
-                    + ' | '.join(cells) + f' | {mean} | {betas or "—"} |')
+                betas = ', '.join(f'{row["betas"][s]:.3g}' for s in args.seeds
+                                  if s in row['betas'])
+                lines.append(f'| {per_class} | {label} | '
+                             f'{"—" if beta == "none" else beta} | ' +
+                             ' | '.join(cells) +
+                             f' | {mean} | {betas or "—"} |')
     return '\n'.join(lines)
 
 
@@ -113,22 +122,26 @@ def main(argv=None):
     os.makedirs(work_dir, exist_ok=True)
     for name, options in runs(args):
         run_dir = osp.join(work_dir, name)
-        if args.summary_only or osp.isfile(
-                osp.join(run_dir, 'results.json')):
+        if args.summary_only or osp.isfile(osp.join(run_dir, 'results.json')):
             continue
-        command = [sys.executable, DEMO, '--work-dir', run_dir,
-                   '--teacher-dir', teacher_dir, *options]
+        command = [
+            sys.executable, DEMO, '--work-dir', run_dir, '--teacher-dir',
+            teacher_dir, *options
+        ]
         if args.teacher_config:
             command += ['--teacher-config', args.teacher_config]
         print('running', ' '.join(command), flush=True)
         # streamed while the run goes: not atomic (a log, not a result)
         with open(osp.join(work_dir, f'{name}.log'), 'w') as log:
-            subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                           check=True)
+            subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, check=True)
     table = summarise(args, work_dir)
-    atomic_json_dump([dict(per_class=k[0], method=k[1], beta=k[2], **v)
-                      for k, v in table.items()],
-                     osp.join(work_dir, 'summary.json'), indent=2)
+    atomic_json_dump([
+        dict(per_class=k[0], method=k[1], beta=k[2], **v)
+        for k, v in table.items()
+    ],
+                     osp.join(work_dir, 'summary.json'),
+                     indent=2)
     text = markdown(args, table)
     atomic_write(text + '\n', osp.join(work_dir, 'summary.md'))
     print(text)

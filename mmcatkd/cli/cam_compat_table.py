@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import entry_point
+from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.utils.project_files import project_root
 
 PROJECT_ROOT = project_root()
@@ -41,8 +41,8 @@ class Family:
 
 
 def linear_head(in_channels: int) -> Dict:
-    return dict(type='LinearClsHead', num_classes=1000,
-                in_channels=in_channels)
+    return dict(
+        type='LinearClsHead', num_classes=1000, in_channels=in_channels)
 
 
 FAMILIES: List[Family] = [
@@ -53,18 +53,24 @@ FAMILIES: List[Family] = [
     Family('RegNet', 'regnet/regnetx-400mf_8xb128_in1k.py'),
     Family('RepVGG', 'repvgg/repvgg-A0_8xb32_in1k.py'),
     Family('MobileOne', 'mobileone/mobileone-s0_8xb32_in1k.py'),
-    Family('VGG', 'vgg/vgg11_8xb32_in1k.py', input_size=224, change=dict(
-        backbone=dict(num_classes=-1), neck=GAP, head=linear_head(512)),
+    Family(
+        'VGG',
+        'vgg/vgg11_8xb32_in1k.py',
+        input_size=224,
+        change=dict(
+            backbone=dict(num_classes=-1), neck=GAP, head=linear_head(512)),
         change_note='backbone without its classifier (num_classes=-1), GAP '
         'neck, one linear head: not the VGG classifier (3 FC layers), so '
         'its pretrained head does not load'),
     Family('DenseNet', 'densenet/densenet121_4xb256_in1k.py'),
     Family('MobileNetV2', 'mobilenet_v2/mobilenet-v2_8xb32_in1k.py'),
-    Family('MobileNetV3', 'mobilenet_v3/mobilenet-v3-small_8xb128_in1k.py',
-           change=dict(head=linear_head(576)),
-           change_note='one linear head on the 576-channel map instead of '
-           'the stacked 576-1024-1000 head: a different (smaller) model, its '
-           'pretrained head does not load'),
+    Family(
+        'MobileNetV3',
+        'mobilenet_v3/mobilenet-v3-small_8xb128_in1k.py',
+        change=dict(head=linear_head(576)),
+        change_note='one linear head on the 576-channel map instead of '
+        'the stacked 576-1024-1000 head: a different (smaller) model, its '
+        'pretrained head does not load'),
     Family('ShuffleNetV1', 'shufflenet_v1/shufflenet-v1-1x_16xb64_in1k.py'),
     Family('ShuffleNetV2', 'shufflenet_v2/shufflenet-v2-1x_16xb64_in1k.py'),
     Family('EfficientNet', 'efficientnet/efficientnet-b0_8xb32_in1k.py'),
@@ -72,61 +78,88 @@ FAMILIES: List[Family] = [
            'efficientnet_v2/efficientnetv2-b0_8xb32_in1k.py'),
     Family('CSPNet', 'cspnet/cspresnet50_8xb32_in1k.py'),
     Family('HRNet', 'hrnet/hrnet-w18_4xb32_in1k.py'),
-    Family('ConvNeXt', 'convnext/convnext-tiny_32xb128_in1k.py',
-           change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
-           change_note='gap_before_final_norm=False (the final LayerNorm on '
-           'the map, before pooling) and a GAP neck; pretrained weights '
-           'load unchanged, the logits change slightly'),
-    Family('ConvNeXt V2', 'convnext_v2/convnext-v2-atto_32xb32_in1k.py',
-           change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
-           change_note='as ConvNeXt'),
-    Family('EdgeNeXt', 'edgenext/edgenext-xxsmall_8xb256_in1k.py',
-           change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
-           change_note='as ConvNeXt'),
-    Family('HorNet', 'hornet/hornet-tiny_8xb128_in1k.py',
-           change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
-           change_note='as ConvNeXt'),
+    Family(
+        'ConvNeXt',
+        'convnext/convnext-tiny_32xb128_in1k.py',
+        change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
+        change_note='gap_before_final_norm=False (the final LayerNorm on '
+        'the map, before pooling) and a GAP neck; pretrained weights '
+        'load unchanged, the logits change slightly'),
+    Family(
+        'ConvNeXt V2',
+        'convnext_v2/convnext-v2-atto_32xb32_in1k.py',
+        change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
+        change_note='as ConvNeXt'),
+    Family(
+        'EdgeNeXt',
+        'edgenext/edgenext-xxsmall_8xb256_in1k.py',
+        change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
+        change_note='as ConvNeXt'),
+    Family(
+        'HorNet',
+        'hornet/hornet-tiny_8xb128_in1k.py',
+        change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
+        change_note='as ConvNeXt'),
     Family('PoolFormer', 'poolformer/poolformer-s12_32xb128_in1k.py'),
     Family('VAN', 'van/van-tiny_8xb128_in1k.py'),
     # windows of 7 (8) tokens need the configs' own input size
-    Family('Swin', 'swin_transformer/swin-tiny_16xb64_in1k.py',
-           input_size=224),
-    Family('Swin V2',
-           'swin_transformer_v2/swinv2-tiny-w8_16xb64_in1k-256px.py',
-           input_size=256),
-    Family('ViT', 'vision_transformer/vit-base-p16_32xb128-mae_in1k.py',
-           small=dict(img_size=INPUT_SIZE),
-           change=dict(backbone=dict(out_type='featmap'), neck=GAP,
-                       head=linear_head(768)),
-           change_note="out_type='featmap' (patch tokens after the final "
-           'norm as the map), GAP neck, one linear head: the class-token '
-           'head is replaced'),
-    Family('DeiT', 'deit/deit-tiny_4xb256_in1k.py',
-           small=dict(img_size=INPUT_SIZE),
-           change=dict(backbone=dict(out_type='featmap'), neck=GAP,
-                       head=linear_head(192)),
-           change_note='as ViT'),
-    Family('DeiT III', 'deit3/deit3-small-p16_64xb64_in1k.py',
-           small=dict(img_size=INPUT_SIZE),
-           change=dict(backbone=dict(out_type='featmap'), neck=GAP,
-                       head=linear_head(384)),
-           change_note='as ViT'),
+    Family(
+        'Swin', 'swin_transformer/swin-tiny_16xb64_in1k.py', input_size=224),
+    Family(
+        'Swin V2',
+        'swin_transformer_v2/swinv2-tiny-w8_16xb64_in1k-256px.py',
+        input_size=256),
+    Family(
+        'ViT',
+        'vision_transformer/vit-base-p16_32xb128-mae_in1k.py',
+        small=dict(img_size=INPUT_SIZE),
+        change=dict(
+            backbone=dict(out_type='featmap'), neck=GAP,
+            head=linear_head(768)),
+        change_note="out_type='featmap' (patch tokens after the final "
+        'norm as the map), GAP neck, one linear head: the class-token '
+        'head is replaced'),
+    Family(
+        'DeiT',
+        'deit/deit-tiny_4xb256_in1k.py',
+        small=dict(img_size=INPUT_SIZE),
+        change=dict(
+            backbone=dict(out_type='featmap'), neck=GAP,
+            head=linear_head(192)),
+        change_note='as ViT'),
+    Family(
+        'DeiT III',
+        'deit3/deit3-small-p16_64xb64_in1k.py',
+        small=dict(img_size=INPUT_SIZE),
+        change=dict(
+            backbone=dict(out_type='featmap'), neck=GAP,
+            head=linear_head(384)),
+        change_note='as ViT'),
     Family('Twins', 'twins/twins-svt-small_8xb128_in1k.py'),
     Family('DaViT', 'davit/davit-tiny_4xb256_in1k.py', input_size=224),
-    Family('TinyViT', 'tinyvit/tinyvit-5m_8xb256_in1k.py',
-           small=dict(img_size=(INPUT_SIZE, INPUT_SIZE)),
-           change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
-           change_note='as ConvNeXt'),
+    Family(
+        'TinyViT',
+        'tinyvit/tinyvit-5m_8xb256_in1k.py',
+        small=dict(img_size=(INPUT_SIZE, INPUT_SIZE)),
+        change=dict(backbone=dict(gap_before_final_norm=False), neck=GAP),
+        change_note='as ConvNeXt'),
     Family('MobileViT', 'mobilevit/mobilevit-xxsmall_8xb128_in1k.py'),
-    Family('MLP-Mixer', 'mlp_mixer/mlp-mixer-base-p16_64xb64_in1k.py',
-           small=dict(img_size=INPUT_SIZE)),
-    Family('Conformer', 'conformer/conformer-tiny-p16_8xb128_in1k.py',
-           small=dict()),
-    Family('LeViT', 'levit/levit-128s_8xb256_in1k.py',
-           small=dict(img_size=INPUT_SIZE)),
-    Family('EfficientFormer',
-           'efficientformer/efficientformer-l1_8xb128_in1k.py',
-           input_size=224),
+    Family(
+        'MLP-Mixer',
+        'mlp_mixer/mlp-mixer-base-p16_64xb64_in1k.py',
+        small=dict(img_size=INPUT_SIZE)),
+    Family(
+        'Conformer',
+        'conformer/conformer-tiny-p16_8xb128_in1k.py',
+        small=dict()),
+    Family(
+        'LeViT',
+        'levit/levit-128s_8xb256_in1k.py',
+        small=dict(img_size=INPUT_SIZE)),
+    Family(
+        'EfficientFormer',
+        'efficientformer/efficientformer-l1_8xb128_in1k.py',
+        input_size=224),
 ]
 
 
@@ -154,18 +187,24 @@ TIMM_FAMILIES: List[TimmFamily] = [
     TimmFamily('timm EfficientNetV2', 'efficientnetv2_rw_t'),
     TimmFamily('timm CSPNet', 'cspresnet50'),
     TimmFamily('timm HRNet', 'hrnet_w18_small'),
-    TimmFamily('timm ConvNeXt', 'convnext_atto',
-               change=dict(head_norm_first=True),
-               change_note='head_norm_first=True (the head LayerNorm on the '
-               'map, before pooling): a different function, whose '
-               "pretrained head norm does not load as timm's weights are"),
+    TimmFamily(
+        'timm ConvNeXt',
+        'convnext_atto',
+        change=dict(head_norm_first=True),
+        change_note='head_norm_first=True (the head LayerNorm on the '
+        'map, before pooling): a different function, whose '
+        "pretrained head norm does not load as timm's weights are"),
     TimmFamily('timm Swin', 'swin_tiny_patch4_window7_224', input_size=224),
-    TimmFamily('timm ViT', 'vit_tiny_patch16_224',
-               kwargs=dict(img_size=INPUT_SIZE)),
-    TimmFamily('timm ViT, attention pooling', 'vit_tiny_patch16_224',
-               kwargs=dict(img_size=INPUT_SIZE, global_pool='map')),
-    TimmFamily('timm DeiT (distilled)', 'deit_tiny_distilled_patch16_224',
-               kwargs=dict(img_size=INPUT_SIZE)),
+    TimmFamily(
+        'timm ViT', 'vit_tiny_patch16_224', kwargs=dict(img_size=INPUT_SIZE)),
+    TimmFamily(
+        'timm ViT, attention pooling',
+        'vit_tiny_patch16_224',
+        kwargs=dict(img_size=INPUT_SIZE, global_pool='map')),
+    TimmFamily(
+        'timm DeiT (distilled)',
+        'deit_tiny_distilled_patch16_224',
+        kwargs=dict(img_size=INPUT_SIZE)),
     TimmFamily('timm LeViT', 'levit_128s', input_size=224),
 ]
 
@@ -174,14 +213,21 @@ def check_timm_family(family: TimmFamily) -> Dict:
     """The table row of a timm ``family`` (random weights), as
     :func:`check_family`."""
     from mmcatkd.apis.pair_check import inspect_cams
+
     # rendered `model`, `key=value`...
-    row = dict(family=family.name, config='`, `'.join(
-        [family.model] + [f'{k}={v!r}' for k, v in family.kwargs.items()]))
+    row = dict(
+        family=family.name,
+        config='`, `'.join([family.model] +
+                           [f'{k}={v!r}' for k, v in family.kwargs.items()]))
 
     def report(extra):
-        return inspect_cams(build(dict(
-            type='TimmImageClassifier', model_name=family.model,
-            **family.kwargs, **extra)), family.input_size)
+        return inspect_cams(
+            build(
+                dict(
+                    type='TimmImageClassifier',
+                    model_name=family.model,
+                    **family.kwargs,
+                    **extra)), family.input_size)
 
     as_is = report({})
     if as_is.exact:
@@ -232,11 +278,12 @@ def check_family(family: Family) -> Dict:
     from mmcatkd.apis.pair_check import inspect_cams
     row = dict(family=family.name, config=family.config)
     try:
-        report = inspect_cams(build(family_model_cfg(family, False)),
-                              family.input_size)
+        report = inspect_cams(
+            build(family_model_cfg(family, False)), family.input_size)
     except Exception as error:  # a family that does not build at 64 px
-        row.update(status='not checked',
-                   detail=f'{type(error).__name__}: {error}'.split('\n')[0])
+        row.update(
+            status='not checked',
+            detail=f'{type(error).__name__}: {error}'.split('\n')[0])
         return row
     row['head'] = f'{report.head}'
     if report.exact:
@@ -246,15 +293,18 @@ def check_family(family: Family) -> Dict:
     if family.change is None:
         row.update(status='no', detail=report.reason)
         return row
-    changed = inspect_cams(build(family_model_cfg(family, True)),
-                           family.input_size)
+    changed = inspect_cams(
+        build(family_model_cfg(family, True)), family.input_size)
     if changed.exact:
-        row.update(status='yes, after a config change',
-                   detail=f'{family.change_note}; {_size(changed)}. As is: '
-                   f'{report.reason}')
+        row.update(
+            status='yes, after a config change',
+            detail=f'{family.change_note}; {_size(changed)}. As is: '
+            f'{report.reason}')
     else:
-        row.update(status='no', detail=f'{report.reason}; with the change: '
-                   f'{changed.reason}')
+        row.update(
+            status='no',
+            detail=f'{report.reason}; with the change: '
+            f'{changed.reason}')
     return row
 
 
@@ -265,9 +315,11 @@ def _size(report) -> str:
 
 def markdown(rows: List[Dict]) -> str:
     lines = [
-        '# CAT-KD compatibility of MMPretrain\'s model families', '',
+        '# CAT-KD compatibility of MMPretrain\'s model families',
+        '',
         '<!-- generated by tools/cam_compat_table.py: do not edit by '
-        'hand -->', '',
+        'hand -->',
+        '',
         'One model per family (the config named, random weights, '
         f'{INPUT_SIZE}x{INPUT_SIZE} input unless stated, float64): "yes" '
         'means its logits equal GAP(CAM) + b within 1e-5 (CAT-KD Eq. '
@@ -276,12 +328,15 @@ def markdown(rows: List[Dict]) -> str:
         "head's `fc`). Regenerate with `python tools/cam_compat_table.py`; "
         '`tests/tools/test_cam_compat_table.py` rechecks a sample of rows. '
         'Check your own pair with `tools/check_pair.py` '
-        '(docs/your_own_pair.md).', '',
+        '(docs/your_own_pair.md).',
+        '',
         '| family | config (mmpretrain::) | CAT-KD teacher / student | '
-        'details |', '|---|---|---|---|'
+        'details |',
+        '|---|---|---|---|'
     ]
-    mmpretrain_rows = [row for row in rows if row.get('config', '')
-                       .endswith('.py')]
+    mmpretrain_rows = [
+        row for row in rows if row.get('config', '').endswith('.py')
+    ]
     timm_rows = [row for row in rows if row not in mmpretrain_rows]
     for row in mmpretrain_rows:
         lines.append(_row(row))
@@ -321,20 +376,27 @@ def parse_rows(text: str) -> Dict[str, Dict]:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--only', nargs='+', help='families to check')
-    parser.add_argument('--print', action='store_true',
-                        help='print the table instead of writing the doc')
+    parser.add_argument(
+        '--print',
+        action='store_true',
+        help='print the table instead of writing the doc')
     args = parser.parse_args(argv)
     import mmcatkd  # noqa: F401
-    families = [f for f in FAMILIES + TIMM_FAMILIES
-                if not args.only or f.name in args.only]
+    families = [
+        f for f in FAMILIES + TIMM_FAMILIES
+        if not args.only or f.name in args.only
+    ]
     rows = []
     for family in families:
         started = time.perf_counter()
-        check = (check_timm_family if isinstance(family, TimmFamily)
-                 else check_family)
+        check = (
+            check_timm_family
+            if isinstance(family, TimmFamily) else check_family)
         rows.append(check(family))
-        print(f'{family.name}: {rows[-1]["status"]} '
-              f'({time.perf_counter() - started:.1f} s)', file=sys.stderr)
+        print(
+            f'{family.name}: {rows[-1]["status"]} '
+            f'({time.perf_counter() - started:.1f} s)',
+            file=sys.stderr)
     text = markdown(rows)
     if args.print or args.only:
         print(text)

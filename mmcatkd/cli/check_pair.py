@@ -35,11 +35,11 @@ import argparse
 import statistics
 import tempfile
 
-import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmcatkd.apis.loading import build_classifier, load_weights
 from mmcatkd.apis.pair_check import (classifier_cfg, format_count,
                                      input_size_of, inspect_cams,
@@ -60,25 +60,45 @@ def parse_args(argv=None):
     parser.add_argument('teacher_config', nargs='?')
     parser.add_argument('student_config', nargs='?')
     parser.add_argument('--teacher-ckpt', help='teacher weights (strict)')
-    parser.add_argument('--input-size', type=positive_int,
-                        help="default: the student config's training crop, "
-                        'else 224')
-    parser.add_argument('--no-timing', action='store_true',
-                        help='skip the timed CAT-KD and student steps')
-    parser.add_argument('--batch-size', type=positive_int, default=8,
-                        help='batch of the timed steps')
-    parser.add_argument('--rounds', type=positive_int, default=3,
-                        help='timed rounds (after one warm-up)')
-    parser.add_argument('--data-config', help='run the auto-beta window on '
-                        "this config's training data")
-    parser.add_argument('--iters', type=positive_int,
-                        help='iterations of the window (default: one epoch '
-                        'of --data-config)')
-    parser.add_argument('--target', type=float, default=DEFAULT_TARGET,
-                        help='beta * CAT after the window (default sqrt(50))')
-    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
-                        help='override entries of the --data-config, '
-                        'xxx=yyy (e.g. model.teacher_ckpt=None)')
+    parser.add_argument(
+        '--input-size',
+        type=positive_int,
+        help="default: the student config's training crop, "
+        'else 224')
+    parser.add_argument(
+        '--no-timing',
+        action='store_true',
+        help='skip the timed CAT-KD and student steps')
+    parser.add_argument(
+        '--batch-size',
+        type=positive_int,
+        default=8,
+        help='batch of the timed steps')
+    parser.add_argument(
+        '--rounds',
+        type=positive_int,
+        default=3,
+        help='timed rounds (after one warm-up)')
+    parser.add_argument(
+        '--data-config',
+        help='run the auto-beta window on '
+        "this config's training data")
+    parser.add_argument(
+        '--iters',
+        type=positive_int,
+        help='iterations of the window (default: one epoch '
+        'of --data-config)')
+    parser.add_argument(
+        '--target',
+        type=float,
+        default=DEFAULT_TARGET,
+        help='beta * CAT after the window (default sqrt(50))')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        help='override entries of the --data-config, '
+        'xxx=yyy (e.g. model.teacher_ckpt=None)')
     args = parser.parse_args(argv)
     if (args.teacher_config is None) != (args.student_config is None):
         parser.error('give both TEACHER_CONFIG and STUDENT_CONFIG, or '
@@ -99,9 +119,9 @@ def data_config(args):
 def model_cfgs(args):
     """(teacher, student) model configs and the config of the input size."""
     if args.teacher_config:
-        (teacher, _), (student, size_cfg) = (
-            positional_model(args.teacher_config),
-            positional_model(args.student_config))
+        (teacher, _), (student,
+                       size_cfg) = (positional_model(args.teacher_config),
+                                    positional_model(args.student_config))
         return teacher, student, size_cfg
     if not args.data_config:
         raise ConfigError('give TEACHER_CONFIG and STUDENT_CONFIG, or a '
@@ -112,8 +132,7 @@ def model_cfgs(args):
         raise ConfigError(f'{args.data_config} is not a distillation '
                           'config: give TEACHER_CONFIG and STUDENT_CONFIG '
                           'too.')
-    preprocessor = model.get('data_preprocessor',
-                             cfg.get('data_preprocessor'))
+    preprocessor = model.get('data_preprocessor', cfg.get('data_preprocessor'))
     from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
     pair = []
     for key in ('teacher', 'architecture'):
@@ -144,8 +163,9 @@ def report_rows(reports):
 
     row('model', lambda r: f'{r.backbone} + {r.head}')
     row('CAMs from', lambda r: r.source or '—')
-    row('exact (|logits - GAP(CAM) - b|)', lambda r: (
-        f'yes ({r.difference:.1e})' if r.exact else f'no: {r.reason}'))
+    row(
+        'exact (|logits - GAP(CAM) - b|)', lambda r:
+        (f'yes ({r.difference:.1e})' if r.exact else f'no: {r.reason}'))
     row('CAM size', lambda r: 'x'.join(map(str, r.cam_size))
         if r.cam_size else '—')
     row('classes', lambda r: str(r.num_classes))
@@ -169,16 +189,19 @@ def time_steps(teacher_cfg, student_cfg, input_size, num_classes, args):
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     data = make_batch(args.batch_size, input_size, num_classes)
     variants = {
-        'student': training_variant('student', build(student_cfg, device),
-                                    data, device),
-        'catkd': training_variant(
-            'catkd', build(catkd_cfg(teacher_cfg, student_cfg), device),
-            data, device),
+        'student':
+        training_variant('student', build(student_cfg, device), data, device),
+        'catkd':
+        training_variant('catkd',
+                         build(catkd_cfg(teacher_cfg, student_cfg), device),
+                         data, device),
     }
     time_rounds(variants, device, warmup=1, iters=args.rounds)
     clock = 'wall' if device.type == 'cuda' else 'cpu'
-    return {name: statistics.median(v.times[clock])
-            for name, v in variants.items()}, clock, device
+    return {
+        name: statistics.median(v.times[clock])
+        for name, v in variants.items()
+    }, clock, device
 
 
 def auto_beta_window(args, teacher_cfg, student_cfg) -> None:
@@ -186,12 +209,15 @@ def auto_beta_window(args, teacher_cfg, student_cfg) -> None:
     from mmengine.runner import Runner
     cfg = data_config(args)
     distill = cfg.model.get('type', '').split('.')[-1] == 'CATDistill'
-    cat_loss = (dict(cfg.model.distiller.get('cat_loss', {})) if distill
-                else dict(resolution=2, normalize=False))
+    cat_loss = (
+        dict(cfg.model.distiller.get('cat_loss', {})) if distill else dict(
+            resolution=2, normalize=False))
     config_beta = cat_loss.get('loss_weight') if distill else None
     if not distill or args.teacher_config:
         cfg.model = dict(
-            _scope_='mmrazor', type='CATDistill', architecture=student_cfg,
+            _scope_='mmrazor',
+            type='CATDistill',
+            architecture=student_cfg,
             teacher=teacher_cfg,
             distiller=dict(type='CAMDistiller', cat_loss=cat_loss))
         cfg.val_cfg = dict(type='mmrazor.SingleTeacherDistillValLoop')
@@ -204,8 +230,8 @@ def auto_beta_window(args, teacher_cfg, student_cfg) -> None:
     cfg.model.distiller.cat_loss.update(
         loss_weight='auto', auto_iters=args.iters, auto_target=args.target)
     cfg.work_dir = tempfile.mkdtemp(prefix='check_pair_')
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1,
-                                        save_last=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=-1, save_last=False)
     for key in ('val', 'test'):
         cfg[f'{key}_dataloader'] = cfg[f'{key}_cfg'] = None
         cfg[f'{key}_evaluator'] = None
@@ -240,7 +266,10 @@ class StopAfterWindow(Hook):
 
     priority = 'LOWEST'
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if all(m.chosen for m in auto_betas(runner.model)):
             raise WindowDone()
@@ -260,25 +289,23 @@ def check(args) -> int:
         load_weights(teacher, args.teacher_ckpt,
                      load_checkpoint_file(args.teacher_ckpt))
     student = build_classifier(student_cfg)
-    reports = [inspect_cams(model, input_size) for model in (teacher,
-                                                             student)]
+    reports = [inspect_cams(model, input_size) for model in (teacher, student)]
     print(f'input {input_size}x{input_size}')
     rows = report_rows(reports)
     problem = pair_problem(*reports)
     if problem is None:
         largest, even = legal_resolutions(reports[0].cam_size,
                                           reports[1].cam_size)
-        rows.append(('CAT resolutions r (pair)',
-                     f'1..{largest}, equal bins at '
-                     + ', '.join(map(str, even)), ''))
+        rows.append(
+            ('CAT resolutions r (pair)',
+             f'1..{largest}, equal bins at ' + ', '.join(map(str, even)), ''))
     print_table(rows)
     if problem is not None:
         print(f'\nThis pair cannot do CAT-KD: {problem}')
         return 1
     if not args.no_timing:
-        times, clock, device = time_steps(teacher_cfg, student_cfg,
-                                          input_size, reports[1].num_classes,
-                                          args)
+        times, clock, device = time_steps(teacher_cfg, student_cfg, input_size,
+                                          reports[1].num_classes, args)
         print(f'\none training step, batch {args.batch_size}, {device.type} '
               f'({clock} time, median of {args.rounds}): student alone '
               f'{1e3 * times["student"]:.1f} ms, CAT-KD '

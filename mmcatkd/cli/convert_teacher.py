@@ -16,7 +16,6 @@ strict=True)``; see :mod:`mmcatkd.converters.teacher`.
 import argparse
 
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
-
 from mmcatkd.converters import SOURCES, convert_teacher
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils.output_paths import check_output_file
@@ -35,7 +34,8 @@ def parse_args(argv=None):
         help='config file whose `model` the checkpoint is for, e.g. '
         'configs/_base_/models/cifar100/resnet32x4.py')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace DST if it exists (never SRC)')
     return parser.parse_args(argv)
 
@@ -43,8 +43,11 @@ def parse_args(argv=None):
 @entry_point
 def main(argv=None):
     args = parse_args(argv)
-    check_output_file(args.dst, dict(checkpoint=args.src, config=args.model),
-                      option='the output', force=args.force)
+    check_output_file(
+        args.dst,
+        dict(checkpoint=args.src, config=args.model),
+        option='the output',
+        force=args.force)
     checkpoint = convert_teacher(args.source, args.src, args.dst, args.model)
     print(f'{args.dst}: {len(checkpoint["state_dict"])} tensors from '
           f'{args.src} for {args.model}')

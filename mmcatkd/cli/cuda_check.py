@@ -34,17 +34,17 @@ import tempfile
 import time
 import traceback
 
-import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 import torch
 from mmrazor.registry import MODELS
 
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmcatkd.benchmark.agreement import TOLERANCES, option_agreement
 from mmcatkd.benchmark.variants import catkd_cfg, make_batch
-from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
-from mmcatkd.utils.output_paths import check_output_file
+from mmcatkd.utils.atomic_file import atomic_json_dump
 from mmcatkd.utils.errors import ConfigError
+from mmcatkd.utils.output_paths import check_output_file
 from mmcatkd.utils.project_files import project_root
 
 ROOT = project_root()
@@ -96,10 +96,9 @@ def check_agreement(option: str, device: torch.device) -> dict:
     return dict(
         met=measured.pop('met'),
         detail=', '.join(f'{key} {value:.2e}'
-                         for key, value in measured.items()) +
-        ' (limits: ' + ', '.join(f'{key} {value}'
-                                 for key, value in limits.items()
-                                 if value is not None) + ')',
+                         for key, value in measured.items()) + ' (limits: ' +
+        ', '.join(f'{key} {value}'
+                  for key, value in limits.items() if value is not None) + ')',
         **measured)
 
 
@@ -108,8 +107,10 @@ def check_nccl(device: torch.device, timeout: float) -> dict:
     image per digit) through tools/dist_train.sh, then validation."""
     backend = 'nccl' if device.type == 'cuda' else 'gloo'
     with tempfile.TemporaryDirectory() as work_dir:
-        env = dict(os.environ, PYTHON=sys.executable,
-                   PORT=str(29500 + os.getpid() % 1000))
+        env = dict(
+            os.environ,
+            PYTHON=sys.executable,
+            PORT=str(29500 + os.getpid() % 1000))
         result = subprocess.run([
             'bash',
             osp.join(ROOT, 'tools', 'dist_train.sh'), DIGITS_CONFIG, '1',
@@ -131,8 +132,7 @@ def check_nccl(device: torch.device, timeout: float) -> dict:
         log_tail=log[-2000:])
 
 
-def matmul_peak(device: torch.device, dtype: torch.dtype,
-                tf32: bool) -> float:
+def matmul_peak(device: torch.device, dtype: torch.dtype, tf32: bool) -> float:
     """FLOP/s of a large square matmul: the floor's denominator."""
     if device.type != 'cuda':
         size, repeats = 1024, 3
@@ -165,24 +165,30 @@ def check_throughput(device: torch.device, amp: bool) -> dict:
                 '--config', SMALL_TEACHER, '--student-config', SMALL_STUDENT,
                 '--input-size', '32', '--iters', '2', '--warmup', '1'
             ])
-    argv += ['--device', device.type, '--batch-size',
-             '64' if device.type == 'cuda' else '4']
+    argv += [
+        '--device', device.type, '--batch-size',
+        '64' if device.type == 'cuda' else '4'
+    ]
     if amp:
         argv += ['--amp', '--channels-last']
     with tempfile.TemporaryDirectory() as folder:
         out = osp.join(folder, 'benchmark.json')
-        run = subprocess.run(
-            [sys.executable, osp.join(ROOT, 'tools', 'benchmark.py'), *argv,
-             '--out', out],
-            capture_output=True, text=True, cwd=ROOT, timeout=300)
+        run = subprocess.run([
+            sys.executable,
+            osp.join(ROOT, 'tools', 'benchmark.py'), *argv, '--out', out
+        ],
+                             capture_output=True,
+                             text=True,
+                             cwd=ROOT,
+                             timeout=300)
         if run.returncode != 0:
             raise RuntimeError('tools/benchmark.py failed: ' +
                                run.stderr[-500:])
         with open(out) as file:
             result = json.load(file)
     if device.type == 'cuda':
-        peak = matmul_peak(device, torch.float16 if amp else torch.float32,
-                           tf32=True)
+        peak = matmul_peak(
+            device, torch.float16 if amp else torch.float32, tf32=True)
     else:
         peak = matmul_peak(device, torch.float32, tf32=False)
     rows = {}
@@ -233,7 +239,8 @@ def run_checks(device: torch.device, budget: float, only=None) -> dict:
         # NEEDS[name] seconds of the budget left
         if spent + NEEDS.get(name, 0) > budget:
             results[name] = dict(
-                met=None, seconds=0.0,
+                met=None,
+                seconds=0.0,
                 detail=f'skipped: {spent:.0f} s of the {budget:.0f} s '
                 'budget spent')
             continue
@@ -251,8 +258,10 @@ def run_checks(device: torch.device, budget: float, only=None) -> dict:
 
 
 def format_results(results: dict, device_name: str) -> str:
-    lines = [f'CUDA checks on {device_name}, torch {torch.__version__}',
-             f"{'check':<16}{'result':<9}{'s':>6}  detail", '-' * 78]
+    lines = [
+        f'CUDA checks on {device_name}, torch {torch.__version__}',
+        f"{'check':<16}{'result':<9}{'s':>6}  detail", '-' * 78
+    ]
     for name, row in results.items():
         state = {True: 'pass', False: 'FAIL', None: 'skipped'}[row['met']]
         lines.append(f"{name:<16}{state:<9}{row['seconds']:>6.0f}  "
@@ -266,13 +275,19 @@ def main(argv=None) -> dict:
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--device', help='cuda (default) or cpu (dry run)')
-    parser.add_argument('--budget', type=float, default=450.0,
-                        help='seconds after which no check starts')
-    parser.add_argument('--only', nargs='+',
-                        help='run only these checks (first word of a name)')
+    parser.add_argument(
+        '--budget',
+        type=float,
+        default=450.0,
+        help='seconds after which no check starts')
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        help='run only these checks (first word of a name)')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
     args = parser.parse_args(argv)
     check_output_file(args.out, force=args.force)
@@ -281,12 +296,15 @@ def main(argv=None) -> dict:
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError('no CUDA device here: run it on a GPU machine, or '
                           'pass --device cpu for a dry run.')
-    name = (torch.cuda.get_device_name(device)
-            if device.type == 'cuda' else 'cpu (dry run)')
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == 'cuda' else 'cpu (dry run)')
     results = run_checks(device, args.budget, args.only)
     print(format_results(results, name))
     if args.out:
-        atomic_json_dump(dict(device=name, torch=torch.__version__,
-                              results=results), args.out, indent=2,
-                         default=str)
+        atomic_json_dump(
+            dict(device=name, torch=torch.__version__, results=results),
+            args.out,
+            indent=2,
+            default=str)
     return results

@@ -46,13 +46,12 @@ import os.path as osp
 # (tools/demo.py sets it first); an OMP_WAIT_POLICY set by the user wins.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
-
-from mmcatkd.apis.demo import (  # noqa: E402
-    QUICK_ITERS, QUICK_TEST_IMAGES, STAGES, check_quick_work_dir, run_demo)
-from mmcatkd.engine.cli import entry_point  # noqa: E402
-from mmcatkd.engine.work_dir import claim_work_dir  # noqa: E402
-from mmcatkd.utils.output_paths import check_output_folder  # noqa: E402
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
+from mmcatkd.apis.demo import (QUICK_ITERS, QUICK_TEST_IMAGES, STAGES,
+                               check_quick_work_dir, run_demo)
+from mmcatkd.engine.cli import entry_point
+from mmcatkd.engine.work_dir import claim_work_dir
+from mmcatkd.utils.output_paths import check_output_folder
 
 
 def parse_args(argv=None):
@@ -80,20 +79,27 @@ def parse_args(argv=None):
         help='comma-separated student stages to run (the teacher is always '
         'trained or reused): ' + ', '.join(s.key for s in STAGES[1:]))
     parser.add_argument(
-        '--num-per-class', type=int, help='labelled digits per class of '
+        '--num-per-class',
+        type=int,
+        help='labelled digits per class of '
         'the students (default: the configs\' 10)')
     parser.add_argument(
-        '--seed', type=int, help='training seed of the students (the '
+        '--seed',
+        type=int,
+        help='training seed of the students (the '
         'teacher keeps its own)')
     parser.add_argument(
-        '--beta', help="beta of the CAT stages: a number, or 'auto' for "
+        '--beta',
+        help="beta of the CAT stages: a number, or 'auto' for "
         "CATLoss(loss_weight='auto') with CATAutoBetaHook (one-epoch window)")
     parser.add_argument(
-        '--teacher-config', help='a classifier config trained as the teacher '
+        '--teacher-config',
+        help='a classifier config trained as the teacher '
         'instead of configs/demo/resnet56_1xb32_digits.py; the students '
         'learn from it')
     parser.add_argument(
-        '--teacher-dir', help='where the teacher is trained or reused '
+        '--teacher-dir',
+        help='where the teacher is trained or reused '
         '(default WORK_DIR/teacher); lets several runs share one teacher')
     parser.add_argument(
         '--teacher-cams',
@@ -105,8 +111,8 @@ def parse_args(argv=None):
     args.stages = ['teacher'] + args.stages.split(',')
     unknown = set(args.stages) - {stage.key for stage in STAGES}
     if unknown:
-        parser.error(f'unknown stages {sorted(unknown)}: choose from '
-                     + ', '.join(s.key for s in STAGES[1:]) + '.')
+        parser.error(f'unknown stages {sorted(unknown)}: choose from ' +
+                     ', '.join(s.key for s in STAGES[1:]) + '.')
     if args.beta is not None and args.beta != 'auto':
         args.beta = float(args.beta)
     return args
@@ -116,12 +122,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
-    teacher_dir = osp.abspath(args.teacher_dir or
-                              osp.join(work_dir, 'teacher'))
+    teacher_dir = osp.abspath(
+        args.teacher_dir or osp.join(work_dir, 'teacher'))
     inputs = {'teacher config': args.teacher_config}
     check_output_folder(args.work_dir, inputs)
-    check_output_folder(args.teacher_dir or osp.join(args.work_dir, 'teacher'),
-                        inputs, option='--teacher-dir')
+    check_output_folder(
+        args.teacher_dir or osp.join(args.work_dir, 'teacher'),
+        inputs,
+        option='--teacher-dir')
     if args.quick:
         check_quick_work_dir(work_dir)
     with claim_work_dir(work_dir, new_run=False):

@@ -12,14 +12,13 @@ import argparse
 from collections import OrderedDict
 
 import mmcatkd  # noqa: F401  (safe checkpoint loader, first)
-
 from mmcatkd.apis.loading import STUDENT_PREFIX
-from mmcatkd.utils.atomic_file import atomic_torch_save
 from mmcatkd.engine.cli import entry_point
 from mmcatkd.utils import strip_prefix
+from mmcatkd.utils.atomic_file import atomic_torch_save
+from mmcatkd.utils.errors import ConfigKeyError
 from mmcatkd.utils.mmengine_private import load_checkpoint_file
 from mmcatkd.utils.output_paths import check_output_file
-from mmcatkd.utils.errors import ConfigKeyError
 
 # meta entries describing the data or the run, still true of the student alone
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'experiment_name',
@@ -64,13 +63,16 @@ def main(argv=None):
     parser.add_argument('checkpoint', help='distillation checkpoint')
     parser.add_argument('out', help='where to write the student checkpoint')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace OUT if it exists (never the input checkpoint)')
     args = parser.parse_args(argv)
-    check_output_file(args.out, dict(checkpoint=args.checkpoint),
-                      option='the output', force=args.force)
-    exported = student_checkpoint(
-        load_checkpoint_file(args.checkpoint))
+    check_output_file(
+        args.out,
+        dict(checkpoint=args.checkpoint),
+        option='the output',
+        force=args.force)
+    exported = student_checkpoint(load_checkpoint_file(args.checkpoint))
     atomic_torch_save(exported, args.out)
     print(f'wrote {len(exported["state_dict"])} student tensors to '
           f'{args.out}')

@@ -23,7 +23,6 @@ from typing import Dict, Optional
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py
 
-import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from mmengine.config import Config  # noqa: E402
@@ -31,12 +30,13 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch import nn  # noqa: E402
 
+import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
 from mmcatkd.apis import load_classifier  # noqa: E402
-from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.engine.cli import entry_point  # noqa: E402
-from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 from mmcatkd.models import classifier_of  # noqa: E402
+from mmcatkd.utils.atomic_file import atomic_torch_save  # noqa: E402
 from mmcatkd.utils.errors import ConfigError, ConfigKeyError  # noqa: E402
+from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
 
 
 def _features(model: nn.Module, inputs: torch.Tensor):
@@ -134,9 +134,11 @@ def linear_probe(config: str,
     top1 = accuracy(model, val_loader)
     if out:
         atomic_torch_save(
-            dict(state_dict=model.state_dict(),
-                 meta=dict(dataset_meta=train_loader.dataset.metainfo,
-                           linear_probe_top1=top1)), out)
+            dict(
+                state_dict=model.state_dict(),
+                meta=dict(
+                    dataset_meta=train_loader.dataset.metainfo,
+                    linear_probe_top1=top1)), out)
     return dict(top1=top1, num_classes=num_classes, model=model)
 
 
@@ -145,17 +147,23 @@ def parse_args(argv=None):
         description='Linear probe of a trained student (frozen backbone).')
     parser.add_argument('config', help='classifier or distillation config')
     parser.add_argument('checkpoint', help='its checkpoint')
-    parser.add_argument('--probe-config', required=True,
-                        help='config with the probe data set dataloaders')
+    parser.add_argument(
+        '--probe-config',
+        required=True,
+        help='config with the probe data set dataloaders')
     parser.add_argument('--epochs', type=int, default=10)
     parser.add_argument('--lr', type=float, default=0.1)
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help="default: the probe config's")
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help="default: the probe config's")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='save the probed model here')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
     return parser.parse_args(argv)
 
@@ -165,8 +173,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     check_output_file(
         args.out,
-        dict(config=[args.config, args.probe_config],
-             checkpoint=args.checkpoint),
+        dict(
+            config=[args.config, args.probe_config],
+            checkpoint=args.checkpoint),
         force=args.force)
     result = linear_probe(args.config, args.checkpoint, args.probe_config,
                           args.epochs, args.lr, args.batch_size, args.seed,

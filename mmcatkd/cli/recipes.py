@@ -18,10 +18,10 @@ from typing import Any, Dict, List
 
 import yaml
 
-from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.engine.cli import entry_point
-from mmcatkd.utils.project_files import project_root
+from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.utils.errors import ConfigKeyError
+from mmcatkd.utils.project_files import project_root
 
 PROJECT_ROOT = project_root()
 TABLE = osp.join(PROJECT_ROOT, 'configs', 'recipes.yml')
@@ -81,7 +81,9 @@ def row_problems(field: str, row: Dict) -> List[str]:
                 ] if set(row) - ROW_KEYS else []
     if 'ours' in row:
         if row['ours'] == row['authors']:
-            return problems + [f'{field}: `ours` equals `authors`; drop `ours`']  # noqa: E501
+            return problems + [
+                f'{field}: `ours` equals `authors`; drop `ours`'
+            ]  # noqa: E501
         for needed in ('switch', 'reason'):
             if not row.get(needed):
                 problems.append(f'{field}: differs from the authors but '
@@ -115,8 +117,8 @@ def lookup(cfg: Any, key: str) -> Any:
     """The value at a dotted key (numbers index lists), or MISSING."""
     value = cfg
     for part in key.split('.'):
-        if isinstance(value, list) and part.isdigit() and int(part) < len(
-                value):
+        if isinstance(value,
+                      list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         elif isinstance(value, dict) and part in value:
             value = value[part]
@@ -174,14 +176,20 @@ def _cell(value: Any) -> str:
 
 def _table(table: Dict, entry: Dict) -> List[str]:
     """Markdown rows of an entry's own rows (its groups are named apart)."""
-    own = {field: row for field, row in expand(
-        table, {key: value for key, value in entry.items()
-                if key != 'use'}).items()}
+    own = {
+        field: row
+        for field, row in expand(table, {
+            key: value
+            for key, value in entry.items() if key != 'use'
+        }).items()
+    }
     inherited = expand(table, entry)
     lines = []
     if entry.get('use'):
-        lines += ['Uses: ' + ', '.join(f'[{group}](#{group})'
-                                       for group in entry['use']), '']
+        lines += [
+            'Uses: ' + ', '.join(f'[{group}](#{group})'
+                                 for group in entry['use']), ''
+        ]
     if entry.get('source'):
         lines += [f'Authors\' source: {entry["source"]}', '']
     if not own:
@@ -202,8 +210,8 @@ def _table(table: Dict, entry: Dict) -> List[str]:
             # quote, not one we reproduced
             ours = 'same' if key else 'paper'
         why = f'`{row["switch"]}`: {row["reason"]}' if 'ours' in row else ''
-        authors = _cell(row['authors']) + (
-            f' ({_cell(row["source"])})' if row.get('source') else '')
+        authors = _cell(row['authors']) + (f' ({_cell(row["source"])})'
+                                           if row.get('source') else '')
         lines.append(f'| {_cell(table["fields"][field]["label"])} | '
                      f'{authors} | {ours} | '
                      f'{"`" + key + "`" if key else "(reported)"} | {why} |')
@@ -235,15 +243,19 @@ def render(table: Dict) -> str:
         lines += [f'### `{path}`', ''] + _table(table, entry)
     if table.get('aliases'):
         lines += ['## Configs under a second name', '']
-        lines += [f'- `{alias}`: the same config as `{path}`, held against '
-                  'its rows' for alias, path in table['aliases'].items()]
+        lines += [
+            f'- `{alias}`: the same config as `{path}`, held against '
+            'its rows' for alias, path in table['aliases'].items()
+        ]
         lines.append('')
     for section, title in (('not_paper', 'Configs with no paper recipe'),
                            ('pending', 'Configs whose rows are pending')):
         if table.get(section):
             lines += [f'## {title}', '']
-            lines += [f'- `{pattern}`: {reason}'
-                      for pattern, reason in table[section].items()]
+            lines += [
+                f'- `{pattern}`: {reason}'
+                for pattern, reason in table[section].items()
+            ]
             lines.append('')
     return '\n'.join(lines)
 
@@ -259,10 +271,12 @@ def main(argv=None):
         atomic_write(render(table), DOC)
         print(f'wrote {osp.relpath(DOC, PROJECT_ROOT)}')
         return
-    problems = [f'not in configs/recipes.yml: {path}'
-                for path in uncovered(table)]
-    for path in args.configs or [*table['experiments'],
-                                 *table.get('aliases', {})]:
+    problems = [
+        f'not in configs/recipes.yml: {path}' for path in uncovered(table)
+    ]
+    for path in args.configs or [
+            *table['experiments'], *table.get('aliases', {})
+    ]:
         if rows_of(table, path) not in table['experiments']:
             problems.append(f'not in configs/recipes.yml: {path}')
             continue

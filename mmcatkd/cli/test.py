@@ -8,16 +8,16 @@ import os
 import os.path as osp
 import pickle
 
-import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmcatkd.utils.atomic_file import atomic_write
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
-from mmcatkd.utils.output_paths import check_output_file
+from mmcatkd.utils.atomic_file import atomic_write
 from mmcatkd.utils.config import config_model, load_config
+from mmcatkd.utils.output_paths import check_output_file
 
 
 class AtomicDumpResults(DumpResults):
@@ -39,7 +39,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', help='also dump the predictions to this pickle file')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
     parser.add_argument(
         '--cfg-options',
@@ -61,7 +62,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     check_output_file(
-        args.out, dict(config=args.config, checkpoint=args.checkpoint),
+        args.out,
+        dict(config=args.config, checkpoint=args.checkpoint),
         force=args.force)
     # A missing, unsafe or corrupt checkpoint, a bad config or missing data
     # end with one sentence.
@@ -83,8 +85,9 @@ def main(argv=None):
         dict(type='CheckpointMatchHook', on_load_from=True)
     ]
     mmcatkd.datasets.check_datasets(cfg, ('test_dataloader', ))
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             AtomicDumpResults(out_file_path=args.out))

@@ -14,21 +14,21 @@ import os
 import os.path as osp
 import sys
 
-import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+import mmcatkd  # noqa: F401  (compat workarounds + registration, first)
 from mmcatkd.cam_cache import use_teacher_cams
 from mmcatkd.engine import enable_reliability
 from mmcatkd.engine.cli import CfgOptionsAction, entry_point
 from mmcatkd.engine.config_keys import warn_unknown_config_keys
 from mmcatkd.engine.resume import newest_checkpoint
 from mmcatkd.engine.work_dir import claim_work_dir, launcher_rank
-from mmcatkd.utils.output_paths import check_output_folder
 from mmcatkd.utils.config import config_model, load_config
 from mmcatkd.utils.errors import ConfigError
+from mmcatkd.utils.output_paths import check_output_folder
 
 
 def parse_args(argv=None):
@@ -122,8 +122,10 @@ def resolve_resume(cfg: Config, args: argparse.Namespace) -> Config:
     if checkpoint is not None:
         cfg.load_from = checkpoint
         if os.environ.get('RANK', '0') == '0':
-            print(f'train.py: no last_checkpoint in {cfg.work_dir}: resuming '
-                  f'from its newest checkpoint, {checkpoint}', file=sys.stderr)
+            print(
+                f'train.py: no last_checkpoint in {cfg.work_dir}: resuming '
+                f'from its newest checkpoint, {checkpoint}',
+                file=sys.stderr)
     return cfg
 
 
@@ -133,15 +135,20 @@ def main(argv=None):
     cfg = load_config(args.config)
     config_model(cfg)
     cfg = merge_args(cfg, args)
-    check_output_folder(
-        cfg.work_dir,
-        {'config': args.config, 'teacher-CAM cache': args.teacher_cams})
+    check_output_folder(cfg.work_dir, {
+        'config': args.config,
+        'teacher-CAM cache': args.teacher_cams
+    })
     cfg = resolve_resume(cfg, args)
     warn_unknown_config_keys(cfg, 'train.py')
     cfg = enable_reliability(cfg)
     mmcatkd.datasets.check_datasets(cfg)
-    with claim_work_dir(cfg.work_dir, new_run=not cfg.get('resume'),
-                        force=args.force, rank=launcher_rank(args.launcher)):
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    with claim_work_dir(
+            cfg.work_dir,
+            new_run=not cfg.get('resume'),
+            force=args.force,
+            rank=launcher_rank(args.launcher)):
+        runner = (
+            Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
         runner.train()

@@ -22,7 +22,6 @@ from typing import List, Optional, Sequence
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/demo.py
 
-import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from mmengine.config import Config  # noqa: E402
@@ -30,13 +29,14 @@ from mmengine.dataset import Compose  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
+import mmcatkd  # noqa: E402,F401  (compat workarounds + registration, first)
 from mmcatkd.apis import load_models  # noqa: E402
-from mmcatkd.utils.atomic_file import atomic_savefig  # noqa: E402
 from mmcatkd.engine.cli import entry_point  # noqa: E402
-from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
+from mmcatkd.utils.atomic_file import atomic_savefig  # noqa: E402
 from mmcatkd.utils.errors import ConfigError  # noqa: E402
-from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 from mmcatkd.utils.mmengine_private import converts_bgr_to_rgb  # noqa: E402
+from mmcatkd.utils.output_paths import check_output_file  # noqa: E402
+from mmcatkd.visualization import topk_cam_figure  # noqa: E402
 
 
 def class_names_of(cfg: Config, checkpoint: dict,
@@ -125,14 +125,17 @@ def parse_args(argv=None):
     parser.add_argument('config', help='classifier or distillation config')
     parser.add_argument('checkpoint', help='its checkpoint')
     parser.add_argument('images', nargs='+', help='image files')
-    parser.add_argument('--topk', type=int, default=4,
-                        help='classes per image (default 4)')
+    parser.add_argument(
+        '--topk', type=int, default=4, help='classes per image (default 4)')
     parser.add_argument('--out', default='cams.png', help='PNG to write')
     parser.add_argument(
-        '--force', action='store_true',
+        '--force',
+        action='store_true',
         help='replace the --out file if it exists (never an input)')
-    parser.add_argument('--binarize', action='store_true',
-                        help='show binarised CAMs (threshold mean |CAM|)')
+    parser.add_argument(
+        '--binarize',
+        action='store_true',
+        help='show binarised CAMs (threshold mean |CAM|)')
     parser.add_argument('--teacher-config', help='a teacher classifier config')
     parser.add_argument('--teacher-ckpt', help='its checkpoint')
     parser.add_argument('--device', default='cpu', help='e.g. cuda:0')
@@ -144,9 +147,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     check_output_file(
         args.out,
-        dict(config=[args.config, args.teacher_config],
-             checkpoint=[args.checkpoint, args.teacher_ckpt],
-             image=args.images),
+        dict(
+            config=[args.config, args.teacher_config],
+            checkpoint=[args.checkpoint, args.teacher_ckpt],
+            image=args.images),
         force=args.force)
     visualize_cam(args.config, args.checkpoint, args.images, args.topk,
                   args.binarize, args.teacher_config, args.teacher_ckpt,

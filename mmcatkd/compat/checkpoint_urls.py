@@ -53,8 +53,7 @@ def download_checkpoint(url: str, model_dir=None, progress=True) -> str:
     if rank == 0 and not osp.isfile(cached_file):
         os.makedirs(model_dir, exist_ok=True)
         try:
-            torch.hub.download_url_to_file(url, cached_file,
-                                           progress=progress)
+            torch.hub.download_url_to_file(url, cached_file, progress=progress)
         except (URLError, ConnectionError, TimeoutError) as err:
             raise _download_error(url, cached_file, err) from err
     if world_size > 1:
@@ -62,8 +61,7 @@ def download_checkpoint(url: str, model_dir=None, progress=True) -> str:
     return cached_file
 
 
-def _download_error(url: str, cached_file: str,
-                    err: OSError) -> DownloadError:
+def _download_error(url: str, cached_file: str, err: OSError) -> DownloadError:
     """The one sentence for a failed download: what failed, and how to
     give the file without downloading it."""
     if isinstance(err, HTTPError):

@@ -34,8 +34,8 @@ def formats_on_every_access() -> bool:
     ``FormatCode`` directly (MMEngine 0.10.x does)."""
     from mmengine.config import config
     formatter = getattr(config, 'FormatCode', None)
-    return formatter is not None and getattr(
-        formatter, '__module__', '') == 'yapf.yapflib.yapf_api'
+    return formatter is not None and getattr(formatter, '__module__',
+                                             '') == 'yapf.yapflib.yapf_api'
 
 
 def memoised(format_code):
@@ -56,8 +56,8 @@ def memoised(format_code):
         if args or kwargs or not isinstance(style_config, dict):
             if verify:
                 kwargs['verify'] = verify
-            return format_code(source, *args, style_config=style_config,
-                               **kwargs)
+            return format_code(
+                source, *args, style_config=style_config, **kwargs)
         try:
             style = json.dumps(style_config, sort_keys=True)
         except TypeError:  # not JSON: not cacheable

@@ -20,8 +20,8 @@ def check_mmcv_version() -> None:
     from mmengine.utils import digit_version
 
     installed = digit_version(mmcv.__version__)
-    if not (digit_version(MMCV_MIN_VERSION) <= installed
-            <= digit_version(MMCV_MAX_VERSION)):
+    if not (digit_version(MMCV_MIN_VERSION) <= installed <=
+            digit_version(MMCV_MAX_VERSION)):
         raise ImportError(
             f'mmcatkd needs mmcv>={MMCV_MIN_VERSION},<={MMCV_MAX_VERSION} '
             f'(the range MMRazor 1.0 supports) but mmcv {mmcv.__version__} is '

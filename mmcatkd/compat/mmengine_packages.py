@@ -80,7 +80,8 @@ def register_mmcatkd_configs() -> None:
     # setuptools 80 warns at each import of pkg_resources, which MMEngine's
     # lookups re-import (reload) every time; users cannot act on it
     warnings.filterwarnings(
-        'ignore', message='pkg_resources is deprecated as an API',
+        'ignore',
+        message='pkg_resources is deprecated as an API',
         category=UserWarning)
     # the two modules that turn `PACKAGE::` paths into files
     for module in (mmengine_config, mmengine_hub):

@@ -87,10 +87,7 @@ def apply() -> bool:
         'get_installed_path': get_installed_path,
         'package2module': package2module,
     }
-    originals = {
-        name: getattr(package_utils, name)
-        for name in replacements
-    }
+    originals = {name: getattr(package_utils, name) for name in replacements}
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith('mmengine') or module is None:
             continue

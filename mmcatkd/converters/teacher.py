@@ -57,8 +57,10 @@ class UnmappedKeysError(ConfigError):
         destination_keys (list[str]): destination keys with no source.
     """
 
-    def __init__(self, source_keys: Sequence[str],
-                 destination_keys: Sequence[str], detail: str = ''):
+    def __init__(self,
+                 source_keys: Sequence[str],
+                 destination_keys: Sequence[str],
+                 detail: str = ''):
         self.source_keys = list(source_keys)
         self.destination_keys = list(destination_keys)
         super().__init__(
@@ -88,8 +90,9 @@ def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
     checkpoint = safe_torch_load(path, map_location='cpu')
     if source == 'mdistiller':
         if not isinstance(checkpoint, Mapping) or 'model' not in checkpoint:
-            found = (sorted(checkpoint) if isinstance(checkpoint, Mapping)
-                     else type(checkpoint).__name__)
+            found = (
+                sorted(checkpoint) if isinstance(checkpoint, Mapping) else
+                type(checkpoint).__name__)
             raise ConfigError(
                 f'{path} is not an MDistiller/CRD checkpoint: expected a dict '
                 f"with the state dict under 'model', found {found}.")
@@ -97,8 +100,7 @@ def load_source_state_dict(path: str, source: str) -> 'OrderedDict':
     else:
         state_dict = checkpoint
     if not isinstance(state_dict, Mapping) or not all(
-            isinstance(value, torch.Tensor)
-            for value in state_dict.values()):
+            isinstance(value, torch.Tensor) for value in state_dict.values()):
         raise ConfigError(f'{path} holds no {source} state dict (a mapping of '
                           'parameter names to tensors).')
     # DataParallel / DistributedDataParallel checkpoints prefix every key.

@@ -20,10 +20,10 @@ from mmengine.config import Config
 
 # MMPretrain's folder and files of the python version of each CIFAR set.
 CIFAR_LAYOUTS = {
-    'CIFAR10': ('CIFAR-10', 'cifar-10-batches-py', 'cifar-10-python.tar.gz',
-                ('data_batch_1', 'data_batch_2', 'data_batch_3',
-                 'data_batch_4', 'data_batch_5', 'test_batch',
-                 'batches.meta')),
+    'CIFAR10':
+    ('CIFAR-10', 'cifar-10-batches-py', 'cifar-10-python.tar.gz',
+     ('data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4',
+      'data_batch_5', 'test_batch', 'batches.meta')),
     'CIFAR100': ('CIFAR-100', 'cifar-100-python', 'cifar-100-python.tar.gz',
                  ('train', 'test', 'meta')),
 }

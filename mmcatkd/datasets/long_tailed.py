@@ -38,14 +38,15 @@ def long_tailed_counts(n_max: int, num_classes: int,
 def cifar_file_names(dataset: BaseDataset) -> List[str]:
     """The image file names CIFAR's pickles list (``filenames``), in the
     order of an MMPretrain ``CIFAR10`` / ``CIFAR100`` data set's images."""
-    if not all(hasattr(dataset, name) for name in
-               ('base_folder', 'train_list', 'test_list', 'data_prefix')):
+    if not all(
+            hasattr(dataset, name) for name in ('base_folder', 'train_list',
+                                                'test_list', 'data_prefix')):
         raise ConfigError(
             'a subset_file names CIFAR images by file name, which only '
             'CIFAR10 / CIFAR100 data sets know: wrap one of them, or leave '
             f'subset_file out (got {type(dataset).__name__}).')
-    files = (dataset.train_list
-             if dataset.split == 'train' else dataset.test_list)
+    files = (
+        dataset.train_list if dataset.split == 'train' else dataset.test_list)
     names = []
     for file_name, _ in files:
         path = join_path(dataset.data_prefix['root'], dataset.base_folder,
@@ -107,9 +108,9 @@ class LongTailedDataset(LabelSubsetDataset):
                  seed: int = 0,
                  subset_file: Optional[str] = None,
                  lazy_init: bool = False) -> None:
-        if isinstance(imbalance_factor, bool) or not (
-                isinstance(imbalance_factor, (int, float))
-                and imbalance_factor > 1):
+        if isinstance(imbalance_factor,
+                      bool) or not (isinstance(imbalance_factor, (int, float))
+                                    and imbalance_factor > 1):
             raise ConfigError('imbalance_factor must be a number > 1 '
                               f'(n_max / n_min), got {imbalance_factor!r}.')
         super().__init__(dataset)
@@ -122,8 +123,9 @@ class LongTailedDataset(LabelSubsetDataset):
              rng: np.random.Generator) -> List[np.ndarray]:
         """Class i keeps :func:`long_tailed_counts` images."""
         num_classes = len(self.metainfo['classes'])
-        members = [np.flatnonzero(labels == label)
-                   for label in range(num_classes)]
+        members = [
+            np.flatnonzero(labels == label) for label in range(num_classes)
+        ]
         counts = long_tailed_counts(
             max(len(m) for m in members), num_classes, self.imbalance_factor)
         if self.subset_file is not None:
@@ -155,8 +157,9 @@ class LongTailedDataset(LabelSubsetDataset):
             kept[label].append(position[(name, label)])
         listed = [len(indices) for indices in kept]
         if listed != counts:
-            label = next(index for index, (a, b) in enumerate(
-                zip(listed, counts)) if a != b)
+            label = next(index
+                         for index, (a, b) in enumerate(zip(listed, counts))
+                         if a != b)
             raise ConfigError(
                 f'{self.subset_file} keeps {listed[label]} images of class '
                 f'{label}, the profile of imbalance_factor='

@@ -91,8 +91,10 @@ class ReducedClassDataset(LabelSubsetDataset):
                  seed: int = 0,
                  lazy_init: bool = False) -> None:
         super().__init__(dataset)
-        if isinstance(rate, bool) or not (isinstance(rate, (int, float))
-                                          and 0 < rate <= 1):
+        if isinstance(
+                rate,
+                bool) or not (isinstance(rate,
+                                         (int, float)) and 0 < rate <= 1):
             raise ConfigError(
                 f'rate must be a number in (0, 1], got {rate!r}.')
         self.kept_classes = resolve_classes(classes, num_classes,

@@ -35,8 +35,8 @@ def load_digits_split(split: str,
     for label in range(len(DIGIT_CLASSES)):
         members = rng.permutation(np.flatnonzero(digits.target == label))
         num_test = int(round(test_fraction * len(members)))
-        chosen.append(members[:num_test] if split == 'test' else
-                      members[num_test:])
+        chosen.append(members[:num_test] if split ==
+                      'test' else members[num_test:])
     indices = np.sort(np.concatenate(chosen))
     return digits.images[indices], digits.target[indices]
 
@@ -99,8 +99,8 @@ class SklearnDigits(BaseDataset):
         if split not in ('train', 'test'):
             raise ConfigError(
                 f"split must be 'train' or 'test', got {split!r}.")
-        if num_per_class is not None and (isinstance(num_per_class, bool) or
-                                          not isinstance(num_per_class, int)
+        if num_per_class is not None and (isinstance(
+                num_per_class, bool) or not isinstance(num_per_class, int)
                                           or num_per_class < 1):
             raise ConfigError('num_per_class must be None or an integer >= 1, '
                               f'got {num_per_class!r}.')

@@ -2,10 +2,10 @@
 clear failures (see ``docs/reliability.md``)."""
 # registers the 'local_atomic' backend
 from ..utils import atomic_file  # noqa: F401
-from .hooks import *  # noqa: F401,F403
 from .augmented_val_loop import AugmentedValLoop
-from .raw_and_ema_val_loop import RawAndEMAValLoop
+from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .raw_and_ema_val_loop import RawAndEMAValLoop
 from .reliability import enable_reliability
 from .timm_cosine_lr import TimmCosineLR, timm_cosine_lr
 

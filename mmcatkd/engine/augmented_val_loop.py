@@ -37,8 +37,7 @@ class AugmentedValLoop(ValLoop):
                  dataloader: Union[DataLoader, Dict],
                  evaluator: Union[Dict, List, Evaluator],
                  aug_dataloader: Union[DataLoader, Dict],
-                 aug_evaluator: Optional[Union[Dict, List,
-                                               Evaluator]] = None,
+                 aug_evaluator: Optional[Union[Dict, List, Evaluator]] = None,
                  aug_prefix: str = 'val_aug',
                  fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
@@ -78,8 +77,9 @@ class AugmentedValLoop(ValLoop):
         self.runner.model.eval()
         metrics = self._evaluate(self.dataloader, self.evaluator)
         metrics.update({
-            f'{self.aug_prefix}/{key}': value for key, value in
-            self._evaluate(self.aug_dataloader, self.aug_evaluator).items()
+            f'{self.aug_prefix}/{key}': value
+            for key, value in self._evaluate(self.aug_dataloader,
+                                             self.aug_evaluator).items()
         })
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')

@@ -70,8 +70,8 @@ def entry_point(main: Callable) -> Callable:
         except BaseException:
             _destroy_process_group(wait_for_others=False)
             raise
-        if _destroy_process_group(wait_for_others=True) and (
-                _called_by_the_script(run_main)):
+        if _destroy_process_group(
+                wait_for_others=True) and (_called_by_the_script(run_main)):
             _exit_distributed_script()
         return result
 

@@ -28,23 +28,23 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..utils.errors import ConfigError
-from ..utils.mmengine_private import (config_base_files,
-                                      is_lazy_import_config)
+from ..utils.mmengine_private import config_base_files, is_lazy_import_config
 
 # The keys Runner.from_cfg passes to Runner.__init__, and what else the
 # Runner and MMEngine's Config read: a key close to one is a misspelling.
-RUNNER_KEYS = frozenset(
-    [name for name in inspect.signature(Runner.__init__).parameters
-     if name not in ('self', 'cfg')] + [
-         'runner_type', 'custom_imports', 'model_wrapper_cfg',
-         'find_unused_parameters', 'sync_bn', 'compile',
-         'activation_checkpointing', 'efficient_conv_bn_eval', 'strategy',
-         'init_weights_for_test_or_val'
-     ])
+RUNNER_KEYS = frozenset([
+    name for name in inspect.signature(Runner.__init__).parameters
+    if name not in ('self', 'cfg')
+] + [
+    'runner_type', 'custom_imports', 'model_wrapper_cfg',
+    'find_unused_parameters', 'sync_bn', 'compile', 'activation_checkpointing',
+    'efficient_conv_bn_eval', 'strategy', 'init_weights_for_test_or_val'
+])
 # Read too, but too close to common helper names (train_pipeline) to tell
 # a misspelling.
 OTHER_READ_KEYS = frozenset([
-    'tta_model', 'tta_pipeline',  # MMPretrain's tools/test.py --tta
+    'tta_model',
+    'tta_pipeline',  # MMPretrain's tools/test.py --tta
     'auto_beta',  # written into a run's dumped config by CATAutoBetaHook
 ])
 CLOSE_RATIO = 0.8
@@ -78,8 +78,9 @@ def _read_chain(filename: str) -> Tuple[Set[str], Set[str]]:
             elif (isinstance(node, (ast.Attribute, ast.Subscript))
                   and isinstance(node.value, ast.Name)
                   and node.value.id == BASE_KEY):
-                read.add(node.attr if isinstance(node, ast.Attribute) else
-                         getattr(node.slice, 'value', None))
+                read.add(
+                    node.attr if isinstance(node, ast.Attribute) else getattr(
+                        node.slice, 'value', None))
         if path == filename:
             in_leaf = _assigned(tree)
         else:
@@ -93,8 +94,9 @@ def _uses(value, target) -> bool:
     """Whether ``target`` equals ``value``, a run of items of a list
     ``value`` (``base_pipeline + [...]``) or anything nested in it. An
     empty, ``None`` or boolean ``target`` says nothing: it is never used."""
-    if target is None or isinstance(target, bool) or (isinstance(
-            target, (dict, list, tuple, str)) and not target):
+    if target is None or isinstance(
+            target, bool) or (isinstance(target, (dict, list, tuple, str))
+                              and not target):
         return False
     if value == target and not isinstance(value, bool):
         return True
@@ -121,14 +123,13 @@ def check_config_keys(cfg: Config) -> List[str]:
     if cfg.filename and is_lazy_import_config(cfg.filename):
         return []  # its keys come from imports this check does not follow
     keys = [key for key in cfg.keys() if not key.startswith('_')]
-    read, in_bases = (_read_chain(cfg.filename) if cfg.filename else
-                      (set(), set()))
+    read, in_bases = (
+        _read_chain(cfg.filename) if cfg.filename else (set(), set()))
     source = cfg.filename or 'the config'
     misspelt, unknown = [], []
     for key in keys:
         if key in RUNNER_KEYS | OTHER_READ_KEYS | read or any(
-                _uses(cfg[other], cfg[key]) for other in keys
-                if other != key):
+                _uses(cfg[other], cfg[key]) for other in keys if other != key):
             continue
         close = difflib.get_close_matches(
             key, sorted(RUNNER_KEYS), n=1, cutoff=CLOSE_RATIO)

@@ -37,8 +37,8 @@ def enable_reliability(cfg: Config) -> Config:
       appended to ``custom_hooks`` unless already listed.
     """
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
-    if isinstance(checkpoint, dict) and _hook_name(checkpoint) in (
-            'CheckpointHook', ''):
+    if isinstance(checkpoint,
+                  dict) and _hook_name(checkpoint) in ('CheckpointHook', ''):
         checkpoint['type'] = 'CrashSafeCheckpointHook'
     custom_hooks = list(cfg.get('custom_hooks') or [])
     listed = {_hook_name(hook) for hook in custom_hooks}

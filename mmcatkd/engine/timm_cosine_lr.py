@@ -24,8 +24,8 @@ def timm_cosine_lr(t: int, base_lr: float, t_initial: int, lr_min: float,
         return warmup_lr_init + t * (base_lr - warmup_lr_init) / warmup_t
     if t >= t_initial:
         return lr_min
-    return lr_min + 0.5 * (base_lr - lr_min) * (
-        1 + math.cos(math.pi * t / t_initial))
+    return lr_min + 0.5 * (base_lr -
+                           lr_min) * (1 + math.cos(math.pi * t / t_initial))
 
 
 @PARAM_SCHEDULERS.register_module()

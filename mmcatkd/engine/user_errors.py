@@ -52,8 +52,9 @@ def user_error_message(err: BaseException) -> Optional[str]:
     text (``Caught OSError in DataLoader worker ...``): the sentence is its
     original message.
     """
-    if isinstance(err, (UserError, ) + PICKLE_ERRORS + FILE_ERRORS) or (
-            isinstance(err, OSError) and err.errno in FULL_DISK_ERRNOS):
+    if isinstance(err,
+                  (UserError, ) + PICKLE_ERRORS + FILE_ERRORS) or (isinstance(
+                      err, OSError) and err.errno in FULL_DISK_ERRNOS):
         return _without_worker_traceback(_text(err))
     if isinstance(err, AssertionError):
         return explain_data_assertion(err)
@@ -127,8 +128,8 @@ def _option_not_taken(err: TypeError) -> Optional[str]:
     caller = frames[-1]  # the call that failed never entered the callee
     if caller.f_code.co_filename.endswith(REGISTRY_BUILD):
         built = caller.f_locals.get('obj_cls')
-    elif (caller.f_code.co_name == '__init__' and match.group('keyword')
-          in (_var_keywords(caller) or {})):
+    elif (caller.f_code.co_name == '__init__'
+          and match.group('keyword') in (_var_keywords(caller) or {})):
         built = type(caller.f_locals.get('self'))
     else:
         return None

@@ -45,8 +45,8 @@ except ImportError:  # Windows
 LOCK_NAME = 'train.lock'
 _BEST_CHECKPOINT = re.compile(r'^best_.*\.pth$')
 #: where each launcher tells a process its rank, before MMEngine sets RANK
-RANK_VARIABLES = dict(pytorch='RANK', slurm='SLURM_PROCID',
-                      mpi='OMPI_COMM_WORLD_RANK')
+RANK_VARIABLES = dict(
+    pytorch='RANK', slurm='SLURM_PROCID', mpi='OMPI_COMM_WORLD_RANK')
 
 
 class WorkDirInUseError(OutputRefusedError):
@@ -64,9 +64,8 @@ def checkpoints_in(work_dir: str) -> List[str]:
     if not osp.isdir(work_dir):
         return []
     return sorted(
-        name for name in os.listdir(work_dir)
-        if CHECKPOINT_NAME.match(name) or _BEST_CHECKPOINT.match(name)
-        or name == 'last_checkpoint')
+        name for name in os.listdir(work_dir) if CHECKPOINT_NAME.match(name)
+        or _BEST_CHECKPOINT.match(name) or name == 'last_checkpoint')
 
 
 def check_new_run(work_dir: str) -> None:
@@ -79,8 +78,8 @@ def check_new_run(work_dir: str) -> None:
     found = checkpoints_in(work_dir)
     if not found:
         return
-    listed = ', '.join(found[:3]) + (f' and {len(found) - 3} more'
-                                     if len(found) > 3 else '')
+    listed = ', '.join(
+        found[:3]) + (f' and {len(found) - 3} more' if len(found) > 3 else '')
     raise OutputRefusedError(
         f'{work_dir} holds the checkpoints of an earlier run ({listed}): '
         'continue that run with --resume, pick another --work-dir, or pass '
@@ -115,8 +114,10 @@ class WorkDirLock:
 
     def _record(self) -> bytes:
         return json.dumps(
-            dict(pid=os.getpid(), host=socket.gethostname(),
-                 started=time.strftime('%Y-%m-%d %H:%M:%S'))).encode()
+            dict(
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started=time.strftime('%Y-%m-%d %H:%M:%S'))).encode()
 
     @staticmethod
     def _read(fd: int) -> Optional[dict]:
@@ -163,8 +164,8 @@ class WorkDirLock:
                     owner = self._read(fd)
                     same_host = (owner or {}).get('host') == (
                         socket.gethostname())
-                    if not (same_host and not _process_alive(
-                            int(owner.get('pid', 0)))):
+                    if not (same_host
+                            and not _process_alive(int(owner.get('pid', 0)))):
                         os.close(fd)
                         raise self._busy(owner)
                     return fd
@@ -190,9 +191,11 @@ class WorkDirLock:
         try:
             owner = self._read(fd)
             if os.fstat(fd).st_size:
-                print(f'warning: {self.work_dir} was locked by a run that '
-                      f'ended without unlocking it ({_describe(owner)}); '
-                      'this run takes it over.', file=sys.stderr)
+                print(
+                    f'warning: {self.work_dir} was locked by a run that '
+                    f'ended without unlocking it ({_describe(owner)}); '
+                    'this run takes it over.',
+                    file=sys.stderr)
                 for path in leftover_temporaries(self.work_dir):
                     os.remove(path)  # partial writes of the ended run
             os.ftruncate(fd, 0)

@@ -1,12 +1,11 @@
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
+from .cams import (class_activation_maps, classifier_of, head_cams,
+                   logits_and_cams)
 from .classifiers import *  # noqa: F401,F403
 from .connectors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .losses.cat_loss import binarize_cams, check_cam_resolution
 from .recorders import *  # noqa: F401,F403
-from .cams import (class_activation_maps, classifier_of,  # noqa: F401
-                   head_cams, logits_and_cams)
-from .losses.cat_loss import (binarize_cams,  # noqa: F401
-                              check_cam_resolution)

@@ -136,14 +136,14 @@ def head_cams(head: nn.Module,
     convolution on the last map, for every accepted head alike.
     """
     return class_activation_maps(
-        last_feature_map(feats), classifier_of(head).weight, output_size)
+        last_feature_map(feats),
+        classifier_of(head).weight, output_size)
 
 
-def logits_and_cams(
-        model: nn.Module,
-        inputs: torch.Tensor,
-        output_size: Optional[int] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
+def logits_and_cams(model: nn.Module,
+                    inputs: torch.Tensor,
+                    output_size: Optional[int] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
     """One forward of an MMPretrain ``ImageClassifier``: its logits (N, K)
     and CAMs (N, K, H, W) (or (N, K, r, r)), from one backbone pass.
 

@@ -8,6 +8,6 @@ from .precision import at_least_fp32, fp32_region
 
 __all__ = [
     'checkpoint_state_dict', 'state_dict_differences', 'strip_data_parallel',
-    'strip_prefix',
-    'load_config', 'find_module', 'at_least_fp32', 'fp32_region'
+    'strip_prefix', 'load_config', 'find_module', 'at_least_fp32',
+    'fp32_region'
 ]

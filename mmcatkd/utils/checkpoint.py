@@ -17,10 +17,8 @@ from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 import torch
 
-from .mmengine_private import (history_buffer_statistics,
-                               load_checkpoint_file)
-
 from .errors import UserError
+from .mmengine_private import history_buffer_statistics, load_checkpoint_file
 
 
 class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
@@ -31,8 +29,7 @@ class CorruptCheckpointError(UserError, RuntimeError):
     """A checkpoint file that is truncated or not a checkpoint at all."""
 
 
-def _numpy_checkpoint_globals() -> List[Union[Callable, Tuple[Callable,
-                                                              str]]]:
+def _numpy_checkpoint_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     """Numpy globals a pickled array or scalar needs, under numpy 1.x and 2.x.
 
     Checkpoints written under numpy 1.x name ``numpy.core.multiarray``; numpy
@@ -67,9 +64,8 @@ def _history_buffer_statistic(owner, name: str):
     this stand-in is bound to the name ``builtins.getattr`` instead.
     """
     from mmengine.logging import HistoryBuffer
-    if ((owner is HistoryBuffer or isinstance(owner, HistoryBuffer))
-            and name in _HISTORY_BUFFER_STATISTICS.union(
-                history_buffer_statistics())):
+    if ((owner is HistoryBuffer or isinstance(owner, HistoryBuffer)) and name
+            in _HISTORY_BUFFER_STATISTICS.union(history_buffer_statistics())):
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'refusing getattr({owner!r:.40}, {name!r}): a checkpoint may only '
@@ -206,8 +202,8 @@ def _refusal(filename: str, err: pickle.UnpicklingError) -> Exception:
             return CorruptCheckpointError(
                 f'{filename} is corrupt or not a PyTorch checkpoint (the '
                 f'weights_only loader read: {reason}).')
-        reason = ('a plain pickle, not a zip checkpoint, that would import '
-                  + ', '.join(refused))
+        reason = ('a plain pickle, not a zip checkpoint, that would import ' +
+                  ', '.join(refused))
     return UnsafeCheckpointError(
         f'{filename} is not a safe checkpoint: its pickle needs code beyond '
         'tensors and plain data, which the weights_only loader refuses '
@@ -269,15 +265,19 @@ def strip_prefix(state: Mapping, prefix: str) -> StateDict:
     ``strip_prefix(state, 'architecture.')`` is the student of a distillation
     checkpoint, ``'teacher.'`` its teacher.
     """
-    return {key[len(prefix):]: value for key, value in state.items()
-            if key.startswith(prefix)}
+    return {
+        key[len(prefix):]: value
+        for key, value in state.items() if key.startswith(prefix)
+    }
 
 
 def strip_data_parallel(state: Mapping) -> StateDict:
     """``state`` with DataParallel's ``module.`` removed from every key."""
-    return {(key[len(DATA_PARALLEL_PREFIX):]
-             if key.startswith(DATA_PARALLEL_PREFIX) else key): value
-            for key, value in state.items()}
+    prefix = DATA_PARALLEL_PREFIX
+    return {
+        key[len(prefix):] if key.startswith(prefix) else key: value
+        for key, value in state.items()
+    }
 
 
 def checkpoint_state_dict(path: str) -> StateDict:
@@ -301,7 +301,6 @@ def state_dict_differences(
     unexpected = sorted(set(state) - set(expected))
     reshaped = sorted(
         f'{key} {tuple(state[key].shape)} vs {tuple(expected[key].shape)}'
-        for key in set(state) & set(expected)
-        if hasattr(state[key], 'shape')
+        for key in set(state) & set(expected) if hasattr(state[key], 'shape')
         and state[key].shape != expected[key].shape)
     return missing, unexpected, reshaped

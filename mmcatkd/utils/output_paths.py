@@ -22,6 +22,7 @@ equal to an input. Training work directories have rules of their own
 import os
 import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
+
 from .errors import ConfigError
 
 #: what a tool reads: ``{label: path or paths}``, e.g.
@@ -49,8 +50,8 @@ def _labelled(inputs: Optional[Inputs]) -> Iterable[Tuple[str, str]]:
     for label, paths in (inputs or {}).items():
         if paths is None:
             continue
-        for path in [paths] if isinstance(paths, (str, os.PathLike)) else (
-                paths):
+        for path in [paths] if isinstance(paths,
+                                          (str, os.PathLike)) else (paths):
             if path is not None:
                 yield label, os.fspath(path)
 

@@ -57,8 +57,9 @@ def shared_class_names(num_classes: Set[int], topk: int,
     count = num_classes.pop()
     if not 1 <= topk <= count:
         raise ConfigError(f'topk must be in 1..{count}, got {topk}.')
-    names = (list(class_names) if class_names is not None else
-             [str(k) for k in range(count)])
+    names = (
+        list(class_names)
+        if class_names is not None else [str(k) for k in range(count)])
     if len(names) != count:
         raise ConfigError(f'{len(names)} class names for {count} classes.')
     return names
@@ -100,43 +101,54 @@ def cam_figure(models: Mapping[str, nn.Module],
     if not models:
         raise ConfigError('cam_figure needs at least one model.')
     num_images, height, width = images.shape[:3]
-    results = {name: classifier_cams(model, images)
-               for name, model in models.items()}
+    results = {
+        name: classifier_cams(model, images)
+        for name, model in models.items()
+    }
     names = shared_class_names(
-        {scores.shape[1] for scores, _ in results.values()}, topk,
-        class_names)
+        {scores.shape[1]
+         for scores, _ in results.values()}, topk, class_names)
 
     num_cols = 1 + len(models)
-    fig = Figure(figsize=(1.7 * num_cols + 0.9, 1.9 * topk * num_images),
-                 layout='constrained')
+    fig = Figure(
+        figsize=(1.7 * num_cols + 0.9, 1.9 * topk * num_images),
+        layout='constrained')
     axes = fig.subplots(num_images * topk, num_cols, squeeze=False)
     grey = images.mean(axis=-1) / 255.0
     overlay = None
     for index in range(num_images):
         block = axes[index * topk:(index + 1) * topk]
-        _draw_input(block[:, 0], grey[index],
-                    None if labels is None else names[int(labels[index])],
-                    header=index == 0)
+        _draw_input(
+            block[:, 0],
+            grey[index],
+            None if labels is None else names[int(labels[index])],
+            header=index == 0)
         for col, (name, (scores, cams)) in enumerate(results.items(), 1):
             top_scores, top_classes = scores[index].topk(topk)
             maps = F.interpolate(
-                cams[index, top_classes][None], size=(height, width),
-                mode='bilinear', align_corners=False)[0]
+                cams[index, top_classes][None],
+                size=(height, width),
+                mode='bilinear',
+                align_corners=False)[0]
             maps = maps / maps.abs().max().clamp_min(1e-12)
-            wrong = (labels is not None
-                     and int(top_classes[0]) != int(labels[index]))
+            wrong = (
+                labels is not None
+                and int(top_classes[0]) != int(labels[index]))
             for rank in range(topk):
                 ax = block[rank, col]
                 ax.imshow(grey[index], cmap='gray', vmin=0, vmax=1)
                 overlay = ax.imshow(
-                    maps[rank].numpy(), cmap=CAM_CMAP, vmin=-1, vmax=1,
+                    maps[rank].numpy(),
+                    cmap=CAM_CMAP,
+                    vmin=-1,
+                    vmax=1,
                     alpha=0.6)
                 label = (f"'{names[int(top_classes[rank])]}' "
                          f'{float(top_scores[rank]):.2f}')
                 if wrong and rank == 0:
                     label += ' (wrong)'
-                _label_cell(ax, label, 'red' if wrong and rank == 0 else
-                            'black')
+                _label_cell(ax, label,
+                            'red' if wrong and rank == 0 else 'black')
                 if index == 0 and rank == 0:
                     ax.set_title(name, fontsize=10, fontweight='bold')
     colorbar = fig.colorbar(overlay, ax=axes, shrink=0.5, aspect=30)
@@ -165,12 +177,18 @@ def _draw_input(column: Sequence, grey: np.ndarray, label: Optional[str],
                 header: bool) -> None:
     """The image in the first row of its block, rank labels in the rest."""
     column[0].imshow(grey, cmap='gray', vmin=0, vmax=1)
-    _label_cell(column[0], 'class unknown' if label is None else
-                f"true class '{label}'")
+    _label_cell(column[0],
+                'class unknown' if label is None else f"true class '{label}'")
     column[0].set_ylabel('top-1 class', fontsize=9)
     if header:
         column[0].set_title('input', fontsize=10, fontweight='bold')
     for rank, ax in enumerate(column[1:], 2):
         ax.set_axis_off()
-        ax.text(0.5, 0.5, f'top-{rank} class \u2192', ha='center',
-                va='center', fontsize=9, transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            f'top-{rank} class \u2192',
+            ha='center',
+            va='center',
+            fontsize=9,
+            transform=ax.transAxes)

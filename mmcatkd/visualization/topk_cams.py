@@ -76,8 +76,11 @@ def topk_cam_figure(student: nn.Module,
         for role, model in models
     } for image in images]
     names = shared_class_names(
-        {scores.numel() for result in results
-         for scores, _ in result.values()}, topk, class_names)
+        {
+            scores.numel()
+            for result in results
+            for scores, _ in result.values()
+        }, topk, class_names)
 
     rows_per_image = len(models)
     num_rows, num_cols = len(images) * rows_per_image, 1 + topk
@@ -95,9 +98,11 @@ def topk_cam_figure(student: nn.Module,
             scores, cams = result[role]
             # 'input' above each image's first row, its name below the last
             _image_cell(
-                row[0], picture, role if teacher is not None else None,
-                None if image_names is None
-                or offset < rows_per_image - 1 else image_names[index],
+                row[0],
+                picture,
+                role if teacher is not None else None,
+                None if image_names is None or offset < rows_per_image - 1 else
+                image_names[index],
                 first=offset == 0)
             maps = cams[classes][None].float()
             if binarize:
@@ -106,7 +111,9 @@ def topk_cam_figure(student: nn.Module,
                     mode='nearest')[0]
             else:
                 maps = F.interpolate(
-                    maps, size=(height, width), mode='bilinear',
+                    maps,
+                    size=(height, width),
+                    mode='bilinear',
                     align_corners=False)[0]
                 maps = maps / maps.abs().max().clamp_min(1e-12)
             for rank, label in enumerate(classes.tolist()):
@@ -119,17 +126,18 @@ def topk_cam_figure(student: nn.Module,
                     vmax=1,
                     alpha=0.55)
                 _bare(ax)
-                ax.set_title(f"'{names[label]}' {float(scores[label]):.2f}",
-                             fontsize=9)
+                ax.set_title(
+                    f"'{names[label]}' {float(scores[label]):.2f}", fontsize=9)
     colorbar = fig.colorbar(overlay, ax=axes, shrink=0.6, aspect=30)
-    colorbar.set_label('binarised CAM (1: above mean |CAM|)' if binarize
-                       else 'CAM / max |CAM| over the row (red: evidence '
+    colorbar.set_label('binarised CAM (1: above mean |CAM|)' if binarize else
+                       'CAM / max |CAM| over the row (red: evidence '
                        'for the class)')
-    fig.suptitle(title or ('top-{} classes: {}CAMs, title = class and '
-                           'softmax score{}').format(
-                               topk, 'binarised ' if binarize else '',
-                               '; teacher classes' if teacher is not None
-                               else ''), fontsize=10)
+    fig.suptitle(
+        title or ('top-{} classes: {}CAMs, title = class and '
+                  'softmax score{}').format(
+                      topk, 'binarised ' if binarize else '',
+                      '; teacher classes' if teacher is not None else ''),
+        fontsize=10)
     return fig
 
 

@@ -20,8 +20,12 @@ TIMES = {
 
 def _variants(names):
     return {
-        name: SimpleNamespace(times=dict(wall=TIMES[name]), work=None,
-                              step_memory=None, state_bytes=lambda: 0)
+        name:
+        SimpleNamespace(
+            times=dict(wall=TIMES[name]),
+            work=None,
+            step_memory=None,
+            state_bytes=lambda: 0)
         for name in names
     }
 
@@ -54,10 +58,13 @@ def test_without_the_cached_variant_its_ratios_are_left_out():
     summary = summarise(_variants(names), batch_size=4, clocks=['wall'])
     wall = summary['clocks']['wall']
     assert set(wall['targets']) == {
-        key for key in TARGETS if not key.startswith('catkd_cached')}
+        key
+        for key in TARGETS if not key.startswith('catkd_cached')
+    }
     assert not any('catkd_cached' in key for key in wall['ratios'])
     assert wall['ratios'] == {
-        key: value for key, value in full['ratios'].items()
-        if 'catkd_cached' not in key}
+        key: value
+        for key, value in full['ratios'].items() if 'catkd_cached' not in key
+    }
     assert summary['variants']['student']['images_per_s'] == (
         pytest.approx(4 / 1.1))

@@ -57,8 +57,9 @@ def train_batch(cfg, model, seed=0, count=8):
         np.random.seed(seed)
         items = [dataset[i] for i in range(count)]
     data = model.data_preprocessor(
-        dict(inputs=[item['inputs'] for item in items],
-             data_samples=[item['data_samples'] for item in items]), True)
+        dict(
+            inputs=[item['inputs'] for item in items],
+            data_samples=[item['data_samples'] for item in items]), True)
     return data['inputs'], data['data_samples']
 
 

@@ -31,8 +31,7 @@ def test_cached_losses_and_gradients_equal_the_online_teachers(
 
     with torch.no_grad():
         feat = online.teacher.backbone(inputs)[-1]
-    cams_online = class_activation_maps(
-        feat, online.teacher.head.fc.weight, 2)
+    cams_online = class_activation_maps(feat, online.teacher.head.fc.weight, 2)
     cams_cached = cached.teacher_cams(samples, inputs.device)
     cam_tolerance = 1e-6 if dtype == 'float32' else 2**-11
     assert (cams_cached - cams_online).abs().max() <= (
@@ -87,8 +86,9 @@ def test_a_shuffled_view_or_image_index_changes_the_loss(
         for sample in shuffled:
             sample.set_metainfo({'flip': not sample.metainfo['flip']})
     wrong = cached.loss(inputs, shuffled)['distill.loss_cat'].item()
-    assert relative(cached.teacher_cams(shuffled, inputs.device),
-                    cached.teacher_cams(samples, inputs.device)) > 1e-3
+    assert relative(
+        cached.teacher_cams(shuffled, inputs.device),
+        cached.teacher_cams(samples, inputs.device)) > 1e-3
     assert abs(wrong - right) > 1e-5 * abs(right)
 
 
@@ -136,10 +136,11 @@ def test_a_crop_only_pipeline_needs_no_flip_in_the_metainfo(
                     expected) <= 1e-6
 
 
-@pytest.mark.parametrize('cat_loss', [dict(binarize=True),
-                                      dict(num_selected=3)])
-def test_binarised_and_partial_cat_are_refused(teacher_ckpt, caches,
-                                               tmp_path, cat_loss):
+@pytest.mark.parametrize(
+    'cat_loss',
+    [dict(binarize=True), dict(num_selected=3)])
+def test_binarised_and_partial_cat_are_refused(teacher_ckpt, caches, tmp_path,
+                                               cat_loss):
     distiller = dict(type='CAMDistiller', cat_loss=cat_loss)
     with pytest.raises(ValueError, match='full-resolution'):
         cached_algorithm(teacher_ckpt, caches['float32'], distiller=distiller)
@@ -165,8 +166,8 @@ def test_a_cache_of_another_teacher_or_resolution_is_refused(
 def test_catdistill_given_a_cache_names_the_cached_algorithm(
         teacher_ckpt, caches):
     with pytest.raises(ValueError, match="type='CachedCATDistill'"):
-        build_algorithm(config_of(teacher_ckpt),
-                        teacher_cams=caches['float32'])
+        build_algorithm(
+            config_of(teacher_ckpt), teacher_cams=caches['float32'])
 
 
 def test_training_without_the_data_check_is_refused(teacher_ckpt, caches):

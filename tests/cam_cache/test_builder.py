@@ -44,8 +44,8 @@ def _copy_cache(source, tmp_path):
 
 
 @pytest.mark.parametrize('damage', ['truncated', 'deleted'])
-def test_a_rerun_rebuilds_a_truncated_or_deleted_array(
-        teacher_ckpt, caches, tmp_path, damage):
+def test_a_rerun_rebuilds_a_truncated_or_deleted_array(teacher_ckpt, caches,
+                                                       tmp_path, damage):
     """A complete cache whose cams.npy lost its end or was deleted: training
     refuses it with the sentence to rerun the tool (it was a bare numpy
     error), and the rerun redoes every chunk (it said "0 chunks to do,
@@ -93,8 +93,9 @@ def test_a_rerun_redoes_chunks_whose_rows_changed(teacher_ckpt, caches,
     with open(chunk_marker(folder, 2), 'wb'):
         pass  # a marker that holds no checksum
     marker_time = os.stat(chunk_marker(folder, 0)).st_mtime_ns
-    assert not np.array_equal(TeacherCAMCache(folder).array,
-                              TeacherCAMCache(caches['float32']).array)
+    assert not np.array_equal(
+        TeacherCAMCache(folder).array,
+        TeacherCAMCache(caches['float32']).array)
     lines = []
     summary = CacheBuilder(config_of(teacher_ckpt), folder, 'float32',
                            4).build(log=lines.append)
@@ -108,14 +109,13 @@ def test_a_rerun_redoes_chunks_whose_rows_changed(teacher_ckpt, caches,
 
 
 @pytest.mark.slow
-def test_shards_together_build_the_whole_cache(teacher_ckpt, caches,
-                                               tmp_path):
+def test_shards_together_build_the_whole_cache(teacher_ckpt, caches, tmp_path):
     """Two processes' shares (every 2nd chunk each) make the same cache."""
     folder = str(tmp_path / 'cams')
-    first = build_test_cache(teacher_ckpt, folder, 'float32', rank=0,
-                             world_size=2)
-    second = build_test_cache(teacher_ckpt, folder, 'float32', rank=1,
-                              world_size=2)
+    first = build_test_cache(
+        teacher_ckpt, folder, 'float32', rank=0, world_size=2)
+    second = build_test_cache(
+        teacher_ckpt, folder, 'float32', rank=1, world_size=2)
     assert (first['chunks'], second['chunks']) == (2, 1)
     assert not first['complete'] and second['complete']
     np.testing.assert_array_equal(

@@ -19,7 +19,11 @@ def test_build_cache_says_the_size_first_and_builds_the_whole_cache(
     the same array as CacheBuilder's."""
     folder = str(tmp_path / 'cams')
     summary = build_cache(
-        CONFIG, folder, 'float32', chunk_images=4, device='cpu',
+        CONFIG,
+        folder,
+        'float32',
+        chunk_images=4,
+        device='cpu',
         cfg_options={'model.teacher_ckpt': teacher_ckpt})
     lines = [  # without MMEngine's line as it loads the teacher
         line for line in capsys.readouterr().out.splitlines()

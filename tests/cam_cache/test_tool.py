@@ -12,8 +12,8 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 from mmcatkd.cam_cache import CacheBuilder
-from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from mmcatkd.cli import train as train_tool
+from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 
 CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
@@ -21,7 +21,8 @@ CONFIG = osp.join(TEST_CONFIGS, 'catkd_digits_tiny.py')
 
 def _tool(name, *args):
     result = subprocess.run(
-        [sys.executable, osp.join(PROJECT_ROOT, 'tools', name), *args],
+        [sys.executable,
+         osp.join(PROJECT_ROOT, 'tools', name), *args],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -49,11 +50,10 @@ def test_sharded_cache_then_ddp_training_and_resume_without_the_teacher(
         'train_dataloader.dataset.num_per_class=2'
     ]
     result = subprocess.run([
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-        '2', '--master_port', '29517',
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+        '--master_port', '29517',
         osp.join(PROJECT_ROOT, 'tools', 'cache_teacher_cams.py'), CONFIG,
-        '--out', cams, '--chunk-images', '4', '--launcher', 'pytorch',
-        *options
+        '--out', cams, '--chunk-images', '4', '--launcher', 'pytorch', *options
     ],
                             capture_output=True,
                             text=True,
@@ -61,16 +61,25 @@ def test_sharded_cache_then_ddp_training_and_resume_without_the_teacher(
                             timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    assert re.search(r'20 images x 162 views x 10 classes x 2x2 in float16: '
-                     r'0\.000 GiB \(3240 teacher forwards\)', result.stdout)
+    assert re.search(
+        r'20 images x 162 views x 10 classes x 2x2 in float16: '
+        r'0\.000 GiB \(3240 teacher forwards\)', result.stdout)
     assert len(re.findall(r'rank [01]: chunk \d/\d .*ETA', output)) == 5
     assert 'cache complete' in result.stdout
 
-    result = subprocess.run(
-        ['bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CONFIG,
-         '2', '--work-dir', work_dir, '--teacher-cams', cams, *options],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
-        env=dict(os.environ, PYTHON=sys.executable, PORT='29518'))
+    result = subprocess.run([
+        'bash',
+        osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+        '--work-dir', work_dir, '--teacher-cams', cams, *options
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=PROJECT_ROOT,
+                            timeout=300,
+                            env=dict(
+                                os.environ,
+                                PYTHON=sys.executable,
+                                PORT='29518'))
     first = result.stdout + result.stderr
     assert result.returncode == 0, first[-3000:]
     losses = re.findall(r'student\.loss: (\S+)\s+distill\.loss_cat: (\S+)',
@@ -105,8 +114,9 @@ def test_training_on_a_truncated_cache_says_to_rerun_the_tool(
     work_dir = tmp_path / 'work'
     with pytest.raises(SystemExit) as info:
         train_tool.main([
-            CONFIG, '--work-dir', str(work_dir), '--teacher-cams', cams,
-            '--cfg-options', f'model.teacher_ckpt={ckpt}'
+            CONFIG, '--work-dir',
+            str(work_dir), '--teacher-cams', cams, '--cfg-options',
+            f'model.teacher_ckpt={ckpt}'
         ])
     assert info.value.code == 1
     stderr = capsys.readouterr().err

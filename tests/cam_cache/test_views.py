@@ -12,9 +12,7 @@ from mmcatkd.cam_cache.views import (describe_views, pipeline_records_views,
 CIFAR = [
     dict(type='ViewRandomCrop', crop_size=32, padding=4),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='PackInputs',
-        meta_keys=('sample_idx', 'crop_offset', 'flip')),
+    dict(type='PackInputs', meta_keys=('sample_idx', 'crop_offset', 'flip')),
 ]
 
 
@@ -52,7 +50,9 @@ def test_view_index_is_a_bijection_onto_the_view_axis():
     views = describe_views(split_pipeline(CIFAR)[1], (32, 32))
     indices = {
         view_index(views, h, w, flip)
-        for h in range(9) for w in range(9) for flip in (False, True)
+        for h in range(9)
+        for w in range(9)
+        for flip in (False, True)
     }
     assert indices == set(range(162))
     with pytest.raises(ValueError, match='not one of the cached views'):

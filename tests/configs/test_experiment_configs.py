@@ -28,8 +28,9 @@ EXPERIMENTS = sorted(
 
 # Configs that run Python beyond assignments (an import statement).
 CODE_CONFIGS = [
-    experiment for experiment in EXPERIMENTS if re.search(
-        r'^(from|import) ', Path(CONFIGS, experiment).read_text(), re.M)
+    experiment for experiment in EXPERIMENTS
+    if re.search(r'^(from|import) ',
+                 Path(CONFIGS, experiment).read_text(), re.M)
 ]
 
 # The losses one training step logs, by the experiment's kind (file prefix);
@@ -48,8 +49,11 @@ METHODS = {'catkd', 'cat', 'kd', 'dkd', 'mtkd', 'clskd', 'cakd'}
 # Config file names spell architectures as MMRazor does; the model files
 # under configs/_base_/models keep the authors' names.
 ARCH_NAMES = {
-    'wrn_40_2': 'wrn-40-2', 'wrn_16_2': 'wrn-16-2', 'wrn_40_1': 'wrn-40-1',
-    'shufflenetv1': 'shufflenet-v1', 'shufflenetv2': 'shufflenet-v2',
+    'wrn_40_2': 'wrn-40-2',
+    'wrn_16_2': 'wrn-16-2',
+    'wrn_40_1': 'wrn-40-1',
+    'shufflenetv1': 'shufflenet-v1',
+    'shufflenetv2': 'shufflenet-v2',
     'mobilenetv2': 'mobilenet-v2'
 }
 
@@ -85,8 +89,8 @@ def _config(experiment, *options):
     """The config as tools/train.py sees it with ``--cfg-options``."""
     train = train_tool
     path = osp.join(CONFIGS, experiment)
-    args = train.parse_args([path, *(['--cfg-options', *options]
-                                     if options else [])])
+    args = train.parse_args(
+        [path, *(['--cfg-options', *options] if options else [])])
     return train.merge_args(Config.fromfile(path), args)
 
 
@@ -104,8 +108,9 @@ def _fake_batch(model, num_classes, labels=True):
     size = 32 if num_classes == 100 else 112
     generator = torch.Generator().manual_seed(0)
     images = [
-        torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                      generator=generator) for _ in range(2)
+        torch.randint(
+            0, 256, (3, size, size), dtype=torch.uint8, generator=generator)
+        for _ in range(2)
     ]
     samples = [DataSample() for _ in images]
     if labels:
@@ -152,11 +157,11 @@ def test_the_experiment_list_is_complete():
 # checks each); two of them and the two teachers build full-size ResNets here.
 PAPER = osp.join('mtkd', 'paper')
 PAPER_BUILT = {
-    osp.join(PAPER, name) for name in (
-        'mtkd_1tw_sw_resnet50_resnet18_1xb128_cifar100.py',
-        'mtkd_3t2w1s_ss_resnet50_resnet18_1xb128_cifar100-lt100.py',
-        'resnet50_weak_in1k-pre_1xb128_cifar100.py',
-        'resnet50_strong_in1k-pre_1xb128_cifar100.py')
+    osp.join(PAPER, name)
+    for name in ('mtkd_1tw_sw_resnet50_resnet18_1xb128_cifar100.py',
+                 'mtkd_3t2w1s_ss_resnet50_resnet18_1xb128_cifar100-lt100.py',
+                 'resnet50_weak_in1k-pre_1xb128_cifar100.py',
+                 'resnet50_strong_in1k-pre_1xb128_cifar100.py')
 }
 BUILT = [
     pytest.param(e, marks=pytest.mark.slow)
@@ -184,8 +189,8 @@ def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
         options.append('model.distiller.cat_loss.auto_iters=1')
     cfg = _config(experiment, *options)
     if options:
-        assert not any(cfg.model.get('teacher_ckpts') or
-                       [cfg.model.get('teacher_ckpt')])
+        assert not any(
+            cfg.model.get('teacher_ckpts') or [cfg.model.get('teacher_ckpt')])
     model = _build(cfg)
     inputs, samples = _fake_batch(model, cfg.data_preprocessor.num_classes)
     with torch.no_grad():
@@ -242,8 +247,9 @@ def test_cifar_pair_has_the_papers_cat_settings(teacher, student, beta,
     ('cat_binarized_resnet32x4_resnet32x4_1xb64_cifar100.py',
      dict(loss_weight=300, normalize=True, binarize=True, num_selected=None)),
     ('cat_partial_resnet32x4_resnet8x4_1xb64_cifar100.py',
-     dict(loss_weight=300, normalize=True, num_selected=75,
-          selection='bottom')),
+     dict(
+         loss_weight=300, normalize=True, num_selected=75,
+         selection='bottom')),
 ])
 def test_cat_only_experiments_never_use_labels(experiment, cat_loss):
     """The paper's CAT experiments train on the CAT loss alone with its
@@ -271,8 +277,9 @@ def test_resolution_4_fits_every_student_cam():
                 osp.join(CONFIGS, '_base_', 'models', 'cifar100',
                          f'{name}.py')).model.backbone
             with DefaultScope.overwrite_default_scope('mmpretrain'):
-                feat = MODELS.build(dict(backbone, _scope_='mmpretrain'))(
-                    torch.zeros(1, 3, 32, 32))[-1]
+                feat = MODELS.build(dict(backbone,
+                                         _scope_='mmpretrain'))(torch.zeros(
+                                             1, 3, 32, 32))[-1]
             assert min(feat.shape[-2:]) >= resolution, (teacher, student)
 
 
@@ -303,10 +310,13 @@ def no_data_runs(tmp_path_factory):
             str(cwd / 'work_dir')
         ]
         runs[experiment] = (cwd, time.monotonic(),
-                            subprocess.Popen(command, cwd=cwd, env=env,
-                                             stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE,
-                                             text=True))
+                            subprocess.Popen(
+                                command,
+                                cwd=cwd,
+                                env=env,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                text=True))
     results = {}
     for experiment, (cwd, start, process) in runs.items():
         try:

@@ -48,8 +48,7 @@ def _entries():
 def test_the_method_folders_are_the_ones_documented():
     """docs/development.md's folder map names exactly these folders."""
     assert METHOD_FOLDERS == [
-        'cakd', 'cat', 'catkd', 'clskd', 'demo', 'dkd', 'kd', 'mtkd',
-        'vanilla'
+        'cakd', 'cat', 'catkd', 'clskd', 'demo', 'dkd', 'kd', 'mtkd', 'vanilla'
     ]
 
 
@@ -138,7 +137,8 @@ def test_the_names_batch_is_the_configs(path):
     """B is the batch per GPU of train_dataloader, and N x B the total
     batch the lr is for (auto_scale_lr), where the config gives one."""
     gpus, batch = map(
-        int, osp.basename(path)[:-len('.py')].split('_')[-2].split('xb'))
+        int,
+        osp.basename(path)[:-len('.py')].split('_')[-2].split('xb'))
     cfg = Config.fromfile(osp.join(PROJECT_ROOT, path))
     assert cfg.train_dataloader.batch_size == batch
     if 'auto_scale_lr' in cfg:
@@ -150,8 +150,10 @@ def test_the_missions_path_is_its_catkd_twin():
     name, only inherits its file in configs/catkd/ and loads to the same
     config, key for key (the student and teacher files included)."""
     with open(osp.join(PROJECT_ROOT, ALIAS)) as file:
-        code = [line for line in file.read().splitlines()
-                if line.strip() and not line.startswith('#')]
+        code = [
+            line for line in file.read().splitlines()
+            if line.strip() and not line.startswith('#')
+        ]
     assert code == [f"_base_ = ['./{osp.relpath(TWIN, 'configs')}']"]
     alias = Config.fromfile(osp.join(PROJECT_ROOT, ALIAS)).to_dict()
     twin = Config.fromfile(osp.join(PROJECT_ROOT, TWIN)).to_dict()
@@ -163,8 +165,8 @@ def test_the_missions_path_is_its_catkd_twin():
 def _docs():
     """README.md, docs/*.md and the method folders' READMEs."""
     return ['README.md'] + sorted(
-        osp.relpath(path, PROJECT_ROOT) for pattern in ('docs/*.md',
-                                                        'configs/*/README.md')
+        osp.relpath(path, PROJECT_ROOT)
+        for pattern in ('docs/*.md', 'configs/*/README.md')
         for path in glob.glob(osp.join(PROJECT_ROOT, pattern)))
 
 

@@ -18,9 +18,13 @@ NAME = re.compile(r'mtkd_(\w+)_s([ws])_resnet50_resnet18_1xb128_'
                   r'(cifar100|cifar100-lt100)\.py')
 # the teachers a name stands for, in order
 SETS = {
-    '1tw': ['weak'], '1ts': ['strong'], '2tw': ['weak'] * 2,
-    '2ts': ['strong'] * 2, '2twts': ['weak', 'strong'],
-    '3tw': ['weak'] * 3, '3ts': ['strong'] * 3,
+    '1tw': ['weak'],
+    '1ts': ['strong'],
+    '2tw': ['weak'] * 2,
+    '2ts': ['strong'] * 2,
+    '2twts': ['weak', 'strong'],
+    '3tw': ['weak'] * 3,
+    '3ts': ['strong'] * 3,
     '3t2w1s': ['weak', 'weak', 'strong'],
     '3t1w2s': ['weak', 'strong', 'strong']
 }
@@ -52,8 +56,8 @@ def test_paper_multiteacher_config_names_its_setting(path):
     views = dict(w=cfg.weak_pipeline, s=cfg.strong_pipeline)[student]
     train_set = cfg.train_dataloader.dataset
     if data.endswith('lt100'):
-        assert (train_set.type, train_set.imbalance_factor) == (
-            'LongTailedDataset', 100)
+        assert (train_set.type,
+                train_set.imbalance_factor) == ('LongTailedDataset', 100)
         train_set = train_set.dataset
         assert cfg.train_cfg.max_epochs == 175
     else:
@@ -64,8 +68,8 @@ def test_paper_multiteacher_config_names_its_setting(path):
     assert cfg.val_dataloader.dataset.split == 'test'
     assert cfg.train_dataloader.batch_size == 128
     optimizer = cfg.optim_wrapper.optimizer
-    assert (optimizer.lr, optimizer.momentum, optimizer.weight_decay) == (
-        0.1, 0.9, 0.0)
+    assert (optimizer.lr, optimizer.momentum,
+            optimizer.weight_decay) == (0.1, 0.9, 0.0)
 
 
 def authors_lr(epoch, steps, base_lr=0.1):

@@ -66,14 +66,16 @@ def test_the_packaged_heads_give_exact_cams():
     their logits equal GAP(CAM) + bias with CAM_k = sum_c w_kc f_c computed
     here from the fc weights and the backbone's last map (paper Eq. 2-3)."""
     from mmrazor.registry import MODELS
-    cfg = _cfg(CATKD, {'model.teacher_ckpt': None,
-                       'model.architecture.backbone.init_cfg': None})
+    cfg = _cfg(CATKD, {
+        'model.teacher_ckpt': None,
+        'model.architecture.backbone.init_cfg': None
+    })
     model_cfg = cfg.model.to_dict()
     model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
     with DefaultScope.overwrite_default_scope('mmrazor'):
         algorithm = MODELS.build(model_cfg).eval()
-    images = torch.randn(2, 3, 64, 64,
-                         generator=torch.Generator().manual_seed(0))
+    images = torch.randn(
+        2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     for model in (algorithm.student, algorithm.teacher):
         fc = model.head.fc
         assert fc.out_features == _num_classes()

@@ -24,16 +24,21 @@ def test_every_experiment_config_is_in_the_table():
     """A new experiment config without rows (or a listed reason) fails."""
     assert recipes.experiment_configs(), 'no experiment config found'
     assert recipes.uncovered(TABLE) == []
-    missing_files = [path for path in TABLE['experiments']
-                     if not osp.isfile(osp.join(PROJECT_ROOT, path))]
+    missing_files = [
+        path for path in TABLE['experiments']
+        if not osp.isfile(osp.join(PROJECT_ROOT, path))
+    ]
     assert missing_files == []
 
 
 def test_every_field_is_a_key_and_a_label():
     """Each field names a config key (or null) and a label, nothing else (a
     comma in an unquoted flow-style label would split it)."""
-    assert {name: sorted(field) for name, field in TABLE['fields'].items()
-            if sorted(field) != ['key', 'label']} == {}
+    assert {
+        name: sorted(field)
+        for name, field in TABLE['fields'].items()
+        if sorted(field) != ['key', 'label']
+    } == {}
 
 
 def test_every_difference_names_switch_and_reason():
@@ -44,8 +49,9 @@ def test_every_difference_names_switch_and_reason():
     for name, entry in list(TABLE['groups'].items()) + list(
             TABLE['experiments'].items()):
         for field, row in recipes.expand(TABLE, entry).items():
-            problems += [f'{name}: {p}'
-                         for p in recipes.row_problems(field, row)]
+            problems += [
+                f'{name}: {p}' for p in recipes.row_problems(field, row)
+            ]
     assert problems == []
 
 
@@ -60,8 +66,9 @@ def test_row_check_flags_a_missing_switch():
     ]
 
 
-@pytest.mark.parametrize('path', sorted(TABLE['experiments']) +
-                         sorted(TABLE.get('aliases', {})))
+@pytest.mark.parametrize(
+    'path',
+    sorted(TABLE['experiments']) + sorted(TABLE.get('aliases', {})))
 def test_config_holds_the_table(path):
     """Each field of the loaded config equals the table's value (ours where
     the row differs, else the authors'); a config under a second name holds
@@ -113,8 +120,7 @@ def test_reported_numbers_are_marked_as_the_papers():
     rendered = recipes.render(TABLE).splitlines()
     reported = [line for line in rendered if '| (reported) |' in line]
     assert len(reported) >= 40
-    assert [line for line in reported
-            if line.split(' | ')[2] != 'paper'] == []
+    assert [line for line in reported if line.split(' | ')[2] != 'paper'] == []
     lr = [line for line in rendered if line.startswith('| lr | 0.05 |')]
     assert lr and all(line.split(' | ')[2] == 'same' for line in lr)
 

@@ -84,8 +84,8 @@ def test_vgg_shufflenet_mobilenetv1_students_get_torch_default(
 
 
 @pytest.mark.parametrize('config, classes, channels', BASELINES)
-def test_baselines_and_teachers_get_mdistillers_linear(
-        config, classes, channels):
+def test_baselines_and_teachers_get_mdistillers_linear(config, classes,
+                                                       channels):
     """nn.Linear's default init: weight and bias U(+-1/sqrt(C))."""
     head = _student_head(config)
     weight, bias = head.fc.weight.detach(), head.fc.bias.detach()

@@ -19,6 +19,7 @@ from mmcatkd.converters.torchvision_models import (
     convert_torchvision_state_dict, convert_torchvision_vit)
 from mmcatkd.models.algorithms import load_teacher_checkpoint
 from tests.conftest import PROJECT_ROOT
+
 VIT_B_16_CONFIG = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models',
                            'imagenet', 'vit_base_p16.py')
 
@@ -26,8 +27,13 @@ VIT_B_16_CONFIG = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models',
 def small_torchvision_vit() -> VisionTransformer:
     torch.manual_seed(0)
     return VisionTransformer(
-        image_size=32, patch_size=8, num_layers=2, num_heads=2,
-        hidden_dim=32, mlp_dim=64, num_classes=10).eval()
+        image_size=32,
+        patch_size=8,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        mlp_dim=64,
+        num_classes=10).eval()
 
 
 def small_mmpretrain_vit() -> torch.nn.Module:
@@ -37,7 +43,9 @@ def small_mmpretrain_vit() -> torch.nn.Module:
             backbone=dict(
                 type='mmpretrain.VisionTransformer',
                 arch=dict(
-                    embed_dims=32, num_layers=2, num_heads=2,
+                    embed_dims=32,
+                    num_layers=2,
+                    num_heads=2,
                     feedforward_channels=64),
                 img_size=32,
                 patch_size=8),
@@ -69,8 +77,14 @@ def test_small_vit_gives_torchvision_logits():
 def test_vit_with_a_hidden_head_layer_is_refused():
     torch.manual_seed(0)
     reference = VisionTransformer(
-        image_size=32, patch_size=8, num_layers=1, num_heads=2,
-        hidden_dim=32, mlp_dim=64, num_classes=10, representation_size=16)
+        image_size=32,
+        patch_size=8,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=32,
+        mlp_dim=64,
+        num_classes=10,
+        representation_size=16)
     with pytest.raises(UnmappedKeysError, match='heads.pre_logits'):
         convert_torchvision_vit(reference.state_dict())
 
@@ -106,8 +120,8 @@ def test_vit_b_16_loads_from_torchvision_scheme_with_equal_logits(
     model = build_model(VIT_B_16_CONFIG).eval()
     load_teacher_checkpoint(
         model, 'torchvision://vit_b_16.imagenet1k_v1', strict=True)
-    images = torch.randn(2, 3, 224, 224,
-                         generator=torch.Generator().manual_seed(1))
+    images = torch.randn(
+        2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     assert max_logit_difference(vit_b_16, model, images) <= 1e-4
 
 

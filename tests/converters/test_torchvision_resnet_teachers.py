@@ -41,8 +41,8 @@ def test_config_teacher_loads_torchvision_weights_with_equal_logits(
     teacher = build_model(cfg.model.teacher.cfg_path).eval()
     load_teacher_checkpoint(teacher, cfg.model.teacher_ckpt, strict=True)
     # fully convolutional up to global pooling: 64 px exercises every layer
-    images = torch.randn(2, 3, 64, 64,
-                         generator=torch.Generator().manual_seed(1))
+    images = torch.randn(
+        2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         difference = (teacher(images, mode='tensor') -
                       reference(images)).abs().max().item()

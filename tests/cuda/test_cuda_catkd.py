@@ -73,12 +73,12 @@ def test_amp_optim_wrapper_step_trains_the_student_only():
         optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1),
         dtype='float16')
     images, samples = _batch()
-    data = dict(inputs=list((images * 40 + 128).clamp(0, 255).byte().cpu()),
-                data_samples=samples)
+    data = dict(
+        inputs=list((images * 40 + 128).clamp(0, 255).byte().cpu()),
+        data_samples=samples)
     losses = model.train_step(data, wrapper)
     assert all(torch.isfinite(v) for v in losses.values())
-    assert not torch.equal(student_before,
-                           model.student.backbone.conv1.weight)
+    assert not torch.equal(student_before, model.student.backbone.conv1.weight)
     for key, value in model.teacher.state_dict().items():
         assert torch.equal(value, teacher_before[key]), key
 
@@ -95,8 +95,9 @@ def test_cached_catkd_on_cuda_equals_the_online_teacher(tmp_path):
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
     from mmcatkd.cam_cache import CacheBuilder
     folder = str(tmp_path / 'cams')
-    CacheBuilder(helpers.config_of(ckpt), folder, 'float32',
-                 device='cuda').build(log=lambda line: None)
+    CacheBuilder(
+        helpers.config_of(ckpt), folder, 'float32',
+        device='cuda').build(log=lambda line: None)
     online = helpers.build_algorithm(helpers.config_of(ckpt)).cuda()
     cached = helpers.cached_algorithm(ckpt, folder).cuda()
     cached.student.load_state_dict(online.student.state_dict())

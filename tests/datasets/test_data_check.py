@@ -27,8 +27,7 @@ def _write_cifar100(root):
         (folder / name).write_bytes(b'')
 
 
-def test_missing_cifar100_names_the_folder_the_files_and_the_option(
-        tmp_path):
+def test_missing_cifar100_names_the_folder_the_files_and_the_option(tmp_path):
     """The sentence gives the expected files under data_root and the config
     key to change, and says nothing will be downloaded."""
     root = tmp_path / 'cifar100'
@@ -75,8 +74,8 @@ def test_only_the_requested_dataloaders_are_checked(tmp_path):
         train=_cifar100(tmp_path / 'absent'),
         test=_cifar100(tmp_path / 'present'))
     check_datasets(cfg, ('test_dataloader', ))
-    with pytest.raises(FileNotFoundError,
-                       match='train_dataloader.dataset.data_root'):
+    with pytest.raises(
+            FileNotFoundError, match='train_dataloader.dataset.data_root'):
         check_datasets(cfg)
 
 
@@ -98,8 +97,7 @@ def test_imagenet_with_its_split_folder_passes_and_a_named_ann_file_counts(
     dataset = dict(type='ImageNet', data_root=str(tmp_path), split='val')
     check_datasets(_config(val=dataset))
     with pytest.raises(FileNotFoundError, match='meta/val.txt is missing'):
-        check_datasets(
-            _config(val=dict(dataset, ann_file='meta/val.txt')))
+        check_datasets(_config(val=dict(dataset, ann_file='meta/val.txt')))
 
 
 def test_unknown_and_remote_datasets_are_left_to_their_loaders(tmp_path):

@@ -46,6 +46,7 @@ def test_first_n_and_class_names(digits):
 def test_seed_fixes_the_subset(digits):
     """The same seed draws the same images (runs are comparable); another
     seed draws different ones (the draw is really random)."""
+
     def draw(seed):
         return ReducedClassDataset(
             digits, num_classes=5, rate=0.3, seed=seed).indices
@@ -59,13 +60,15 @@ def test_built_from_a_config_and_bad_options_refused(digits):
     """The wrapper is in MMPretrain's DATASETS (configs can name it), and
     contradictory or impossible options fail at construction."""
     reduced = DATASETS.build(
-        dict(type='ReducedClassDataset',
-             dataset=dict(type='SklearnDigits', split='test', img_size=8),
-             classes=[8, 9]))
+        dict(
+            type='ReducedClassDataset',
+            dataset=dict(type='SklearnDigits', split='test', img_size=8),
+            classes=[8, 9]))
     assert set(reduced.get_gt_labels()) == {8, 9}
-    for options in (dict(), dict(classes=[1], num_classes=2),
-                    dict(classes=[10]), dict(classes=['x']),
-                    dict(classes=[1, 1]), dict(num_classes=3, rate=0),
-                    dict(num_classes=3, rate=1.5)):
+    for options in (dict(), dict(classes=[1],
+                                 num_classes=2), dict(classes=[10]),
+                    dict(classes=['x']), dict(classes=[1, 1]),
+                    dict(num_classes=3, rate=0), dict(num_classes=3,
+                                                      rate=1.5)):
         with pytest.raises(ValueError):
             ReducedClassDataset(digits, **options)

@@ -61,8 +61,10 @@ def test_class_names_and_standard_pipeline():
     """Built from a config like MMPretrain's datasets, class names '0'..'9',
     and PackInputs turns a sample into a (3, S, S) tensor with its label."""
     dataset = DATASETS.build(
-        dict(type='SklearnDigits', split='test',
-             pipeline=[dict(type='PackInputs')]))
+        dict(
+            type='SklearnDigits',
+            split='test',
+            pipeline=[dict(type='PackInputs')]))
     assert dataset.metainfo['classes'] == DIGIT_CLASSES
     assert DIGIT_CLASSES == tuple('0123456789')
     sample = dataset[0]
@@ -94,8 +96,9 @@ def test_classes_subset_relabels_in_the_given_order():
     full_labels = full.get_gt_labels()
     assert subset.metainfo['classes'] == ('8', '3')
     labels = subset.get_gt_labels()
-    assert np.array_equal(np.bincount(labels),
-                          [(full_labels == 8).sum(), (full_labels == 3).sum()])
+    assert np.array_equal(
+        np.bincount(labels), [(full_labels == 8).sum(),
+                              (full_labels == 3).sum()])
 
 
 @pytest.mark.parametrize('kwargs, message', [

@@ -69,8 +69,8 @@ def code_blocks(path: str, text: str) -> List[Block]:
         if token.type in ('fence', 'code_block'):
             first = token.map[0] + (2 if token.type == 'fence' else 1)
             blocks.append(
-                Block(path, first, token.info.strip().split(' ')[0].lower(),
-                      token.content))
+                Block(path, first,
+                      token.info.strip().split(' ')[0].lower(), token.content))
     return blocks
 
 
@@ -135,8 +135,7 @@ def split_commands(text: str) -> List[str]:
         words = stripped.split()
         if words[0] in ('for', 'while', 'until', 'if'):
             depth += 1
-        if words[0] in ('done', 'fi') or stripped.startswith(('done;',
-                                                              'fi;')):
+        if words[0] in ('done', 'fi') or stripped.startswith(('done;', 'fi;')):
             depth -= 1
         current.append(stripped)
         if depth == 0:
@@ -259,8 +258,8 @@ def _fill_synopsis(command: str) -> str:
 
 
 def _is_synopsis(command: str) -> bool:
-    return bool(re.search(r'\b(CONFIG|CKPT|DATA_CFG|T\.py|S\.py)\b|\[--',
-                          command))
+    return bool(
+        re.search(r'\b(CONFIG|CKPT|DATA_CFG|T\.py|S\.py)\b|\[--', command))
 
 
 NOT_RUN_HERE = 'needs {}, which this machine has not'
@@ -268,69 +267,81 @@ NOT_RUN_HERE = 'needs {}, which this machine has not'
 # command pattern -> how the documentation test runs it; the first match wins
 COMMAND_RULES = [
     CommandRule(
-        'make demo', r'^make demo$',
+        'make demo',
+        r'^make demo$',
         'make with the install step taken as done (the suite runs inside '
         'that environment); tools/demo.py gets --quick',
-        rewrite=lambda c: c.replace(
-            'make', f'make -o {INSTALL_STAMP} PY=python', 1)),
+        rewrite=lambda c: c.replace('make',
+                                    f'make -o {INSTALL_STAMP} PY=python', 1)),
     CommandRule(
-        'make test with PYTEST_ARGS', r"^make test PYTEST_ARGS='[^']*'$",
+        'make test with PYTEST_ARGS',
+        r"^make test PYTEST_ARGS='[^']*'$",
         'the install step taken as done, --collect-only added to '
         'PYTEST_ARGS (in one process, TEST_WORKERS=0): the target runs '
         'pytest with the arguments, which must select at least one test '
         '(running them is the suite\'s job)',
         rewrite=lambda c: c.replace(
-            'make', f'make -o {INSTALL_STAMP} TEST_WORKERS=0', 1)
-        [:-1] + " --collect-only -q'"),
+            'make', f'make -o {INSTALL_STAMP} TEST_WORKERS=0', 1)[:-1] +
+        " --collect-only -q'"),
     CommandRule(
-        'make test', r'^make test$',
+        'make test',
+        r'^make test$',
         'not run: the whole suite is what runs this test; its target, '
         'install step and pytest call run in `make test PYTEST_ARGS=...`',
         rewrite=lambda c: None),
     CommandRule(
-        'make test-fast', r'^make test-fast$',
+        'make test-fast',
+        r'^make test-fast$',
         'the install step taken as done, PYTEST_ARGS=\'--collect-only -q\' '
         'in one process (TEST_WORKERS=0): the tier is selected and imports '
         '(running it is the suite\'s job)',
         rewrite=lambda c: f"make -o {INSTALL_STAMP} TEST_WORKERS=0 test-fast "
         "PYTEST_ARGS='--collect-only -q'"),
     CommandRule(
-        'make test-cuda', r'^make test-cuda$',
+        'make test-cuda',
+        r'^make test-cuda$',
         'as written, the install step taken as done: the CUDA tests are '
-        'collected and skip', cannot_run=NOT_RUN_HERE.format('a GPU'),
+        'collected and skip',
+        cannot_run=NOT_RUN_HERE.format('a GPU'),
         rewrite=lambda c: f'make -o {INSTALL_STAMP} test-cuda'),
     CommandRule(
-        'make cuda-check', r'^make cuda-check$',
+        'make cuda-check',
+        r'^make cuda-check$',
         'make -n: the target and its command are checked, not run',
         cannot_run=NOT_RUN_HERE.format('a GPU'),
         rewrite=lambda c: f'make -n -o {INSTALL_STAMP} cuda-check'),
+    CommandRule('mmcatkd.run wrapper',
+                r'^python -m mmcatkd\.run \S+::tools/\w+\.py',
+                'as written; the shim shortens the wrapped tool like ours'),
     CommandRule(
-        'mmcatkd.run wrapper', r'^python -m mmcatkd\.run \S+::tools/\w+\.py',
-        'as written; the shim shortens the wrapped tool like ours'),
-    CommandRule(
-        'torchrun', r'^torchrun ',
+        'torchrun',
+        r'^torchrun ',
         'python -m torch.distributed.run (what torchrun is) with at most 2 '
         'processes (gloo); synopsis placeholders filled (PLACEHOLDERS)',
         cannot_run=NOT_RUN_HERE.format('GPUs'),
         rewrite=lambda c: _fill_synopsis(
             c.replace('torchrun', 'python -m torch.distributed.run', 1))),
     CommandRule(
-        'pip install -e', r'^pip install -e ',
+        'pip install -e',
+        r'^pip install -e ',
         'pip install --dry-run --no-index --no-build-isolation: resolves '
         'the extras and pins against the installed environment, installs '
-        'nothing', cannot_run=NOT_RUN_HERE.format('a package index'),
+        'nothing',
+        cannot_run=NOT_RUN_HERE.format('a package index'),
         rewrite=lambda c: c.replace(
             'pip install', 'python -m pip install --dry-run --no-index '
             '--no-build-isolation --quiet', 1)),
     CommandRule(
-        'pip wheel', r'^pip wheel ',
+        'pip wheel',
+        r'^pip wheel ',
         'as written with --no-build-isolation (no package index here): the '
         'wheel is built into the fresh directory',
         rewrite=lambda c: c.replace(
-            'pip wheel', 'python -m pip wheel --no-build-isolation --quiet',
-            1)),
+            'pip wheel', 'python -m pip wheel --no-build-isolation --quiet', 1
+        )),
     CommandRule(
-        'pip install', r'^pip install ',
+        'pip install',
+        r'^pip install ',
         'pip install --dry-run --no-index: the wheel or packages resolve '
         'against the environment `make install` made, nothing is installed',
         cannot_run=NOT_RUN_HERE.format('a package index'),
@@ -338,50 +349,60 @@ COMMAND_RULES = [
             'pip install', 'python -m pip install --dry-run --no-index '
             '--quiet', 1)),
     CommandRule(
-        'mim train', r'^mim train mmcatkd ',
+        'mim train',
+        r'^mim train mmcatkd ',
         'not run: it trains in full (MIM starts the tool with its own '
         'interpreter, not the shortening shim); tests/test_wheel.py runs '
         '`mim train mmcatkd NAME` from the installed wheel for 2 iterations',
         rewrite=lambda c: None),
     CommandRule('source the environment', r'^source \.venv/bin/activate$',
                 'as written (the fresh directory has .venv)'),
-    CommandRule('cp a checkpoint', r'^cp work_dirs/\S+\.pth \S+$',
-                'as written; epoch_N.pth of a shortened run is its last '
-                'checkpoint',
-                rewrite=lambda c: 'cp "$(python --last-checkpoint {})" {}'.format(  # noqa: E501
-                    *map(shlex.quote, shlex.split(c)[1:]))),
+    CommandRule(
+        'cp a checkpoint',
+        r'^cp work_dirs/\S+\.pth \S+$',
+        'as written; epoch_N.pth of a shortened run is its last '
+        'checkpoint',
+        rewrite=lambda c: 'cp "$(python --last-checkpoint {})" {}'.
+        format(  # noqa: E501
+            *map(shlex.quote,
+                 shlex.split(c)[1:]))),
     CommandRule('shell variables', r'^([A-Z_]+=\S+ ?)+$', 'as written'),
     CommandRule(
-        'a loop over a glob of configs', r'^for \w+ in configs/\S*\*\S*\.py; do',  # noqa: E501
+        'a loop over a glob of configs',
+        r'^for \w+ in configs/\S*\*\S*\.py; do',  # noqa: E501
         'the same command for every config: run for the first config of the '
         'glob only (every config is built and stepped by tests/configs)',
         rewrite=lambda c: re.sub(r'^for (\w+) in (\S+); do',
                                  r'for \1 in $(ls \2 | head -n 1); do', c)),
     CommandRule(
-        'download', r'^(wget|curl) ',
+        'download',
+        r'^(wget|curl) ',
         'not run: the archive it fetches is a stand-in made beforehand '
-        '(PREREQUISITES)', cannot_run=NOT_RUN_HERE.format('a network'),
+        '(PREREQUISITES)',
+        cannot_run=NOT_RUN_HERE.format('a network'),
         rewrite=lambda c: None),
     CommandRule('extract an archive', r'^tar x\w* \S+ -C \S+$',
                 'as written, on the stand-in archive'),
     CommandRule(
-        'a loop over teachers', r'^for name in (\S+ )+\S+; do\n',
+        'a loop over teachers',
+        r'^for name in (\S+ )+\S+; do\n',
         'the same conversion for every teacher: the first one only (the '
         'stand-in archive holds it; tests/tools converts every architecture)',
         rewrite=lambda c: re.sub(r'^for name in (\S+)( \S+)*; do',
                                  r'for name in \1; do', c)),
     CommandRule(
-        'a loop over seeds', r'^for seed in (\d+ )+\d+; do',
+        'a loop over seeds',
+        r'^for seed in (\d+ )+\d+; do',
         'the same run for every seed: the first two seeds only',
         rewrite=lambda c: re.sub(r'^for seed in (\d+) (\d+)( \d+)*; do',
                                  r'for seed in \1 \2; do', c)),
     CommandRule(
-        'average of seed runs', r'^python tools/average_best\.py .*\{\d+(,\d+)+\}',  # noqa: E501
+        'average of seed runs',
+        r'^python tools/average_best\.py .*\{\d+(,\d+)+\}',  # noqa: E501
         'over the runs of the two seeds the seed loop ran',
         rewrite=lambda c: re.sub(r'\{(\d+),(\d+)(,\d+)*\}', r'{\1,\2}', c)),
-    CommandRule(
-        'a loop of tool runs', r'^for .*\n(.*\n)*\s*python tools/',
-        'as written; each tool run inside is shortened by the shim'),
+    CommandRule('a loop of tool runs', r'^for .*\n(.*\n)*\s*python tools/',
+                'as written; each tool run inside is shortened by the shim'),
     CommandRule(
         'synopsis of a tool', r'^python tools/\w+\.py .*( [A-Z][A-Z_]{2,}'
         r'( |$)| [TS]\.(py|pth)\b|\[--)',
@@ -389,18 +410,21 @@ COMMAND_RULES = [
         'PLACEHOLDERS), every [option] given',
         rewrite=_fill_synopsis),
     CommandRule(
-        'beta study', r'^python tools/beta_study\.py ',
+        'beta study',
+        r'^python tools/beta_study\.py ',
         'with --summary-only: the tool starts and tabulates (no run is '
         'finished); the demo runs it would start run shortened as `make demo`',
         cannot_run='six full demo runs per seed, CPU-hours',
         rewrite=lambda c: c + ' --summary-only'),
     CommandRule(
-        'benchmark', r'^python tools/benchmark\.py',
+        'benchmark',
+        r'^python tools/benchmark\.py',
         'shortened by the shim (1 round, batch 2, small inputs); runs '
         'differing only in --out/--pair are one shape, the first runs',
         key=_benchmark_shape),
     CommandRule(
-        'benchmark --compile', r'^python tools/benchmark\.py .*--compile',
+        'benchmark --compile',
+        r'^python tools/benchmark\.py .*--compile',
         'run without --compile (skipped if that shape already ran)',
         cannot_run='torch.compile of a CPU step takes minutes; a GPU run '
         'is what the docs mean',
@@ -410,23 +434,25 @@ COMMAND_RULES = [
         'figure of a later run', r'^python tools/visualize_cam\.py \S+ '
         r'work_dirs/unseen/',
         'after the training command further down its file, which writes '
-        'the checkpoint it draws', after_file=True),
+        'the checkpoint it draws',
+        after_file=True),
     CommandRule(
-        'python tool', r'^python tools/\w+\.py',
+        'python tool',
+        r'^python tools/\w+\.py',
         'as written; the shim appends the tool\'s shortening options and '
         'maps epoch_N.pth of a shortened run to its last checkpoint; a '
         'command identical to one that ran is not run again',
         key=lambda c: ('command', ' '.join(c.split()))),
     CommandRule(
-        'dist_train.sh / dist_test.sh', r'^tools/dist_(train|test)\.sh \S+',
+        'dist_train.sh / dist_test.sh',
+        r'^tools/dist_(train|test)\.sh \S+',
         'the first with 2 processes (gloo), later ones with 1 process '
         '(the launcher is covered); a config already trained by another '
         'command is not trained again',
         cannot_run=NOT_RUN_HERE.format('GPUs'),
         rewrite=_gpus_to_processes,
-        key=lambda c: ('config' if 'dist_train' in c else 'test',
-                       _config_of(c))),
-
+        key=lambda c: ('config'
+                       if 'dist_train' in c else 'test', _config_of(c))),
 ]
 # more specific rules first
 COMMAND_RULES.sort(key=lambda rule: rule.name != 'benchmark --compile')
@@ -487,8 +513,8 @@ def plan(blocks: List[Block]) -> List[Step]:
                 seen[key] = command
             if is_launcher and (command.split()[0], _method(command)) in seen:
                 step.note = ('same method as `{}`, which ran (another '
-                             'student)'.format(
-                                 seen[(command.split()[0], _method(command))]))
+                             'student)'.format(seen[(command.split()[0],
+                                                     _method(command))]))
                 continue
             step.run = rule.rewrite(command)
             if step.run is not None and variables:
@@ -505,9 +531,10 @@ def plan(blocks: List[Block]) -> List[Step]:
             if step.run is None:
                 step.note = rule.how
     # commands that use what a later command of their file makes go last
-    return sorted(steps, key=lambda step: (
-        step.block.path != 'README.md', step.block.path,
-        bool(step.rule and step.rule.after_file)))
+    return sorted(
+        steps,
+        key=lambda step: (step.block.path != 'README.md', step.block.path,
+                          bool(step.rule and step.rule.after_file)))
 
 
 # ------------------------------------------------------------ running
@@ -523,12 +550,15 @@ def clone_files(root: str) -> List[str]:
     """The files a clone of the git checkout ``root`` has, relative to it:
     what git tracks plus the untracked files it does not ignore (a new doc
     not committed yet); not what `make install`, runs or Python made."""
-    listed = subprocess.run(
-        ['git', 'ls-files', '-z', '--cached', '--others',
-         '--exclude-standard'], cwd=root, capture_output=True, text=True,
-        check=True).stdout.split('\0')
-    return sorted(path for path in listed
-                  if path and osp.isfile(osp.join(root, path)))
+    listed = subprocess.run([
+        'git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'
+    ],
+                            cwd=root,
+                            capture_output=True,
+                            text=True,
+                            check=True).stdout.split('\0')
+    return sorted(
+        path for path in listed if path and osp.isfile(osp.join(root, path)))
 
 
 def make_fresh_clone(root: str, work: str) -> str:
@@ -573,8 +603,10 @@ def command_env(work: str, repo: str) -> Dict[str, str]:
     env.pop('PYTHON', None)
     bin_dir = shim_bin(work)
     env.update(
-        PATH=os.pathsep.join([bin_dir, osp.dirname(sys.executable),
-                              env.get('PATH', '')]),
+        PATH=os.pathsep.join(
+            [bin_dir,
+             osp.dirname(sys.executable),
+             env.get('PATH', '')]),
         PYTHON=osp.join(bin_dir, 'python'),
         PYTHONPATH=os.pathsep.join([STANDIN_SITE, repo]),
         OMP_NUM_THREADS='1',
@@ -599,8 +631,8 @@ def run_python_block(step: Step, work: str) -> Result:
             check_config_fragment(text, work)
         return Result(step, 0, time.time() - start, '')
     except Exception as error:  # noqa: BLE001  (reported as the failure)
-        return Result(step, 1, time.time() - start,
-                      f'{type(error).__name__}: {error}')
+        return Result(step, 1,
+                      time.time() - start, f'{type(error).__name__}: {error}')
 
 
 def check_config_fragment(text: str, work: str) -> None:
@@ -644,21 +676,22 @@ REGISTRY_NAMES = ('MODELS', 'HOOKS', 'DATASETS', 'TRANSFORMS', 'METRICS',
 def _assert_types_registered(text: str) -> None:
     """Every ``type='...'`` the fragment names is registered (MMPretrain's
     or MMRazor's registries, which reach MMEngine's)."""
-    import mmcatkd  # noqa: F401  (registers the project's parts)
     import mmpretrain.registry
     import mmrazor.registry
+
+    import mmcatkd  # noqa: F401  (registers the project's parts)
     registries = [
-        getattr(module, name) for module in (mmpretrain.registry,
-                                             mmrazor.registry)
+        getattr(module, name)
+        for module in (mmpretrain.registry, mmrazor.registry)
         for name in REGISTRY_NAMES if hasattr(module, name)
     ]
     for node in ast.walk(ast.parse(text)):
         if (isinstance(node, ast.keyword) and node.arg == 'type'
                 and isinstance(node.value, ast.Constant)):
             kind = node.value.value
-            assert any(registry.get(kind) is not None
-                       for registry in registries), (
-                           f"type='{kind}' is in no registry")
+            assert any(
+                registry.get(kind) is not None for registry in registries), (
+                    f"type='{kind}' is in no registry")
 
 
 def _random_checkpoint(config: str):
@@ -695,11 +728,13 @@ def _mdistiller_archive(name: str, config: str):
         with tempfile.TemporaryDirectory() as folder:
             member = f'cifar_teachers/{name}_vanilla/ckpt_epoch_240.pth'
             os.makedirs(osp.dirname(osp.join(folder, member)))
-            torch.save({'model': model.state_dict(), 'epoch': 240},
-                       osp.join(folder, member))
+            torch.save({
+                'model': model.state_dict(),
+                'epoch': 240
+            }, osp.join(folder, member))
             with tarfile.open(path, 'w') as archive:
-                archive.add(osp.join(folder, 'cifar_teachers'),
-                            'cifar_teachers')
+                archive.add(
+                    osp.join(folder, 'cifar_teachers'), 'cifar_teachers')
 
     return make
 
@@ -719,6 +754,7 @@ def _digit_png(index: int):
 
     def make(path: str, work: str) -> None:
         import cv2
+
         from mmcatkd.datasets import SklearnDigits
         image = SklearnDigits(split='test').get_data_info(index)['img']
         assert cv2.imwrite(path, image)
@@ -755,7 +791,6 @@ PREREQUISITES = {
     ('docs/visualization.md', 'test4_digit9.png'): _digit_png(4),
 }
 
-
 # Files whose commands use what the README's commands make: they run after
 # the README's, in the same chain.
 AFTER_README = {
@@ -770,8 +805,7 @@ def make_prerequisites(doc: str, steps: List[Step], work: str) -> List[str]:
     """Make the PREREQUISITES of ``doc``. Returns them."""
     made = []
     for (path_doc, path), make in PREREQUISITES.items():
-        if path_doc == doc and not osp.exists(
-                osp.join(work, path)):
+        if path_doc == doc and not osp.exists(osp.join(work, path)):
             os.makedirs(osp.dirname(osp.join(work, path)), exist_ok=True)
             make(osp.join(work, path), work)
             made.append(path)
@@ -794,10 +828,14 @@ def _run_steps(steps: List[Step], work: str, env: Dict[str, str],
             result = run_python_block(step, work)
         else:
             start = time.time()
-            completed = subprocess.run(['bash', '-c', step.run], cwd=work,
-                                       env=env, capture_output=True,
-                                       text=True, timeout=timeout)
-            result = Result(step, completed.returncode, time.time() - start,
+            completed = subprocess.run(['bash', '-c', step.run],
+                                       cwd=work,
+                                       env=env,
+                                       capture_output=True,
+                                       text=True,
+                                       timeout=timeout)
+            result = Result(step, completed.returncode,
+                            time.time() - start,
                             (completed.stdout + completed.stderr)[-4000:])
         results.append(result)
         if result.returncode != 0 and not keep_going:
@@ -805,8 +843,11 @@ def _run_steps(steps: List[Step], work: str, env: Dict[str, str],
     return results
 
 
-def run_plan(steps: List[Step], base: str, repo: str = PROJECT_ROOT,
-             timeout: float = 600, workers: int = 3,
+def run_plan(steps: List[Step],
+             base: str,
+             repo: str = PROJECT_ROOT,
+             timeout: float = 600,
+             workers: int = 3,
              keep_going: bool = False) -> List[Result]:
     """Run the steps, each Markdown file's in order in a fresh clone of its
     own under ``base`` (``base/README.md`` ...), ``workers`` files at a
@@ -833,12 +874,11 @@ def run_plan(steps: List[Step], base: str, repo: str = PROJECT_ROOT,
 
     def run_chain(index_and_path):
         index, path = index_and_path
-        env = dict(command_env(clones[path], repo),
-                   PORT=str(29531 + 10 * index))
+        env = dict(
+            command_env(clones[path], repo), PORT=str(29531 + 10 * index))
         if zygote is not None:
             env[SOCKET_VARIABLE] = zygote.path
-        return _run_steps(chains[path], clones[path], env, timeout,
-                          keep_going)
+        return _run_steps(chains[path], clones[path], env, timeout, keep_going)
 
     # the README's chain first: it is the longest
     order = sorted(chains, key=lambda path: path != 'README.md')
@@ -865,6 +905,6 @@ def listing(steps: List[Step]) -> str:
         extra = ''
         if step.rule is not None and step.rule.cannot_run:
             extra = f' (cannot run as written: {step.rule.cannot_run})'
-        lines.append(f'{where}  [{rule}] {first}{extra}'
-                     + (f' -- {step.note}' if step.note else ''))
+        lines.append(f'{where}  [{rule}] {first}{extra}' +
+                     (f' -- {step.note}' if step.note else ''))
     return '\n'.join(lines)

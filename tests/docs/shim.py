@@ -54,7 +54,8 @@ def _leaf(dataset: dict, key: str):
 
 def _type_name(dataset: dict) -> str:
     kind = dataset.get('type', '')
-    return kind.__name__ if isinstance(kind, type) else str(kind).split('.')[-1]  # noqa: E501
+    return kind.__name__ if isinstance(
+        kind, type) else str(kind).split('.')[-1]  # noqa: E501
 
 
 def dataloader_options(cfg, loaders=('train', 'val', 'test')) -> List[str]:
@@ -121,8 +122,10 @@ def pretrained_options(cfg) -> List[str]:
         if (isinstance(init, dict) and init.get('type') == 'Pretrained'
                 and URL.match(str(init.get('checkpoint') or ''))):
             return [f'{key}.init_cfg=None']
-        return [option for name, child in node.items()
-                for option in walk(child, f'{key}.{name}')]
+        return [
+            option for name, child in node.items()
+            for option in walk(child, f'{key}.{name}')
+        ]
 
     return walk(cfg.get('model') or {}, 'model')
 
@@ -161,8 +164,8 @@ def view_options(cfg) -> List[str]:
     """Unpadded CIFAR crops: 2 views (flips) per image instead of 162, for
     the teacher-CAM cache and the runs that read it."""
     loader = cfg.get('train_dataloader') or {}
-    dataset, key = _leaf(loader.get('dataset') or {},
-                         'train_dataloader.dataset')
+    dataset, key = _leaf(
+        loader.get('dataset') or {}, 'train_dataloader.dataset')
     return [
         f'{key}.pipeline.{index}.padding=0'
         for index, transform in enumerate(dataset.get('pipeline') or [])
@@ -185,15 +188,16 @@ def shorten_train(args: List[str]) -> List[str]:
 
 def shorten_cache(args: List[str]) -> List[str]:
     cfg = _load_config(_first_positional(args))
-    train = [o for o in dataloader_options(cfg, ('train', ))
-             if 'batch_size' not in o]
+    train = [
+        o for o in dataloader_options(cfg, ('train', ))
+        if 'batch_size' not in o
+    ]
     return args + _cfg_options(train + view_options(cfg))
 
 
 def shorten_check_pair(args: List[str]) -> List[str]:
     extra = ['--batch-size', str(BATCH), '--rounds', '2']
-    if '--input-size' not in args and any('/cifar100/' in arg
-                                           for arg in args):
+    if '--input-size' not in args and any('/cifar100/' in arg for arg in args):
         # a model-only CIFAR config has no crop: 32 px, not the 224 px
         # default (53 GMACs per image for resnet32x4)
         extra += ['--input-size', '32']
@@ -210,8 +214,10 @@ def shorten_test(args: List[str]) -> List[str]:
 
 def shorten_analyze(args: List[str]) -> List[str]:
     cfg = _load_config(_first_positional(args))
-    return args + ['--max-images', str(SAMPLES), '--batch-size', str(BATCH)
-                   ] + _cfg_options(dataloader_options(cfg, ('test', )))
+    return args + ['--max-images',
+                   str(SAMPLES), '--batch-size',
+                   str(BATCH)] + _cfg_options(
+                       dataloader_options(cfg, ('test', )))
 
 
 def shorten_probe(args: List[str]) -> List[str]:
@@ -224,8 +230,9 @@ def shorten_benchmark(args: List[str]) -> List[str]:
         return args + extra + ['--data-images', '2', '--data-repeats', '1']
     extra += ['--batch-size', str(BATCH)]
     if '--input-size' not in args:
-        extra += ['--input-size', '32' if 'r32x4-shv1' in args else
-                  str(SMALL_CROP)]
+        extra += [
+            '--input-size', '32' if 'r32x4-shv1' in args else str(SMALL_CROP)
+        ]
     return args + extra
 
 
@@ -237,19 +244,19 @@ def unchanged(args: List[str]) -> List[str]:
 TOOL_SHORTENING: Dict[str, Callable[[List[str]], List[str]]] = {
     # 1 epoch / 2 iters, batch 2, 4 images, no downloaded weights
     'train.py': shorten_train,
-    'test.py': shorten_test,              # batch 2, 4 images
+    'test.py': shorten_test,  # batch 2, 4 images
     'demo.py': lambda args: args + ['--quick'],  # 3 steps per stage
     'export_student.py': unchanged,
     'convert_teacher.py': unchanged,
-    'visualize_cam.py': unchanged,        # a few images, one forward
+    'visualize_cam.py': unchanged,  # a few images, one forward
     'analyze_attention.py': shorten_analyze,  # 4 images
-    'linear_probe.py': shorten_probe,     # 1 epoch, batch 2
-    'benchmark.py': shorten_benchmark,    # 2 rounds, batch 2, small inputs
+    'linear_probe.py': shorten_probe,  # 1 epoch, batch 2
+    'benchmark.py': shorten_benchmark,  # 2 rounds, batch 2, small inputs
     'check_pair.py': shorten_check_pair,  # batch 2, 2 rounds, 2 iterations
     'cache_teacher_cams.py': shorten_cache,  # 4 images, 2 views each
-    'cuda_check.py': unchanged,           # only through `make -n` here
+    'cuda_check.py': unchanged,  # only through `make -n` here
     'average_best.py': unchanged,
-    'beta_study.py': unchanged,           # only with --summary-only here
+    'beta_study.py': unchanged,  # only with --summary-only here
 }
 
 
@@ -274,8 +281,9 @@ def shorten_torchrun(args: List[str]) -> List[str]:
         match = re.match(r'(--nproc[_-]per[_-]node=?)(\d+)$', arg)
         if match and int(match.group(2)) > MAX_PROCESSES:
             arg = f'{match.group(1)}{MAX_PROCESSES}'
-        if out and re.match(r'--nproc[_-]per[_-]node$', out[-1]) and (
-                arg.isdigit() and int(arg) > MAX_PROCESSES):
+        if out and re.match(r'--nproc[_-]per[_-]node$',
+                            out[-1]) and (arg.isdigit()
+                                          and int(arg) > MAX_PROCESSES):
             arg = str(MAX_PROCESSES)
         out.append(arg)
     raise SystemExit(f'documentation test: no script in torchrun {args}')
@@ -284,8 +292,9 @@ def shorten_torchrun(args: List[str]) -> List[str]:
 def _runs_a_tool(argv: List[str]) -> bool:
     """Whether :func:`main` runs ``argv`` in this interpreter (a tool,
     torchrun, mmcatkd.run), not by handing it to the real one."""
-    return (len(argv) >= 2 and argv[0] == '-m' and argv[1] in (
-        'torch.distributed.run', 'torch.distributed.launch', 'mmcatkd.run')
+    return (len(argv) >= 2 and argv[0] == '-m'
+            and argv[1] in ('torch.distributed.run',
+                            'torch.distributed.launch', 'mmcatkd.run')
             or bool(argv) and argv[0].endswith('.py') and osp.isfile(argv[0]))
 
 
@@ -313,9 +322,9 @@ def main(argv: List[str]) -> None:
 if __name__ == '__main__':
     if os.environ.get('MMCATKD_DOCTEST_ZYGOTE') and _runs_a_tool(sys.argv[1:]):
         # a pre-imported interpreter forks and runs it (zygote.py)
-        sys.path[0] = osp.dirname(osp.dirname(osp.dirname(
-            osp.abspath(__file__))))
+        sys.path[0] = osp.dirname(
+            osp.dirname(osp.dirname(osp.abspath(__file__))))
         from tests.docs.zygote import run_in_zygote
-        sys.exit(run_in_zygote(os.environ['MMCATKD_DOCTEST_ZYGOTE'],
-                               sys.argv[1:]))
+        sys.exit(
+            run_in_zygote(os.environ['MMCATKD_DOCTEST_ZYGOTE'], sys.argv[1:]))
     main(sys.argv[1:])

@@ -31,8 +31,7 @@ import numpy as np
 IMAGENET_WNIDS = ('n01440764', 'n01443537', 'n01484850', 'n01491361')
 CIFAR100_CLASSES = 100
 # the class count of configs/_base_/datasets/custom_folder_bs32.py
-CUSTOM_FOLDER_CLASSES = ('class_a', 'class_b', 'class_c', 'class_d',
-                         'class_e')
+CUSTOM_FOLDER_CLASSES = ('class_a', 'class_b', 'class_c', 'class_d', 'class_e')
 
 
 def write_imagenet(root: str,
@@ -92,16 +91,18 @@ def write_cifar100(root: str,
     rng = np.random.default_rng(0)
     folder = osp.join(root, 'cifar-100-python')
     os.makedirs(folder, exist_ok=True)
-    for split, per_class in (('train', train_per_class),
-                             ('test', test_per_class)):
+    for split, per_class in (('train', train_per_class), ('test',
+                                                          test_per_class)):
         fine = [c for c in range(CIFAR100_CLASSES) for _ in range(per_class)]
         entry = {
-            'filenames': [f'standin_{split}_{i}.png' for i in range(len(fine))],  # noqa: E501
+            'filenames':
+            [f'standin_{split}_{i}.png'
+             for i in range(len(fine))],  # noqa: E501
             'batch_label': f'{split} batch (stand-in)',
             'fine_labels': fine,
             'coarse_labels': [label // 5 for label in fine],
-            'data': rng.integers(
-                0, 256, (len(fine), 3 * 32 * 32), dtype=np.uint8),
+            'data':
+            rng.integers(0, 256, (len(fine), 3 * 32 * 32), dtype=np.uint8),
         }
         with open(osp.join(folder, split), 'wb') as file:
             pickle.dump(entry, file)

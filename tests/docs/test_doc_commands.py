@@ -14,9 +14,8 @@ import time
 import pytest
 
 from tests.docs import doc_commands
-from tests.docs.doc_commands import (PROJECT_ROOT, Block, code_blocks,
-                                     listing, plan,
-                                     run_plan, split_commands)
+from tests.docs.doc_commands import (PROJECT_ROOT, Block, code_blocks, listing,
+                                     plan, run_plan, split_commands)
 
 
 def _blocks(root=PROJECT_ROOT, replace=None):
@@ -51,9 +50,8 @@ def test_every_documented_command_has_a_rule():
 
 def test_a_new_command_without_a_rule_is_reported():
     steps = plan([Block('README.md', 1, 'bash', 'tools/new_launcher.sh 8\n')])
-    assert [step.command for step in _unclassified(steps)] == [
-        'tools/new_launcher.sh 8'
-    ]
+    assert [step.command
+            for step in _unclassified(steps)] == ['tools/new_launcher.sh 8']
     assert 'add one' in listing(steps)
 
 
@@ -66,9 +64,8 @@ def test_commands_are_split_as_bash_reads_them():
         'for c in a b; do\npython tools/t.py $C/$c.py\ndone',
         'python tools/v.py CONFIG [--flag]'
     ]
-    assert doc_commands.strip_comment(
-        "make test PYTEST_ARGS='-k a#b'  # why") == (
-            "make test PYTEST_ARGS='-k a#b'")
+    assert doc_commands.strip_comment("make test PYTEST_ARGS='-k a#b'  # why"
+                                      ) == ("make test PYTEST_ARGS='-k a#b'")
 
 
 def test_gpu_counts_become_two_processes():
@@ -84,13 +81,13 @@ def test_python_blocks_of_the_docs_load(tmp_path):
     """Config fragments load through MMEngine where they say they live, show
     what that file has, and name registered hooks."""
     work = str(tmp_path)  # a copy: fragments are written beside configs
-    shutil.copytree(osp.join(PROJECT_ROOT, 'configs'),
-                    osp.join(work, 'configs'))
+    shutil.copytree(
+        osp.join(PROJECT_ROOT, 'configs'), osp.join(work, 'configs'))
     steps = [step for step in plan(_blocks()) if step.kind == 'python']
     assert steps
     results = [doc_commands.run_python_block(step, work) for step in steps]
-    failed = [(r.step.block.path, r.step.block.line, r.output)
-              for r in results if r.returncode]
+    failed = [(r.step.block.path, r.step.block.line, r.output) for r in results
+              if r.returncode]
     assert not failed
 
 
@@ -105,8 +102,8 @@ def test_a_broken_python_block_fails(tmp_path, broken):
     """A misspelt hook, a fragment that no longer matches its file, a
     syntax error."""
     work = str(tmp_path)  # a copy: fragments are written beside configs
-    shutil.copytree(osp.join(PROJECT_ROOT, 'configs'),
-                    osp.join(work, 'configs'))
+    shutil.copytree(
+        osp.join(PROJECT_ROOT, 'configs'), osp.join(work, 'configs'))
     steps = plan([Block('docs/x.md', 1, 'python', broken)])
     assert doc_commands.run_python_block(steps[0], work).returncode == 1
 
@@ -161,10 +158,11 @@ def test_the_harness_fails_on_a_broken_copy_of_the_readme(tmp_path):
     loop), run as the harness runs the README: it must fail."""
     old = ('python tools/test.py configs/_base_/models/cifar100/resnet8x4.py '
            'student.pth')
-    blocks = _blocks(replace={
-        'README.md': ('python tools/test.py configs/vanilla/'
-                      'resnet8x4_1xb64_cifar100.py student.pth', old)
-    })
+    blocks = _blocks(
+        replace={
+            'README.md': ('python tools/test.py configs/vanilla/'
+                          'resnet8x4_1xb64_cifar100.py student.pth', old)
+        })
     steps = [step for step in plan(blocks) if step.command == old]
     assert len(steps) == 1 and steps[0].run == old
     results = _run(steps, tmp_path)

@@ -43,8 +43,8 @@ def _gains(method):
 
 
 def _seed_row(label, seed):
-    return '| {} | {} |'.format(
-        label, ' | '.join(_f(seed[m]) for m in METHODS))
+    return '| {} | {} |'.format(label,
+                                ' | '.join(_f(seed[m]) for m in METHODS))
 
 
 def quotations():
@@ -87,8 +87,8 @@ def quotations():
         ('docs/demo.md', _seed_row('0 (the demo)', seed0)),
         ('docs/demo.md', _seed_row('1', DEMO['students'][1])),
         ('docs/demo.md', _seed_row('2', DEMO['students'][2])),
-        ('docs/demo.md', '| mean | {} |'.format(
-            ' | '.join(_f(means[m]) for m in METHODS))),
+        ('docs/demo.md',
+         '| mean | {} |'.format(' | '.join(_f(means[m]) for m in METHODS))),
         ('docs/demo.md', 'by {}, {} and {} points'.format(*cat_gains)),
         ('docs/demo.md', 'it was too ({}, {}, {})'.format(*alone_gains)),
         ('README.md', f'CAT-KD (mean {_f(means["catkd"])}) and CAT alone '
@@ -105,8 +105,9 @@ def quotations():
          'KD {}, CAT-KD {}, CAT alone {}'.format(
              _f(OLD['teacher']),
              *(_f(OLD['students_seed0'][m]) for m in METHODS))),
-        ('docs/demo.md', '{} / {} / {} / {} (baseline / KD'.format(
-            *(_f(OLD['means'][m]) for m in METHODS))),
+        ('docs/demo.md',
+         '{} / {} / {} / {} (baseline / KD'.format(*(_f(OLD['means'][m])
+                                                     for m in METHODS))),
         ('docs/your_own_pair.md',
          f'reached {_f(OLD["teacher"])} % with MMPretrain\'s head and '
          f'{_f(DEMO["teacher"])} % with MDistiller\'s'),
@@ -115,15 +116,16 @@ def quotations():
          f'{_f(OLD["teacher"])} %'),
         ('docs/visualization.md',
          f'whose teacher reaches {_f(DEMO["teacher"])} %'),
-        ('docs/visualization.md', "labels; MMPretrain's head) | {} | {} | {} |"
-         .format(*(_f(UNSEEN['teacher'][k])
-                   for k in ('all', 'seen', 'unseen')))),
+        ('docs/visualization.md',
+         "labels; MMPretrain's head) | {} | {} | {} |".format(
+             *(_f(UNSEEN['teacher'][k]) for k in ('all', 'seen', 'unseen')))),
         ('docs/visualization.md', '| 300 | **{}** | **{}** | **{}** |'.format(
             *(_f(UNSEEN['cat_alone_step300'][k])
               for k in ('all', 'seen', 'unseen')))),
-        ('docs/visualization.md', '{} % on all,\n{} % on 0-7 and **{} %**'
-         .format(*(_f(UNSEEN['cross_entropy_0_7'][k])
-                   for k in ('all', 'seen', 'unseen')))),
+        ('docs/visualization.md',
+         '{} % on all,\n{} % on 0-7 and **{} %**'.format(
+             *(_f(UNSEEN['cross_entropy_0_7'][k])
+               for k in ('all', 'seen', 'unseen')))),
         ('README.md', f"MMPretrain's head, {_f(UNSEEN['teacher']['all'])} %)"),
         ('README.md', f'reaches {_f(UNSEEN["cat_alone_step300"]["unseen"])} % '
          'on the digits 8 and 9'),
@@ -131,8 +133,10 @@ def quotations():
          f'{_f(UNSEEN["cross_entropy_0_7"]["unseen"])} %'),
     ]
     # the benchmark: docs/performance.md's summary table and prose
-    names = {'r32x4-shv1': 'resnet32x4 → ShuffleNetV1, 32 px, batch 64',
-             'r34-r18': 'ResNet-34 → ResNet-18, 224 px, batch 16'}
+    names = {
+        'r32x4-shv1': 'resnet32x4 → ShuffleNetV1, 32 px, batch 64',
+        'r34-r18': 'ResNet-34 → ResNet-18, 224 px, batch 16'
+    }
     for pair, name in names.items():
         bench = BENCH[pair]
         row = '| {} | {:.3f} | {:.3f} | {:.1f} % |'.format(
@@ -142,8 +146,9 @@ def quotations():
         quotes.append(('docs/performance.md', row))
     shv1, r18 = BENCH['r32x4-shv1'], BENCH['r34-r18']
     quotes += [
-        ('docs/performance.md', '(CPU time {:.3f} and {:.3f})'.format(
-            shv1['catkd_over_logit_kd'], r18['catkd_over_logit_kd'])),
+        ('docs/performance.md',
+         '(CPU time {:.3f} and {:.3f})'.format(shv1['catkd_over_logit_kd'],
+                                               r18['catkd_over_logit_kd'])),
         ('docs/performance.md', 'measured apart ({:.3f},\n  {:.3f})'.format(
             shv1['catkd_over_teacher_and_student'],
             r18['catkd_over_teacher_and_student'])),
@@ -160,8 +165,8 @@ def quotations():
     return quotes
 
 
-@pytest.mark.parametrize('doc,text', quotations(),
-                         ids=lambda item: str(item)[:60])
+@pytest.mark.parametrize(
+    'doc,text', quotations(), ids=lambda item: str(item)[:60])
 def test_the_doc_quotes_the_results_file(doc, text):
     assert text in _doc(doc), (
         f'{doc} does not say {text!r}, which docs/results.yml gives')
@@ -202,7 +207,8 @@ def test_a_changed_number_is_caught():
                    if text not in _doc(doc)]
     finally:
         DEMO['teacher'] = original
-    assert {doc for doc, _ in missing} >= {
-        'README.md', 'docs/demo.md', 'docs/visualization.md',
-        'docs/your_own_pair.md'
-    }
+    assert {doc
+            for doc, _ in missing} >= {
+                'README.md', 'docs/demo.md', 'docs/visualization.md',
+                'docs/your_own_pair.md'
+            }

@@ -38,16 +38,17 @@ def test_imagenet_tree_reads_with_its_labels(tmp_path):
     assert osp.dirname(train.get_data_info(0)['img_path']).endswith(
         osp.join('train', IMAGENET_WNIDS[0]))
     val = ImageNet(data_root=root, split='val')
-    assert [val.get_data_info(i)['gt_label'] for i in range(len(val))
-            ] == list(range(len(IMAGENET_WNIDS)))
+    assert [val.get_data_info(i)['gt_label']
+            for i in range(len(val))] == list(range(len(IMAGENET_WNIDS)))
 
 
 def test_cifar100_pickles_have_the_real_keys(tmp_path):
     folder = osp.join(write_cifar100(str(tmp_path), 2, 1), 'cifar-100-python')
     with open(osp.join(folder, 'train'), 'rb') as file:
         train = pickle.load(file, encoding='latin1')
-    assert set(train) == {'filenames', 'batch_label', 'fine_labels',
-                          'coarse_labels', 'data'}
+    assert set(train) == {
+        'filenames', 'batch_label', 'fine_labels', 'coarse_labels', 'data'
+    }
     assert train['data'].shape == (200, 3072)
     assert train['data'].dtype == np.uint8
     assert sorted(set(train['fine_labels'])) == list(range(100))

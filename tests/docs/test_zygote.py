@@ -48,8 +48,12 @@ def _run(zygote, tmp_path, how):
     env = dict(os.environ, DOC_VARIABLE='set by the command')
     env[SOCKET_VARIABLE] = zygote.path
     return subprocess.run(
-        [sys.executable, SHIM, str(script), how, 'x y'], cwd=str(tmp_path),
-        env=env, input='from stdin', capture_output=True, text=True,
+        [sys.executable, SHIM, str(script), how, 'x y'],
+        cwd=str(tmp_path),
+        env=env,
+        input='from stdin',
+        capture_output=True,
+        text=True,
         timeout=120)
 
 

@@ -55,14 +55,15 @@ def run_in_zygote(path: str, argv) -> int:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(path)
     request = json.dumps(
-        dict(argv=list(argv), cwd=os.getcwd(),
-             env=dict(os.environ))).encode()
+        dict(argv=list(argv), cwd=os.getcwd(), env=dict(os.environ))).encode()
     socket.send_fds(conn, [_STATUS.pack(len(request)) + request], [0, 1, 2])
     status = _receive_exactly(conn, _STATUS.size)
     conn.close()
     if len(status) != _STATUS.size:
-        print('documentation test: the zygote server went away while '
-              f'running python {" ".join(argv)}', file=sys.stderr)
+        print(
+            'documentation test: the zygote server went away while '
+            f'running python {" ".join(argv)}',
+            file=sys.stderr)
         return 1
     return _STATUS.unpack(status)[0]
 
@@ -84,8 +85,9 @@ def _run_command(request: dict, fds) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     # the command's PYTHONPATH entries that the server's did not have
     extra = [
-        entry for entry in request['env'].get('PYTHONPATH', '').split(
-            os.pathsep) if entry and entry not in sys.path
+        entry
+        for entry in request['env'].get('PYTHONPATH', '').split(os.pathsep)
+        if entry and entry not in sys.path
     ]
     sys.path[1:1] = extra
     from tests.docs import shim
@@ -143,8 +145,7 @@ def serve(path: str) -> None:
     while True:
         if selector.select(timeout=0.05):
             conn, _ = listener.accept()
-            header, fds, _, _ = socket.recv_fds(conn, _STATUS.size + 65536,
-                                                3)
+            header, fds, _, _ = socket.recv_fds(conn, _STATUS.size + 65536, 3)
             size = _STATUS.unpack(header[:_STATUS.size])[0]
             body = header[_STATUS.size:]
             body += _receive_exactly(conn, size - len(body))
@@ -191,7 +192,9 @@ class Zygote:
         import subprocess
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'tests.docs.zygote', self.path],
-            env=self.env, stdout=subprocess.PIPE, text=True,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            text=True,
             start_new_session=True)
         line = self.process.stdout.readline()
         if line.strip() != 'ready':

@@ -17,7 +17,6 @@ class HooksRecorder(Hook):
     priority = 'LOWEST'
 
     def before_train(self, runner) -> None:
-        hooks = [[type(hook).__name__, hook.priority]
-                 for hook in runner.hooks]
+        hooks = [[type(hook).__name__, hook.priority] for hook in runner.hooks]
         with open(osp.join(runner.work_dir, 'hooks.json'), 'w') as f:
             json.dump(hooks, f)

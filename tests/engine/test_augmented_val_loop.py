@@ -34,8 +34,7 @@ class _Sum(BaseMetric):
 
 def _runner(hooks):
     return SimpleNamespace(
-        model=SimpleNamespace(val_step=lambda batch: batch,
-                              eval=lambda: None),
+        model=SimpleNamespace(val_step=lambda batch: batch, eval=lambda: None),
         call_hook=lambda name, **kwargs: hooks.append((name, kwargs)),
         visualizer=SimpleNamespace(),
         build_evaluator=lambda evaluator: evaluator)
@@ -50,14 +49,20 @@ def test_clean_then_augmented_pass_with_drop_last():
     augmented = DataLoader(
         _Numbers([10, 20, 30, 40, 50]), batch_size=2, drop_last=True)
     loop = AugmentedValLoop(
-        _runner(hooks), clean, Evaluator([_Sum()]),
-        aug_dataloader=augmented, aug_evaluator=Evaluator([_Sum()]))
+        _runner(hooks),
+        clean,
+        Evaluator([_Sum()]),
+        aug_dataloader=augmented,
+        aug_evaluator=Evaluator([_Sum()]))
     metrics = loop.run()
     assert metrics == {
-        'images': 5, 'total': 15.0, 'val_aug/images': 4,
+        'images': 5,
+        'total': 15.0,
+        'val_aug/images': 4,
         'val_aug/total': 100.0
     }
-    epoch_ends = [kwargs for name, kwargs in hooks
-                  if name == 'after_val_epoch']
+    epoch_ends = [
+        kwargs for name, kwargs in hooks if name == 'after_val_epoch'
+    ]
     assert epoch_ends == [dict(metrics=metrics)]
     assert [name for name, _ in hooks].count('after_val_iter') == 3 + 2

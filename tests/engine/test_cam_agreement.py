@@ -25,22 +25,21 @@ def test_identical_cams_agree_fully_and_disjoint_ones_not_at_all():
     same = top1_cam_agreement(cams, cams.clone(), top1, (8, 8))
     assert same.tolist() == [1.0, 1.0]
     disjoint = cams.flip(2, 3)  # bottom half, right half
-    assert top1_cam_agreement(disjoint, cams, top1, (8, 8)).tolist() == [
-        0.0, 0.0]
+    assert top1_cam_agreement(disjoint, cams, top1,
+                              (8, 8)).tolist() == [0.0, 0.0]
     # other classes do not enter: change class 0 of the student only
     other = cams.clone()
     other[:, 0] = torch.rand(2, 4, 4)
-    assert top1_cam_agreement(other, cams, top1, (8, 8)).tolist() == [
-        1.0, 1.0]
+    assert top1_cam_agreement(other, cams, top1, (8, 8)).tolist() == [1.0, 1.0]
     # a 2x2 student map equal to the pooled teacher map still agrees
     coarse = torch.nn.functional.avg_pool2d(cams, 2)
-    assert top1_cam_agreement(coarse, cams, top1, (4, 4)).tolist() == [
-        1.0, 1.0]
+    assert top1_cam_agreement(coarse, cams, top1,
+                              (4, 4)).tolist() == [1.0, 1.0]
 
 
 @pytest.mark.slow
-def test_runner_logs_cat_loss_and_iou_after_validation(
-        image_folder, tmp_path):  # noqa: F811
+def test_runner_logs_cat_loss_and_iou_after_validation(image_folder,
+                                                       tmp_path):  # noqa: F811
     """One epoch of the tiny CAT-KD config with the hook: after validation
     the message hub (so the log line) and the visualisation backend's
     scalars file hold cam_agreement/cat_loss >= 0 and a top1_iou in [0, 1],
@@ -68,13 +67,13 @@ def test_runner_logs_cat_loss_and_iou_after_validation(
         records = [json.loads(line) for line in file]
     logged = [r for r in records if 'cam_agreement/top1_iou' in r]
     assert len(logged) == 1
-    assert logged[0]['cam_agreement/cat_loss'] == pytest.approx(
-        loss.current())
+    assert logged[0]['cam_agreement/cat_loss'] == pytest.approx(loss.current())
 
 
 def test_needs_a_distillation_model():
     """On a plain classifier the hook says what it needs instead of failing
     deep inside with an AttributeError."""
+
     class FakeRunner:
         model = torch.nn.Linear(2, 2)
 
@@ -93,8 +92,10 @@ def test_hook_reports_the_cat_loss_and_iou_computed_by_hand():
     model = build_model('catkd_tiny.py').eval()
     generator = torch.Generator().manual_seed(1)
     data_batch = dict(inputs=[
-        torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8,
-                      generator=generator) for _ in range(3)])
+        torch.randint(
+            0, 256, (3, 32, 32), dtype=torch.uint8, generator=generator)
+        for _ in range(3)
+    ])
 
     class FakeRunner:
         message_hub = MessageHub.get_instance('cam_agreement_by_hand')
@@ -118,14 +119,17 @@ def test_hook_reports_the_cat_loss_and_iou_computed_by_hand():
         masks = []
         for cams in (cams_S, cams_T):
             cam = torch.nn.functional.interpolate(
-                cams[index, label][None, None], size=(32, 32),
-                mode='bilinear', align_corners=False)[0, 0]
+                cams[index, label][None, None],
+                size=(32, 32),
+                mode='bilinear',
+                align_corners=False)[0, 0]
             masks.append(cam > cam.abs().mean())
-        ious.append(float((masks[0] & masks[1]).sum() /
-                          (masks[0] | masks[1]).sum()))
+        ious.append(
+            float((masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum()))
     assert 0 < min(ious) and max(ious) < 1  # not a trivial agreement
     assert metrics['cam_agreement/cat_loss'] == pytest.approx(loss, rel=1e-5)
     assert metrics['cam_agreement/top1_iou'] == pytest.approx(
         sum(ious) / 3, rel=1e-6)
     assert FakeRunner.message_hub.get_scalar(
-        'val/cam_agreement/top1_iou').current() == pytest.approx(sum(ious) / 3)
+        'val/cam_agreement/top1_iou').current() == pytest.approx(
+            sum(ious) / 3)

@@ -46,9 +46,10 @@ def test_every_misspelling_is_named_in_one_sentence(tmp_path):
 def test_misspelling_given_by_cfg_options_is_refused(tmp_path):
     cfg = _config(tmp_path, '')
     cfg.merge_from_dict({'val_evalutor.type': 'Accuracy'})
-    with pytest.raises(ValueError,
-                       match="'val_evalutor' \\(did you mean "
-                       "'val_evaluator'\\?\\)"):
+    with pytest.raises(
+            ValueError,
+            match="'val_evalutor' \\(did you mean "
+            "'val_evaluator'\\?\\)"):
         check_config_keys(cfg)
 
 
@@ -74,10 +75,10 @@ def test_helper_variables_say_nothing(tmp_path):
     assert check_config_keys(_config(tmp_path, '')) == []
     dumped = tmp_path / 'dumped.py'
     dumped.write_text(
-        _config(tmp_path, 'extra = [dict(type="Resize", scale=32)]\n'
-                'val_dataloader = dict(dataset=dict(\n'
-                '    pipeline=extra + [dict(type="PackInputs")]))\n'
-                ).pretty_text)
+        _config(
+            tmp_path, 'extra = [dict(type="Resize", scale=32)]\n'
+            'val_dataloader = dict(dataset=dict(\n'
+            '    pipeline=extra + [dict(type="PackInputs")]))\n').pretty_text)
     assert check_config_keys(Config.fromfile(str(dumped))) == [
         f"{dumped}: top-level key 'unused_pipeline' is read neither by "
         "MMEngine's Runner nor by mmcatkd, nor used in another key: it has "

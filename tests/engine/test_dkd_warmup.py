@@ -17,7 +17,8 @@ def _runner(epoch, loss_weight=1.0):
     model = SimpleNamespace(
         distiller=SimpleNamespace(distill_losses={'loss_dkd': loss}))
     return SimpleNamespace(
-        model=model, epoch=epoch,
+        model=model,
+        epoch=epoch,
         message_hub=MessageHub.get_instance('test_dkd_warmup')), loss
 
 

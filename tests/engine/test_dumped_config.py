@@ -21,7 +21,10 @@ def _train(work_dir: str, script: str, config: str, *args: str) -> list:
     """Train with ``script``; the hooks the run had (``hooks.json``)."""
     result = subprocess.run(
         [sys.executable, script, config, '--work-dir', work_dir, *args],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
         env=child_env())
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     with open(osp.join(work_dir, 'hooks.json')) as f:
@@ -56,8 +59,8 @@ def test_mmpretrain_train_py_on_the_dumped_config_runs_the_same_hooks(
     assert 'CheckpointHook' not in ours_names
 
     spec = importlib.util.find_spec('mmpretrain')
-    mmpretrain_train = osp.join(osp.dirname(spec.origin), '.mim', 'tools',
-                                'train.py')
+    mmpretrain_train = osp.join(
+        osp.dirname(spec.origin), '.mim', 'tools', 'train.py')
     theirs = str(tmp_path / 'theirs')
     assert _train(theirs, mmpretrain_train, dumped) == ours_hooks
     assert osp.isfile(osp.join(theirs, 'epoch_1.pth'))

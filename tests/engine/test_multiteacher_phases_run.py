@@ -31,23 +31,28 @@ def test_digits_run_reports_train_val_and_val_aug(tmp_path):
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
     cfg.train_dataloader.dataset.indices = 96  # three batches
     aug = cfg.val_dataloader.copy()
-    aug.dataset = dict(aug.dataset, pipeline=cfg.train_dataloader.dataset
-                       .pipeline)
+    aug.dataset = dict(
+        aug.dataset, pipeline=cfg.train_dataloader.dataset.pipeline)
     aug.drop_last = True
-    cfg.val_cfg = dict(type='AugmentedValLoop', aug_dataloader=aug,
-                       aug_evaluator=[dict(type='TeacherFidelity'),
-                                      dict(type='CAMIoU')])
+    cfg.val_cfg = dict(
+        type='AugmentedValLoop',
+        aug_dataloader=aug,
+        aug_evaluator=[dict(type='TeacherFidelity'),
+                       dict(type='CAMIoU')])
     cfg.custom_hooks = [dict(type='TrainFidelityHook', start_epoch=0)]
     runner = Runner.from_cfg(cfg)
     runner.train()
     scalars = [
-        json.loads(line) for line in open(
-            osp.join(runner.log_dir, 'vis_data', 'scalars.json'))
+        json.loads(line)
+        for line in open(osp.join(runner.log_dir, 'vis_data', 'scalars.json'))
     ]
-    validated = [entry for entry in scalars if 'val_aug/cam_iou/'
-                 'student-teacher0' in entry]
+    validated = [
+        entry for entry in scalars if 'val_aug/cam_iou/'
+        'student-teacher0' in entry
+    ]
     assert validated and 'accuracy/top1' in validated[0]
     assert 0 <= validated[0]['val_aug/fidelity/top1_agreement'] <= 1
-    trained = [entry for entry in scalars
-               if 'train/fidelity/top1_agreement' in entry]
+    trained = [
+        entry for entry in scalars if 'train/fidelity/top1_agreement' in entry
+    ]
     assert len(trained) == 1 and trained[0]['step'] == 1

@@ -16,13 +16,13 @@ import mmcatkd.engine  # noqa: F401  (registers TimmCosineLR)
 
 # epoch -> lr the epoch trains at, by hand
 DEIT_LR = {
-    0: 1e-6,                   # the value set when the scheduler is built
-    1: 1e-6,                   # step(0): warm-up value for t = 0
-    2: 1e-6 + 4.99e-4 / 5,     # t = 1
+    0: 1e-6,  # the value set when the scheduler is built
+    1: 1e-6,  # step(0): warm-up value for t = 0
+    2: 1e-6 + 4.99e-4 / 5,  # t = 1
     5: 1e-6 + 4 * 4.99e-4 / 5,  # t = 4, the last warm-up value
     # t = 5: the cosine at 5/300 of its span, not at its start
     6: 1e-5 + 2.45e-4 * (1 + math.cos(math.pi / 60)),
-    151: 1e-5 + 2.45e-4,       # t = 150: half way
+    151: 1e-5 + 2.45e-4,  # t = 150: half way
     299: 1e-5 + 2.45e-4 * (1 - math.cos(math.pi / 150)),  # t = 298
 }
 

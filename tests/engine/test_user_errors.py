@@ -87,10 +87,10 @@ def test_error_from_a_dataloader_worker_keeps_its_own_message():
             'Original Traceback (most recent call last):\n'
             '  File "x.py", line 1, in f\n'
             "FileNotFoundError: image data/cat.png does not exist.\n")
-    assert user_error_message(FileNotFoundError(text)) == (
-        'image data/cat.png does not exist.')
-    assert user_error_message(TypeError(text.replace(
-        'FileNotFoundError', 'TypeError'))) is None
+    assert user_error_message(
+        FileNotFoundError(text)) == ('image data/cat.png does not exist.')
+    assert user_error_message(
+        TypeError(text.replace('FileNotFoundError', 'TypeError'))) is None
 
 
 # -- names and options in the config -------------------------------------
@@ -193,8 +193,12 @@ def test_handler_prints_the_sentence_of_a_user_error(capsys):
         '(ConfigKeyError; set MMCATKD_TRACEBACK=1 for the traceback)\n')
 
 
-@pytest.mark.parametrize('bug', [TypeError('bug'), KeyError(4),
-                                 ValueError('bug'), RuntimeError('bug')])
+@pytest.mark.parametrize(
+    'bug',
+    [TypeError('bug'),
+     KeyError(4),
+     ValueError('bug'),
+     RuntimeError('bug')])
 def test_handler_lets_a_bug_through(bug, capsys):
     """``train.py: error: 4`` was what a KeyError(4) in a custom loss
     printed; now the exception itself leaves the tool."""
@@ -218,12 +222,14 @@ BUILTINS = {'ValueError', 'TypeError', 'KeyError', 'IndexError'}
 
 
 def _sources():
-    paths = glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'),
-                      recursive=True)
+    paths = glob.glob(
+        osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'), recursive=True)
     paths += glob.glob(osp.join(PROJECT_ROOT, 'tools', '*.py'))
     # compat mirrors upstream code (mmengine's package lookups) as it is
-    return [path for path in sorted(paths)
-            if osp.join('mmcatkd', 'compat') not in path]
+    return [
+        path for path in sorted(paths)
+        if osp.join('mmcatkd', 'compat') not in path
+    ]
 
 
 def test_the_scan_sees_the_sources():
@@ -243,8 +249,7 @@ def test_checks_raise_user_error_types():
         lines = text.splitlines()
         problems += [
             f'{osp.relpath(path, PROJECT_ROOT)}:{node.lineno}: raise '
-            f'{node.exc.func.id}'
-            for node in ast.walk(ast.parse(text, path))
+            f'{node.exc.func.id}' for node in ast.walk(ast.parse(text, path))
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
             and getattr(node.exc.func, 'id', None) in BUILTINS
             and 'a bug, not bad input' not in lines[node.lineno - 2]

@@ -7,8 +7,8 @@ import torch
 from mmengine.config import Config
 from mmrazor.registry import MODELS
 
-from tests.conftest import TEST_CONFIGS, data_root_options
 from mmcatkd.cli.analyze_attention import main
+from tests.conftest import TEST_CONFIGS, data_root_options
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 TEACHER = osp.join(TEST_CONFIGS, 'tiny_teacher.py')
@@ -30,10 +30,8 @@ def checkpoints(tmp_path_factory):
         student=str(root / 'student.pth'),
         teacher=str(root / 'teacher.pth'))
     torch.save(dict(state_dict=distill.state_dict()), paths['distill'])
-    torch.save(dict(state_dict=distill.student.state_dict()),
-               paths['student'])
-    torch.save(dict(state_dict=distill.teacher.state_dict()),
-               paths['teacher'])
+    torch.save(dict(state_dict=distill.student.state_dict()), paths['student'])
+    torch.save(dict(state_dict=distill.teacher.state_dict()), paths['teacher'])
     return paths
 
 
@@ -53,10 +51,9 @@ def test_tool_reports_pairs_ensemble_and_affinity(checkpoints, image_folder,
     results = main([
         STUDENT, '--model', 'distilled', DISTILL, checkpoints['distill'],
         '--model', 'plain', STUDENT, checkpoints['student'], '--model',
-        'teacher', TEACHER, checkpoints['teacher'], '--affinity', '--out',
-        out, '--batch-size', '8', '--aug-config', str(aug_config),
-        '--cfg-options',
-        *data_root_options(image_folder)
+        'teacher', TEACHER, checkpoints['teacher'], '--affinity', '--out', out,
+        '--batch-size', '8', '--aug-config',
+        str(aug_config), '--cfg-options', *data_root_options(image_folder)
     ])
     same = results['pairs']['distilled-plain']
     assert same['top1_agreement'] == 1.0
@@ -73,22 +70,22 @@ def test_tool_reports_pairs_ensemble_and_affinity(checkpoints, image_folder,
     assert results['ensemble']['of'] == ['plain', 'teacher']
     for row in results['models'].values():
         assert row['accuracy_base'] == pytest.approx(row['accuracy'])
-        assert row['affinity'] == pytest.approx(
-            row['accuracy_augmented'] / row['accuracy'])
+        assert row['affinity'] == pytest.approx(row['accuracy_augmented'] /
+                                                row['accuracy'])
     with open(out) as file:
         assert json.load(file)['pairs'] == results['pairs']
     assert 'CAM IoU of all 3 models' in capsys.readouterr().out
 
 
-def test_tool_refuses_a_checkpoint_of_another_model(checkpoints,
-                                                    image_folder, capsys):
+def test_tool_refuses_a_checkpoint_of_another_model(checkpoints, image_folder,
+                                                    capsys):
     """A teacher checkpoint given for the student config is named, in one
     sentence."""
     with pytest.raises(SystemExit):
         main([
             STUDENT, '--model', 'a', STUDENT, checkpoints['teacher'],
-            '--model', 'b', STUDENT, checkpoints['student'],
-            '--cfg-options', *data_root_options(image_folder)
+            '--model', 'b', STUDENT, checkpoints['student'], '--cfg-options',
+            *data_root_options(image_folder)
         ])
     stderr = capsys.readouterr().err
     assert 'Traceback' not in stderr
@@ -113,14 +110,17 @@ def test_two_different_models_match_measurements_by_hand(
         't', TEACHER, checkpoints['teacher'], '--cfg-options',
         *data_root_options(image_folder)
     ])
-    models = dict(s=load_classifier(STUDENT, checkpoints['student']),
-                  t=load_classifier(TEACHER, checkpoints['teacher']))
+    models = dict(
+        s=load_classifier(STUDENT, checkpoints['student']),
+        t=load_classifier(TEACHER, checkpoints['teacher']))
     cfg = Config.fromfile(STUDENT)
     cfg.test_dataloader.dataset.data_root = image_folder
     loader = Runner.build_dataloader(
-        dict(cfg.test_dataloader.to_dict(), num_workers=0,
-             persistent_workers=False,
-             sampler=dict(type='DefaultSampler', shuffle=False)))
+        dict(
+            cfg.test_dataloader.to_dict(),
+            num_workers=0,
+            persistent_workers=False,
+            sampler=dict(type='DefaultSampler', shuffle=False)))
     logits = dict(s=[], t=[])
     masks = dict(s=[], t=[])
     labels = []
@@ -129,11 +129,12 @@ def test_two_different_models_match_measurements_by_hand(
             for name, model in models.items():
                 inputs = model.data_preprocessor(batch, False)['inputs']
                 feat = model.backbone(inputs)[-1]
-                logits[name].append(
-                    model.head.fc(feat.mean(dim=(2, 3))))
+                logits[name].append(model.head.fc(feat.mean(dim=(2, 3))))
                 cam = cams_by_hand(model, inputs).sum(dim=1, keepdim=True)
                 cam = torch.nn.functional.interpolate(
-                    cam, size=inputs.shape[-2:], mode='bilinear',
+                    cam,
+                    size=inputs.shape[-2:],
+                    mode='bilinear',
                     align_corners=False)[:, 0]
                 low = cam.amin(dim=(1, 2), keepdim=True)
                 high = cam.amax(dim=(1, 2), keepdim=True)
@@ -151,13 +152,13 @@ def test_two_different_models_match_measurements_by_hand(
     assert agreement < 1  # two different models
     assert pair['top1_agreement'] == pytest.approx(agreement)
     log_p_t = logits['t'].log_softmax(1)
-    kl = float((log_p_t.exp() * (log_p_t - logits['s'].log_softmax(1))).sum(
-        1).mean())
+    kl = float(
+        (log_p_t.exp() * (log_p_t - logits['s'].log_softmax(1))).sum(1).mean())
     assert pair['kl'] == pytest.approx(kl, rel=1e-4)
     log_p_s = logits['s'].log_softmax(1)
     kl_s_t = float((log_p_s.exp() * (log_p_s - log_p_t)).sum(1).mean())
     assert pair['kl_authors'] == pytest.approx(10 * kl_s_t, rel=1e-4)
-    iou = float((masks['s'] & masks['t']).sum() /
-                (masks['s'] | masks['t']).sum())
+    iou = float(
+        (masks['s'] & masks['t']).sum() / (masks['s'] | masks['t']).sum())
     assert 0 < iou < 1
     assert pair['cam_iou'] == pytest.approx(iou, rel=1e-6)

@@ -32,13 +32,14 @@ def one_hot_logits(classes, num_classes=6):
 TEACHER, STUDENT = [0, 0, 0, 1, 1], [0, 0, 0, 3, 5]
 # joint (T0, S0) 3/5, (T1, S3) 1/5, (T1, S5) 1/5; marginals T (3/5, 2/5),
 # S (3/5, 1/5, 1/5)
-MIS_BY_HAND = 0.6 * math.log(0.6 / (0.6 * 0.6)) + 2 * 0.2 * math.log(
-    0.2 / (0.4 * 0.2))
+MIS_BY_HAND = 0.6 * math.log(0.6 /
+                             (0.6 * 0.6)) + 2 * 0.2 * math.log(0.2 /
+                                                               (0.4 * 0.2))
 
 
 def test_kl_is_ten_times_student_against_teacher():
-    teacher = torch.tensor([[0., 0.]])             # p_T = (1/2, 1/2)
-    student = torch.tensor([[0., math.log(3.)]])   # p_S = (1/4, 3/4)
+    teacher = torch.tensor([[0., 0.]])  # p_T = (1/2, 1/2)
+    student = torch.tensor([[0., math.log(3.)]])  # p_S = (1/4, 3/4)
     by_hand = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
     assert fidelity_kl(teacher, student) == pytest.approx(10 * by_hand)
     # not the KD direction KL(p_T || p_S)
@@ -46,16 +47,17 @@ def test_kl_is_ten_times_student_against_teacher():
     assert abs(fidelity_kl(teacher, student) - 10 * reverse) > 0.05
 
 
-@pytest.mark.parametrize('teacher, student, by_hand', [
-    ([0, 0, 1, 1], [0, 0, 1, 1], math.log(2)),
-    ([0, 0, 1, 1], [0, 1, 0, 1], 0.0),
-    # joint (0,0) 2/4, (0,1) 1/4, (1,1) 1/4; marginals T (3/4, 1/4),
-    # S (1/2, 1/2)
-    ([0, 0, 0, 1], [0, 0, 1, 1],
-     0.5 * math.log(0.5 / (0.75 * 0.5)) + 0.25 * math.log(0.25 /
-                                                          (0.75 * 0.5)) +
-     0.25 * math.log(0.25 / (0.25 * 0.5))),
-])
+@pytest.mark.parametrize(
+    'teacher, student, by_hand',
+    [
+        ([0, 0, 1, 1], [0, 0, 1, 1], math.log(2)),
+        ([0, 0, 1, 1], [0, 1, 0, 1], 0.0),
+        # joint (0,0) 2/4, (0,1) 1/4, (1,1) 1/4; marginals T (3/4, 1/4),
+        # S (1/2, 1/2)
+        ([0, 0, 0, 1], [0, 0, 1, 1], 0.5 * math.log(0.5 / (0.75 * 0.5)) +
+         0.25 * math.log(0.25 / (0.75 * 0.5)) + 0.25 * math.log(0.25 /
+                                                                (0.25 * 0.5))),
+    ])
 def test_mis_is_the_plug_in_mutual_information(teacher, student, by_hand):
     assert prediction_mutual_info_score(
         one_hot_logits(teacher), one_hot_logits(student)) == pytest.approx(
@@ -100,9 +102,10 @@ def test_metric_averages_mi_and_mis_over_batches():
     teacher_logits = one_hot_logits(TEACHER)
     for _ in range(2):
         metric.process(None, [
-            dict(pred_logits=one_hot_logits(STUDENT)[i],
-                 teacher_logits=torch.stack(
-                     [teacher_logits[i], teacher_logits[i] * 0.5]))
+            dict(
+                pred_logits=one_hot_logits(STUDENT)[i],
+                teacher_logits=torch.stack(
+                    [teacher_logits[i], teacher_logits[i] * 0.5]))
             for i in range(5)
         ])
     results = metric.evaluate(10)
@@ -111,8 +114,8 @@ def test_metric_averages_mi_and_mis_over_batches():
     assert results['fidelity/mis'] == pytest.approx(MIS_BY_HAND, rel=1e-9)
     assert prediction_mutual_information(
         torch.cat([teacher_logits] * 2),
-        torch.cat([one_hot_logits(STUDENT)] * 2)) != pytest.approx(
-            mi_of_one_batch)
+        torch.cat([one_hot_logits(STUDENT)] *
+                  2)) != pytest.approx(mi_of_one_batch)
     assert results['fidelity/top1_agreement'] == pytest.approx(0.6)
     # ensemble rows: (5 + 2.5) / 2 = 3.75 on its class; student rows: 5
     p_t = torch.softmax(torch.tensor([3.75, 0, 0, 0, 0, 0]), 0)

@@ -7,10 +7,9 @@ from mmpretrain.registry import METRICS
 from mmpretrain.structures import DataSample
 
 from mmcatkd.evaluation import (affinity, batch_weighted_iou, cam_iou,
-                                cam_masks,
-                                expected_calibration_error, kl_divergence,
-                                mask_overlap, prediction_entropy,
-                                top1_agreement)
+                                cam_masks, expected_calibration_error,
+                                kl_divergence, mask_overlap,
+                                prediction_entropy, top1_agreement)
 
 
 def _probs_with_confidence(confidences):
@@ -40,7 +39,9 @@ def test_ece_unweighted_is_the_mean_over_all_bins():
     """The authors' variant averages |acc_m - conf_m| over all 10 bins,
     empty ones counting 0: 1.665 / 10."""
     ece = expected_calibration_error(
-        _probs_with_confidence(CONFIDENCES), LABELS, num_bins=10,
+        _probs_with_confidence(CONFIDENCES),
+        LABELS,
+        num_bins=10,
         unweighted=True)
     assert ece == pytest.approx(1.665 / 10, abs=1e-6)
 
@@ -90,8 +91,9 @@ def test_fidelity_metric_uses_the_mean_of_teacher_logits():
     student = torch.tensor([[0., 1, 0], [0, 0, 1]])
     metric = METRICS.build(dict(type='TeacherFidelity'))
     metric.process(None, [
-        dict(pred_logits=student[i],
-             teacher_logits=torch.stack([teacher0[i], teacher1[i]]))
+        dict(
+            pred_logits=student[i],
+            teacher_logits=torch.stack([teacher0[i], teacher1[i]]))
         for i in range(2)
     ])
     results = metric.evaluate(2)
@@ -132,8 +134,8 @@ def test_cam_masks_upsample_bilinearly_to_the_input_size():
     """A 1x2 map [0, 1] upsampled to 1x4 (align_corners=False) is
     [0, .25, .75, 1]: above 0.4 the right half, above 0.2 three pixels."""
     cam = torch.tensor([[[0., 1.]]])
-    assert cam_masks(cam, (1, 4), 0.4).tolist() == [[[False, False, True,
-                                                      True]]]
+    assert cam_masks(cam, (1, 4),
+                     0.4).tolist() == [[[False, False, True, True]]]
     assert cam_masks(cam, (1, 4), 0.2).tolist() == [[[False, True, True,
                                                       True]]]
 
@@ -171,13 +173,13 @@ def test_cam_iou_of_three_models_is_all_over_any():
 def test_cam_iou_metric_reports_pairs_and_all_models():
     """The metric masks each sample's CAMs at its img_shape and pools the
     counts: pairs by name, and 'all' for three models."""
-    student = torch.tensor([[0., 1], [2, 4]])   # mask: bottom row
+    student = torch.tensor([[0., 1], [2, 4]])  # mask: bottom row
     teacher0 = torch.tensor([[0., 4], [1, 4]])  # right column
     teacher1 = torch.tensor([[4., 0], [4, 0]])  # left column
     metric = METRICS.build(dict(type='CAMIoU', threshold=0.4))
     metric.process(None, [
-        dict(cams=torch.stack([student, teacher0, teacher1]),
-             img_shape=(2, 2))
+        dict(
+            cams=torch.stack([student, teacher0, teacher1]), img_shape=(2, 2))
     ])
     results = metric.evaluate(1)
     assert results == {

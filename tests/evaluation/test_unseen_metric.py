@@ -27,8 +27,15 @@ def test_hand_counted_seen_unseen_and_all():
     """Seen classes {0, 1, 2}: 4 seen images, 3 right (75 %); unseen {3, 4}:
     3 images, 1 right (33.3 %); all 7 images, 4 right (57.1 %). The unseen
     number is the paper's Fig. 4-right, top1 keeps Accuracy's key."""
-    pairs = [(0, 0), (1, 1), (2, 2), (0, 2),  # seen: 3 of 4
-             (3, 3), (0, 4), (2, 3)]          # unseen: 1 of 3
+    pairs = [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (0, 2),  # seen: 3 of 4
+        (3, 3),
+        (0, 4),
+        (2, 3)
+    ]  # unseen: 1 of 3
     metric = METRICS.build(
         dict(type='UnseenClassAccuracy', seen_classes=[0, 1, 2]))
     metric.dataset_meta = dict(classes=['a', 'b', 'c', 'd', 'e'])

@@ -34,8 +34,11 @@ def test_window_then_fixed_beta_hits_the_target():
     unweighted loss; then beta = target / mean of iterations 3-4, fixed: on
     the window's last batch beta * CAT equals the target's share."""
     target, window = 5.0, 4
-    auto = CATLoss(loss_weight='auto', auto_iters=window, auto_target=target,
-                   normalize=False)
+    auto = CATLoss(
+        loss_weight='auto',
+        auto_iters=window,
+        auto_target=target,
+        normalize=False)
     plain = CATLoss(loss_weight=1.0, normalize=False)
     raw = []
     for step in range(6):
@@ -44,16 +47,15 @@ def test_window_then_fixed_beta_hits_the_target():
         weighted = auto(student, teacher).item()
         if step < window:
             running = sum(raw) / len(raw)
-            assert weighted == pytest.approx(target * raw[-1] / running,
-                                             rel=1e-6)
+            assert weighted == pytest.approx(
+                target * raw[-1] / running, rel=1e-6)
         else:
             beta = target / ((raw[2] + raw[3]) / 2)
-            assert auto.auto_beta.beta.item() == pytest.approx(beta,
-                                                               rel=1e-9)
+            assert auto.auto_beta.beta.item() == pytest.approx(beta, rel=1e-9)
             assert weighted == pytest.approx(beta * raw[-1], rel=1e-6)
     # the measured loss times beta is the target, exactly
-    assert (auto.auto_beta.beta.item() * auto.auto_beta.measured ==
-            pytest.approx(target, rel=1e-12))
+    assert (auto.auto_beta.beta.item() *
+            auto.auto_beta.measured == pytest.approx(target, rel=1e-12))
 
 
 def test_evaluation_does_not_measure():
@@ -135,8 +137,9 @@ def _auto_cfg(work_dir, data_root, epochs):
 
 
 @pytest.mark.slow
-def test_tiny_run_hits_target_logs_and_dumps_beta(image_folder,  # noqa: F811
-                                                  tmp_path):
+def test_tiny_run_hits_target_logs_and_dumps_beta(
+        image_folder,  # noqa: F811
+        tmp_path):
     """One epoch of 6 iterations is the window: beta * (mean unweighted CAT
     of iterations 4-6, recomputed by a plain CATLoss from the recorded CAMs)
     is the default target sqrt(50); the run's dumped config carries it as
@@ -169,8 +172,9 @@ def test_tiny_run_hits_target_logs_and_dumps_beta(image_folder,  # noqa: F811
 
 
 @pytest.mark.slow
-def test_resume_keeps_beta_and_repeats_the_run(image_folder,  # noqa: F811
-                                               tmp_path):
+def test_resume_keeps_beta_and_repeats_the_run(
+        image_folder,  # noqa: F811
+        tmp_path):
     """tools/train.py for three epochs, and --resume from its epoch-1
     checkpoint to three: the same beta (chosen in epoch 1, before the
     interruption) and the same final weights bit for bit."""
@@ -186,13 +190,17 @@ def test_resume_keeps_beta_and_repeats_the_run(image_folder,  # noqa: F811
     train_in_process(config, whole, image_folder, 'train_cfg.max_epochs=3')
     os.makedirs(split)
     shutil.copy(osp.join(whole, 'epoch_1.pth'), split)
-    train_in_process(config, split, image_folder, 'train_cfg.max_epochs=3',
-                     resume=osp.join(split, 'epoch_1.pth'))
+    train_in_process(
+        config,
+        split,
+        image_folder,
+        'train_cfg.max_epochs=3',
+        resume=osp.join(split, 'epoch_1.pth'))
     key = 'distiller.distill_losses.loss_cat.auto_beta.beta'
     betas = [
         safe_torch_load(osp.join(run, 'epoch_3.pth'))['state_dict'][key]
         for run in (whole, split)
     ]
     assert betas[0].item() > 0 and betas[0].item() == betas[1].item()
-    assert max_weight_difference(osp.join(whole, 'epoch_3.pth'),
-                                 osp.join(split, 'epoch_3.pth')) == 0
+    assert max_weight_difference(
+        osp.join(whole, 'epoch_3.pth'), osp.join(split, 'epoch_3.pth')) == 0

@@ -6,14 +6,13 @@ import os.path as osp
 import pytest
 import torch
 import torchvision
+from mmpretrain.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmcatkd  # noqa: F401  (registers the backbones; compat first)
 from mmcatkd.converters import build_model
-from mmpretrain.registry import MODELS
-
-from tests.conftest import (GOLDEN_SUBSET, PROJECT_ROOT,  # noqa: E402
-                            golden_params)
+from tests.conftest import PROJECT_ROOT  # noqa: E402
+from tests.conftest import GOLDEN_SUBSET, golden_params
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
 
@@ -99,8 +98,9 @@ def golden_model_configs(root: str) -> list:
 
 def golden_param_count(root: str, name: str) -> int:
     """Parameters of the reference checkpoint of config ``name``."""
-    state = torch.load(golden_checkpoint(root, name), map_location='cpu',
-                       weights_only=True)['model']
+    state = torch.load(
+        golden_checkpoint(root, name), map_location='cpu',
+        weights_only=True)['model']
     return sum(value.numel() for key, value in state.items()
                if not key.endswith(BUFFER_SUFFIXES))
 
@@ -111,7 +111,8 @@ def reference_param_count(name: str) -> int:
     if name in TORCHVISION_OF_CONFIG:
         with torch.device('meta'):  # shapes only, no allocation or init
             reference = getattr(torchvision.models,
-                                TORCHVISION_OF_CONFIG[name])(weights=None)
+                                TORCHVISION_OF_CONFIG[name])(
+                                    weights=None)
         return sum(p.numel() for p in reference.parameters())
     return REFERENCE_PARAMS[name]
 
@@ -140,8 +141,7 @@ def test_config_model_matches_reference_architecture(name):
         assert sum(p.numel() for p in model.parameters()) == \
             reference_param_count(name)
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert norms and all(
-        (m.eps, m.momentum) == (1e-5, 0.1) for m in norms)
+    assert norms and all((m.eps, m.momentum) == (1e-5, 0.1) for m in norms)
 
     size = 224 if name.startswith('imagenet/') else 32
     num_classes = model.head.num_classes
@@ -169,13 +169,12 @@ def test_config_model_has_the_golden_checkpoints_parameter_count(root, name):
 # Shapes of every stage output (C, H, W), as the reference's feature maps.
 STAGE_MAPS = {
     ('CIFARResNet', 'resnet8x4'): [(64, 32, 32), (128, 16, 16), (256, 8, 8)],
-    ('CIFARWideResNet', 'wrn_16_2'): [(32, 32, 32), (64, 16, 16),
-                                      (128, 8, 8)],
+    ('CIFARWideResNet', 'wrn_16_2'): [(32, 32, 32), (64, 16, 16), (128, 8, 8)],
     ('CIFARVGG', 'vgg8'): [(64, 32, 32), (128, 16, 16), (256, 8, 8),
                            (512, 4, 4), (512, 4, 4)],
-    ('CIFARMobileNetV2', 'mobile_half'): [(8, 16, 16), (12, 16, 16),
-                                          (16, 8, 8), (32, 4, 4), (48, 4, 4),
-                                          (80, 2, 2), (160, 2, 2),
+    ('CIFARMobileNetV2', 'mobile_half'): [(8, 16, 16),
+                                          (12, 16, 16), (16, 8, 8), (32, 4, 4),
+                                          (48, 4, 4), (80, 2, 2), (160, 2, 2),
                                           (1280, 2, 2)],
     ('CIFARShuffleNetV1', 'g3'): [(240, 16, 16), (480, 8, 8), (960, 4, 4)],
     ('CIFARShuffleNetV2', '1.0x'): [(116, 16, 16), (232, 8, 8), (464, 4, 4),

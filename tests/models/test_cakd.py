@@ -22,8 +22,9 @@ from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS, build_model, model_cfg,
 TINY = osp.join(TEST_CONFIGS, 'cakd_tiny.py')
 DISTILL_LOSSES = ('loss_qk', 'loss_vv', 'loss_logits', 'loss_cls_token',
                   'loss_patch_tokens')
-EXPECTED_LOSSES = {'student.loss'} | {f'distill.{name}'
-                                      for name in DISTILL_LOSSES}
+EXPECTED_LOSSES = {'student.loss'
+                   } | {f'distill.{name}'
+                        for name in DISTILL_LOSSES}
 NUM_CLASSES = 4
 
 
@@ -143,8 +144,7 @@ def test_groupwise_projector_applies_each_blocks_linear_in_place():
 
 
 @pytest.mark.parametrize('epoch,weight', [(0, 0.0), (25, 0.0), (26, 0.02),
-                                          (50, 0.2), (75, 0.2),
-                                          (120, 0.2)])
+                                          (50, 0.2), (75, 0.2), (120, 0.2)])
 def test_lambda_schedule(epoch, weight):
     """lambda(e) = min(max(e - 25, 0) / 50, 0.2), the authors' schedule."""
     assert DistillLossWeightHook().weight(epoch) == pytest.approx(weight)
@@ -192,8 +192,9 @@ def test_gradients_reach_student_and_projectors_never_the_teacher():
                    for p in part.parameters() if p.dim() > 1), name
         assert model.student.backbone.conv1.weight.grad.abs().sum() > 0
         if connector is not None:
-            assert all(p.grad.abs().sum() > 0 for p in
-                       model.distiller.connectors[connector].parameters())
+            assert all(
+                p.grad.abs().sum() > 0
+                for p in model.distiller.connectors[connector].parameters())
         assert all(not p.requires_grad and p.grad is None
                    for p in model.teacher.parameters())
 
@@ -201,8 +202,10 @@ def test_gradients_reach_student_and_projectors_never_the_teacher():
 def test_mismatched_grids_are_named():
     """A student grid unlike the teacher's fails with both shapes instead of
     broadcasting."""
-    with pytest.raises(ValueError, match=r'student \(2, 49, 8\) and teacher '
-                       r'\(2, 196, 8\) shapes differ'):
+    with pytest.raises(
+            ValueError,
+            match=r'student \(2, 49, 8\) and teacher '
+            r'\(2, 196, 8\) shapes differ'):
         CAKDLoss()(torch.zeros(2, 49, 8), torch.zeros(2, 196, 8))
 
 
@@ -253,7 +256,8 @@ def test_training_logs_every_term_follows_lambda_and_keeps_the_teacher(
         assert torch.equal(student[key], value), key
     ema_hook = next(h for h in runner.hooks if isinstance(h, EMAHook))
     ema_student = ema_hook.ema_model.module.student
-    assert any(not torch.equal(value, ema_student.state_dict()[key])
+    assert any(not torch.equal(value,
+                               ema_student.state_dict()[key])
                for key, value in student.items())
     hub = runner.message_hub
     for prefix, model in (('', runner.model.student), ('ema/', ema_student)):
@@ -270,8 +274,7 @@ class SnapshotBeforeValidation(Hook):
         self.snapshots = snapshots
 
     def after_train_epoch(self, runner):
-        self.snapshots.append(
-            copy.deepcopy(runner.model.student.state_dict()))
+        self.snapshots.append(copy.deepcopy(runner.model.student.state_dict()))
 
 
 def _accuracy(runner, model) -> float:

@@ -14,8 +14,11 @@ def _classifier(head, neck=None):
         dict(
             type='ImageClassifier',
             backbone=dict(
-                type='ResNet_CIFAR', depth=18, out_indices=(3, ),
-                base_channels=8, stem_channels=8),
+                type='ResNet_CIFAR',
+                depth=18,
+                out_indices=(3, ),
+                base_channels=8,
+                stem_channels=8),
             neck=neck,
             head=head))
 
@@ -39,8 +42,7 @@ def test_logits_equal_gap_plus_linear_head():
     feat = torch.randn(4, 64, 7, 7)
     gap = MODELS.build(dict(type='GlobalAveragePooling'))
     expected = linear_head(gap((feat, )))
-    torch.testing.assert_close(
-        cam_head((feat, )), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(cam_head((feat, )), expected, atol=1e-5, rtol=0)
 
 
 def test_logits_are_spatial_mean_of_cams_plus_bias():
@@ -106,8 +108,10 @@ def test_bias_free_logits_are_the_spatial_mean_of_the_cams():
     assert set(head.state_dict()) == {'fc.weight'}
     feat = torch.randn(2, 64, 8, 8)
     torch.testing.assert_close(
-        head((feat, )), head.cams((feat, )).mean(dim=(2, 3)),
-        atol=1e-5, rtol=0)
+        head((feat, )),
+        head.cams((feat, )).mean(dim=(2, 3)),
+        atol=1e-5,
+        rtol=0)
 
 
 def test_loss_and_predict_are_mmpretrain_heads():
@@ -119,8 +123,8 @@ def test_loss_and_predict_are_mmpretrain_heads():
     samples = [DataSample().set_gt_label(i) for i in (0, 2)]
     loss = cam_head.loss(feats, samples)['loss']
     logits = cam_head(feats)
-    torch.testing.assert_close(
-        loss, F.cross_entropy(logits, torch.tensor([0, 2])))
+    torch.testing.assert_close(loss,
+                               F.cross_entropy(logits, torch.tensor([0, 2])))
     predictions = cam_head.predict(feats)
     assert predictions[1].pred_score.shape == (3, )
 

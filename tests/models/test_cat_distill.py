@@ -95,8 +95,8 @@ def test_pooled_first_cams_give_the_full_resolution_loss(cat_loss):
             distiller=dict(_distiller(**cat_loss), pooled_cams=pooled))
         loss = model.loss(*_batch())['distill.loss_cat']
         loss.backward()
-        results.append((loss.detach(),
-                        model.student.backbone.conv1.weight.grad.clone()))
+        results.append(
+            (loss.detach(), model.student.backbone.conv1.weight.grad.clone()))
     (loss_pooled, grad_pooled), (loss_full, grad_full) = results
     torch.testing.assert_close(loss_pooled, loss_full, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grad_pooled, grad_full, atol=1e-5, rtol=1e-4)
@@ -129,18 +129,20 @@ def test_other_mmrazor_losses_combine_with_cat():
                     preds_S=dict(from_student=True, recorder='logits'),
                     preds_T=dict(from_student=False, recorder='logits')))))
     losses = model.loss(*_batch())
-    assert set(losses) == {'student.loss', 'distill.loss_cat',
-                           'distill.loss_kl'}
+    assert set(losses) == {
+        'student.loss', 'distill.loss_cat', 'distill.loss_kl'
+    }
     assert all(torch.isfinite(value) for value in losses.values())
 
 
 def test_reserved_names_are_refused():
     """A user recorder called 'cam' would silently replace CAT's."""
     with pytest.raises(ValueError, match='reserved'):
-        _build(distiller=dict(
-            _distiller(),
-            student_recorders=dict(cam=dict(type='ModuleOutputs',
-                                            source='head.fc'))))
+        _build(
+            distiller=dict(
+                _distiller(),
+                student_recorders=dict(
+                    cam=dict(type='ModuleOutputs', source='head.fc'))))
 
 
 def test_class_count_mismatch_names_both():
@@ -156,12 +158,14 @@ def test_head_without_classifier_is_named():
     from mmpretrain.models.heads import ClsHead
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
     teacher = PRETRAIN_MODELS.build(
-        dict(type='ImageClassifier',
-             backbone=dict(type='ResNet_CIFAR', depth=18),
-             head=dict(type='ClsHead')))
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet_CIFAR', depth=18),
+            head=dict(type='ClsHead')))
     assert isinstance(teacher.head, ClsHead)
-    with pytest.raises(TypeError, match='ClsHead cannot produce class '
-                       'activation maps'):
+    with pytest.raises(
+            TypeError, match='ClsHead cannot produce class '
+            'activation maps'):
         _build(teacher=teacher)
 
 
@@ -178,13 +182,15 @@ def test_teacher_checkpoint_is_loaded_strictly(tmp_path):
 
     renamed = str(tmp_path / 'renamed.pth')
     torch.save(
-        dict(state_dict={
-            key.replace('head.fc', 'head.linear'): value
-            for key, value in state.items()
-        }), renamed)
-    with pytest.raises(ValueError,
-                       match=r"2 missing keys \['head.fc.bias', "
-                       r"'head.fc.weight'\], 2 unexpected keys"):
+        dict(
+            state_dict={
+                key.replace('head.fc', 'head.linear'): value
+                for key, value in state.items()
+            }), renamed)
+    with pytest.raises(
+            ValueError,
+            match=r"2 missing keys \['head.fc.bias', "
+            r"'head.fc.weight'\], 2 unexpected keys"):
         _build(teacher_ckpt=renamed)
     relaxed = _build(teacher_ckpt=renamed, teacher_ckpt_strict=False)
     torch.testing.assert_close(relaxed.teacher.backbone.conv1.weight,

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmcatkd.models.losses.cat_loss import binarize_cams
 from mmcatkd.models.losses import CATLoss
+from mmcatkd.models.losses.cat_loss import binarize_cams
 from tests.conftest import golden_params
 
 
@@ -73,8 +73,8 @@ def test_binarize_applies_to_teacher_only():
     map (hand-computed, resolution 1, no normalisation)."""
     teacher = torch.tensor([[[[4., -4.], [1., 3.]]]])  # binary mean 0.25
     student = torch.full((1, 1, 2, 2), 0.75)
-    loss = CATLoss(resolution=1, normalize=False, binarize=True)(student,
-                                                                 teacher)
+    loss = CATLoss(
+        resolution=1, normalize=False, binarize=True)(student, teacher)
     assert loss.item() == pytest.approx((0.75 - 0.25)**2)
 
 
@@ -134,9 +134,8 @@ def test_pools_student_and_teacher_of_different_size():
     ((2, 3, 2, 2), (2, 3, 8, 8), dict(resolution=4), r'\(2, 3, 2, 2\)'),
     ((2, 3, 4, 4), (2, 3, 4, 4), dict(num_selected=4), 'exceeds the 3'),
 ])
-def test_bad_shapes_raise_value_error_naming_them(student_shape,
-                                                  teacher_shape, kwargs,
-                                                  match):
+def test_bad_shapes_raise_value_error_naming_them(student_shape, teacher_shape,
+                                                  kwargs, match):
     """N or K mismatch, a resolution larger than a map, or more selected
     classes than exist raise ValueError with the shapes."""
     with pytest.raises(ValueError, match=match):
@@ -156,12 +155,14 @@ def test_bad_options_raise_value_error(kwargs):
         CATLoss(**kwargs)
 
 
-@pytest.mark.parametrize('selection, kept', [
-    # top 2 -> above the 2nd highest: 1 class; bottom 2 -> all but those
-    # above the 2nd highest (K - n = 2): 3 classes
-    ('top', [[1], [0]]),
-    ('bottom', [[0, 2, 3], [1, 2, 3]]),
-])
+@pytest.mark.parametrize(
+    'selection, kept',
+    [
+        # top 2 -> above the 2nd highest: 1 class; bottom 2 -> all but those
+        # above the 2nd highest (K - n = 2): 3 classes
+        ('top', [[1], [0]]),
+        ('bottom', [[0, 2, 3], [1, 2, 3]]),
+    ])
 def test_authors_class_count_keeps_n_minus_or_plus_one(selection, kept):
     """class_count='authors' keeps what the authors' strict comparison
     keeps: n - 1 classes for 'top', n + 1 for 'bottom' (their Fig. 4 "75
@@ -170,7 +171,10 @@ def test_authors_class_count_keeps_n_minus_or_plus_one(selection, kept):
     student = torch.zeros(2, 4, 2, 2, dtype=torch.float64)
     student[:, :, 0, 0] = torch.arange(4, dtype=torch.float64) + 1
     loss = CATLoss(
-        resolution=2, normalize=False, num_selected=2, selection=selection,
+        resolution=2,
+        normalize=False,
+        num_selected=2,
+        selection=selection,
         class_count='authors')(student, teacher)
     expected = torch.stack([
         (student[n, kept[n]] - teacher[n, kept[n]]).pow(2).mean()
@@ -186,6 +190,9 @@ def test_authors_class_count_transfers_all_classes_on_ties():
     student = torch.randn(2, 4, 2, 2, dtype=torch.float64)
     full = CATLoss(resolution=2, normalize=False)(student, teacher)
     partial = CATLoss(
-        resolution=2, normalize=False, num_selected=2, selection='bottom',
+        resolution=2,
+        normalize=False,
+        num_selected=2,
+        selection='bottom',
         class_count='authors')(student, teacher)
     assert partial.item() == pytest.approx(full.item(), rel=1e-12)

@@ -18,11 +18,9 @@ from mmcatkd.models.losses.manifold import gram_mse
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, data_root_options
 
 TINY_CONFIG = osp.join(TEST_CONFIGS, 'clskd_tiny.py')
-DEIT_T_CONFIG = osp.join(PROJECT_ROOT, 'configs',
-                         'clskd',
+DEIT_T_CONFIG = osp.join(PROJECT_ROOT, 'configs', 'clskd',
                          'clskd_deit-base_deit-tiny_4xb128_in1k.py')
-DEIT_S_CONFIG = osp.join(PROJECT_ROOT, 'configs',
-                         'clskd',
+DEIT_S_CONFIG = osp.join(PROJECT_ROOT, 'configs', 'clskd',
                          'clskd_deit-base_deit-small_4xb128_in1k.py')
 LOSS_NAMES = {
     'distill.loss_kd', 'distill.loss_cls', 'distill.loss_atn',

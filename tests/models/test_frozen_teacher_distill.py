@@ -10,17 +10,17 @@ from mmcatkd.models.algorithms import FrozenTeacherDistill
 
 #: every algorithm mmcatkd registers (the cached one lives with its cache)
 ALGORITHMS = [
-    cls for cls in MODELS.module_dict.values()
-    if cls.__module__.startswith('mmcatkd.')
-    and issubclass(cls, BaseAlgorithm)
+    cls for cls in MODELS.module_dict.values() if
+    cls.__module__.startswith('mmcatkd.') and issubclass(cls, BaseAlgorithm)
 ]
 
 
 def test_every_algorithm_takes_the_step_of_the_base():
-    assert {cls.__name__ for cls in ALGORITHMS} == {
-        'CAKDDistill', 'CachedCATDistill', 'CATDistill',
-        'FrozenTeacherDistill', 'MultiTeacherDistill'
-    }
+    assert {cls.__name__
+            for cls in ALGORITHMS} == {
+                'CAKDDistill', 'CachedCATDistill', 'CATDistill',
+                'FrozenTeacherDistill', 'MultiTeacherDistill'
+            }
     for cls in ALGORITHMS:
         assert issubclass(cls, FrozenTeacherDistill), cls.__name__
         assert cls.loss is FrozenTeacherDistill.loss, cls.__name__

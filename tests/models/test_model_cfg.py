@@ -59,8 +59,8 @@ def test_pretrained_with_overrides_or_without_weights_is_refused():
             dict(cfg_path=RESNET18_IN1K, pretrained=True, **THREE_CLASSES))
     with pytest.raises(ValueError, match='pretrained=True needs'):
         resolve_cfg_path(
-            dict(cfg_path=f'mmcatkd::{DIGITS_STUDENT_CONFIG}',
-                 pretrained=True))
+            dict(
+                cfg_path=f'mmcatkd::{DIGITS_STUDENT_CONFIG}', pretrained=True))
     as_is = dict(cfg_path=RESNET18_IN1K, pretrained=True)
     assert resolve_cfg_path(as_is) is as_is
 

@@ -42,7 +42,8 @@ def _build(distiller=KL_DISTILLER, **overrides):
         architecture=dict(cfg_path=STUDENT),
         # two different teachers: a GAP + LinearClsHead one and a
         # CAMClsHead one of the student's shape
-        teachers=[dict(cfg_path=TEACHER), dict(cfg_path=STUDENT)],
+        teachers=[dict(cfg_path=TEACHER),
+                  dict(cfg_path=STUDENT)],
         data_preprocessor=Config.fromfile(STUDENT).data_preprocessor.to_dict(),
         distiller=distiller)
     cfg.update(overrides)
@@ -61,11 +62,10 @@ def test_kl_loss_is_the_mean_of_the_per_teacher_losses():
     assert set(losses) == {'student.loss', 'distill.loss_kl'}
     with torch.no_grad():
         student_logits = model.student(images, mode='tensor')
-        expected = sum(
-            0.4 * 9 * torch.nn.functional.kl_div(
-                torch.log_softmax(student_logits / 3, dim=1),
-                torch.softmax(teacher(images, mode='tensor') / 3, dim=1),
-                reduction='batchmean') for teacher in model.teachers) / 2
+        expected = sum(0.4 * 9 * torch.nn.functional.kl_div(
+            torch.log_softmax(student_logits / 3, dim=1),
+            torch.softmax(teacher(images, mode='tensor') / 3, dim=1),
+            reduction='batchmean') for teacher in model.teachers) / 2
     torch.testing.assert_close(losses['distill.loss_kl'].detach(), expected)
 
 
@@ -95,8 +95,8 @@ def test_cat_loss_is_the_mean_of_the_per_teacher_cat_losses():
     torch.testing.assert_close(losses['distill.loss_cat'].detach(), expected)
 
 
-@pytest.mark.parametrize('distiller', [KL_DISTILLER, CAT_DISTILLER],
-                         ids=['kl', 'cat'])
+@pytest.mark.parametrize(
+    'distiller', [KL_DISTILLER, CAT_DISTILLER], ids=['kl', 'cat'])
 def test_training_steps_update_the_student_only(distiller):
     """Three optimiser steps through train_step change the student's weights
     and leave every teacher weight and BN statistic as it was; the teachers
@@ -106,8 +106,8 @@ def test_training_steps_update_the_student_only(distiller):
         model,
         dict(
             constructor='mmrazor.TrainableOptimWrapperConstructor',
-            optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
-                           weight_decay=5e-4)))
+            optimizer=dict(
+                type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
     in_optimizer = {
         id(p)
         for group in optim_wrapper.optimizer.param_groups
@@ -126,8 +126,11 @@ def test_training_steps_update_the_student_only(distiller):
     for step in range(3):
         data = dict(
             inputs=[
-                torch.randint(0, 256, (3, 32, 32), generator=generator,
-                              dtype=torch.uint8) for _ in range(4)
+                torch.randint(
+                    0,
+                    256, (3, 32, 32),
+                    generator=generator,
+                    dtype=torch.uint8) for _ in range(4)
             ],
             data_samples=[
                 DataSample().set_gt_label(i % NUM_CLASSES) for i in range(4)
@@ -139,8 +142,7 @@ def test_training_steps_update_the_student_only(distiller):
                for p in model.teachers.parameters())
     for key, value in model.teachers.state_dict().items():
         torch.testing.assert_close(value, teacher_state[key], msg=key)
-    assert not torch.equal(model.student.backbone.conv1.weight,
-                           student_weight)
+    assert not torch.equal(model.student.backbone.conv1.weight, student_weight)
 
 
 def test_checkpoint_holds_the_teachers_and_teacher_ckpts_load(tmp_path):
@@ -163,8 +165,8 @@ def test_checkpoint_holds_the_teachers_and_teacher_ckpts_load(tmp_path):
     for key, value in weights.items():
         torch.testing.assert_close(model.teachers[0].state_dict()[key], value)
     with pytest.raises(ValueError, match='2 teacher_ckpts for 3 teachers'):
-        _build(teachers=[dict(cfg_path=TEACHER)] * 3,
-               teacher_ckpts=[path, None])
+        _build(
+            teachers=[dict(cfg_path=TEACHER)] * 3, teacher_ckpts=[path, None])
 
 
 def test_class_count_mismatch_names_the_teacher():
@@ -246,8 +248,10 @@ def test_teacher_mode_train_keeps_the_teachers_as_the_authors_do():
     torch.testing.assert_close(recorded['logits'], train_mode_logits)
     assert not torch.allclose(recorded['logits'], eval_mode_logits)
     after = teacher.state_dict()
-    moved = [key for key in before if 'running_mean' in key
-             and not torch.equal(before[key], after[key])]
+    moved = [
+        key for key in before
+        if 'running_mean' in key and not torch.equal(before[key], after[key])
+    ]
     assert moved
     for name, parameter in teacher.named_parameters():
         assert torch.equal(before[name], parameter), name
@@ -274,8 +278,8 @@ def test_channels_last_reaches_the_student_every_teacher_and_the_inputs():
     seen = []
     for teacher_or_student in (model.student, *model.teachers):
         teacher_or_student.backbone.register_forward_pre_hook(
-            lambda module, args: seen.append(
-                args[0].is_contiguous(memory_format=channels_last)))
+            lambda module, args: seen.append(args[0].is_contiguous(
+                memory_format=channels_last)))
     model(*_batch(), mode='loss')
     assert seen == [True, True, True]
 

@@ -22,8 +22,10 @@ _batch = random_batch
 def _losses_and_grad(model):
     losses = model(*_batch(), mode='loss')
     sum(losses.values()).backward()
-    return ({key: value.detach() for key, value in losses.items()},
-            model.student.backbone.conv1.weight.grad.contiguous())
+    return ({
+        key: value.detach()
+        for key, value in losses.items()
+    }, model.student.backbone.conv1.weight.grad.contiguous())
 
 
 def test_channels_last_gives_the_default_losses_and_gradients():
@@ -35,8 +37,7 @@ def test_channels_last_gives_the_default_losses_and_gradients():
     for key in default_losses:
         torch.testing.assert_close(
             fast_losses[key], default_losses[key], rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(fast_grad, default_grad, rtol=1e-4,
-                               atol=1e-6)
+    torch.testing.assert_close(fast_grad, default_grad, rtol=1e-4, atol=1e-6)
 
 
 def test_channels_last_reaches_weights_and_inputs():
@@ -52,15 +53,15 @@ def test_channels_last_reaches_weights_and_inputs():
             module.weight.is_contiguous(memory_format=channels_last)
             and not module.weight.is_contiguous()
             for module in model.modules()
-            if isinstance(module, torch.nn.Conv2d)
-            and module.kernel_size != (1, 1)
+            if isinstance(module, torch.nn.Conv2d) and module.kernel_size != (
+                1, 1)
         }
         assert layouts == {enabled}
         seen = []
         for backbone in (model.student.backbone, model.teacher.backbone):
             backbone.register_forward_pre_hook(
-                lambda module, args: seen.append(
-                    args[0].is_contiguous(memory_format=channels_last)))
+                lambda module, args: seen.append(args[0].is_contiguous(
+                    memory_format=channels_last)))
         model(*_batch(), mode='loss')
         assert seen == [enabled, enabled]
 
@@ -110,8 +111,8 @@ def test_catkd_step_under_autocast_logs_the_fp32_loss_of_its_cams():
         for side, recorders in (('S', model.distiller.student_recorders),
                                 ('T', model.distiller.teacher_recorders))
     }
-    assert model.distiller.student_recorders.recorders[
-        'cam'].get_record_data().dtype == torch.bfloat16
+    assert model.distiller.student_recorders.recorders['cam'].get_record_data(
+    ).dtype == torch.bfloat16
     reference = model.distiller.distill_losses['loss_cat'](cams['S'],
                                                            cams['T'])
     assert logged.dtype == torch.float32
@@ -146,8 +147,9 @@ def test_compiled_forward_gives_the_eager_losses():
     model = _build()
     images, samples = _batch()
     eager = model(images, samples, mode='loss')
-    compiled = torch.compile(model, backend='eager')(
-        images, samples, mode='loss')
+    compiled = torch.compile(
+        model, backend='eager')(
+            images, samples, mode='loss')
     assert set(compiled) == set(eager)
     for key in eager:
         torch.testing.assert_close(compiled[key], eager[key])

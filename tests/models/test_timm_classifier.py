@@ -12,8 +12,7 @@ from mmpretrain.registry import MODELS
 import mmcatkd  # noqa: F401
 from mmcatkd.models import classifier_of, head_cams, logits_and_cams
 from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
-from mmcatkd.models.classifiers import (TimmImageClassifier,
-                                        timm_cam_obstacle)
+from mmcatkd.models.classifiers import TimmImageClassifier, timm_cam_obstacle
 from mmcatkd.models.recorders import CAMRecorder
 from mmcatkd.utils.errors import ConfigError
 
@@ -25,8 +24,13 @@ def build(model_name, **kwargs):
 
 
 def images(size=64, n=2):
-    return torch.randn(n, 3, size, size, dtype=torch.float64,
-                       generator=torch.Generator().manual_seed(1))
+    return torch.randn(
+        n,
+        3,
+        size,
+        size,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(1))
 
 
 def saved_timm_weights(tmp_path, model_name, **kwargs):
@@ -39,8 +43,8 @@ def saved_timm_weights(tmp_path, model_name, **kwargs):
     return path, model.eval()
 
 
-@pytest.mark.parametrize('model_name', ['resnet10t', 'regnety_002',
-                                        'test_efficientnet'])
+@pytest.mark.parametrize('model_name',
+                         ['resnet10t', 'regnety_002', 'test_efficientnet'])
 def test_cams_equal_gap_before_classifier_in_float64(model_name):
     """Exact families: logits = GAP(CAM) + b (Eq. 2-3) within 1e-5, the
     CAMs written out from timm's map and classifier weights."""
@@ -62,8 +66,9 @@ def test_logits_are_timms_own(tmp_path):
     """The split model computes what timm's model computes, with timm's
     weights loaded by timm's own mechanism (a local file, offline)."""
     path, reference = saved_timm_weights(tmp_path, 'resnet10t')
-    model = build('resnet10t', pretrained=True,
-                  pretrained_cfg_overlay=dict(file=path)).eval()
+    model = build(
+        'resnet10t', pretrained=True,
+        pretrained_cfg_overlay=dict(file=path)).eval()
     inputs = images().float()
     with torch.no_grad():
         expected = reference(inputs)
@@ -77,9 +82,10 @@ def test_checkpoint_path_loads_and_init_weights_keeps_it(tmp_path):
     model = build('regnety_002', checkpoint_path=path)
     model.init_weights()  # what the Runner calls: must not redraw them
     for key, value in reference.state_dict().items():
-        ours = (model.head.fc.state_dict()[key.split('.')[-1]]
-                if key.startswith('head.fc.') else
-                model.backbone.model.state_dict()[key])
+        ours = (
+            model.head.fc.state_dict()[key.split('.')[-1]]
+            if key.startswith('head.fc.') else
+            model.backbone.model.state_dict()[key])
         assert torch.equal(ours, value), key
 
 
@@ -89,18 +95,22 @@ def test_state_dict_keys_hold_each_tensor_once():
     assert 'head.fc.weight' in keys
     assert not any(key.startswith('backbone.model.fc.') for key in keys)
     timm_keys = set(timm.create_model('resnet10t').state_dict())
-    ours = {key[len('backbone.model.'):] for key in keys
-            if key.startswith('backbone.model.')}
+    ours = {
+        key[len('backbone.model.'):]
+        for key in keys if key.startswith('backbone.model.')
+    }
     assert ours | {'fc.weight', 'fc.bias'} == timm_keys
 
 
-def test_num_classes_replaces_the_classifier_keeping_pretrained_map(
-        tmp_path):
+def test_num_classes_replaces_the_classifier_keeping_pretrained_map(tmp_path):
     """A 10-class model from 1000-class weights: timm drops the
     classifier, the rest loads."""
     path, reference = saved_timm_weights(tmp_path, 'resnet10t')
-    model = build('resnet10t', pretrained=True, num_classes=10,
-                  pretrained_cfg_overlay=dict(file=path))
+    model = build(
+        'resnet10t',
+        pretrained=True,
+        num_classes=10,
+        pretrained_cfg_overlay=dict(file=path))
     assert model.head.fc.weight.shape == (10, 512)
     assert model.head.num_classes == 10
     assert torch.equal(model.backbone.model.conv1[0].weight,
@@ -117,8 +127,8 @@ def test_recorder_takes_the_cams_of_a_timm_model():
     feat = model.backbone(inputs)[-1]
     expected = torch.nn.functional.adaptive_avg_pool2d(
         torch.einsum('kc,nchw->nkhw', model.head.fc.weight, feat), 2)
-    torch.testing.assert_close(recorder.data_buffer[0], expected,
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        recorder.data_buffer[0], expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('model_name, kwargs, reason', [
@@ -130,8 +140,7 @@ def test_recorder_takes_the_cams_of_a_timm_model():
 ])
 def test_heads_that_are_not_gap_and_linear_are_refused_with_why(
         model_name, kwargs, reason):
-    assert reason in timm_cam_obstacle(
-        timm.create_model(model_name, **kwargs))
+    assert reason in timm_cam_obstacle(timm.create_model(model_name, **kwargs))
     model = build(model_name, **kwargs)
     assert reason in model.head.cam_obstacle
     with pytest.raises(TypeError, match=re.escape(reason)):
@@ -148,21 +157,24 @@ def test_refused_heads_still_give_timms_logits():
     reference = timm.create_model('test_convnext').eval()
     inputs = images(size=64).float()
     with torch.no_grad():
-        torch.testing.assert_close(model(inputs, mode='tensor'),
-                                   reference(inputs), rtol=0, atol=0)
+        torch.testing.assert_close(
+            model(inputs, mode='tensor'), reference(inputs), rtol=0, atol=0)
     with pytest.raises(TypeError):
         head_cams(model.head, model.backbone(inputs))
 
 
 def test_timm_names_resolve_to_a_pretrained_timm_classifier():
-    cfg = resolve_cfg_path(dict(cfg_path='timm://regnety_016.tv2_in1k',
-                                num_classes=10))
-    assert cfg == dict(_scope_='mmpretrain', type='TimmImageClassifier',
-                       model_name='regnety_016.tv2_in1k', pretrained=True,
-                       num_classes=10)
+    cfg = resolve_cfg_path(
+        dict(cfg_path='timm://regnety_016.tv2_in1k', num_classes=10))
+    assert cfg == dict(
+        _scope_='mmpretrain',
+        type='TimmImageClassifier',
+        model_name='regnety_016.tv2_in1k',
+        pretrained=True,
+        num_classes=10)
     assert resolve_cfg_path('timm://resnet18')['model_name'] == 'resnet18'
-    random = resolve_cfg_path(dict(cfg_path='timm://resnet18',
-                                   pretrained=False))
+    random = resolve_cfg_path(
+        dict(cfg_path='timm://resnet18', pretrained=False))
     assert random['pretrained'] is False
 
 

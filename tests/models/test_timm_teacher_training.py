@@ -23,25 +23,25 @@ def test_catkd_trains_from_a_local_timm_teacher(tmp_path, monkeypatch):
     monkeypatch.setattr(hf_constants, 'HF_HUB_OFFLINE', True)
     monkeypatch.setattr(hf_constants, 'HF_HUB_CACHE', str(tmp_path))
     torch.manual_seed(5)
-    saved = timm.create_model('test_resnet', num_classes=10,
-                              output_stride=8)
+    saved = timm.create_model('test_resnet', num_classes=10, output_stride=8)
     weights = str(tmp_path / 'test_resnet_digits.pth')
     torch.save(saved.state_dict(), weights)
 
-    cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs',
-                                   DIGITS_CATKD_CONFIG))
-    cfg.model.teacher = dict(cfg_path='timm://test_resnet', num_classes=10,
-                             output_stride=8,
-                             # num_classes: a 10-class file (timm drops a
-                             # classifier of another class count)
-                             pretrained_cfg_overlay=dict(file=weights,
-                                                         num_classes=10))
+    cfg = Config.fromfile(
+        osp.join(PROJECT_ROOT, 'configs', DIGITS_CATKD_CONFIG))
+    cfg.model.teacher = dict(
+        cfg_path='timm://test_resnet',
+        num_classes=10,
+        output_stride=8,
+        # num_classes: a 10-class file (timm drops a
+        # classifier of another class count)
+        pretrained_cfg_overlay=dict(file=weights, num_classes=10))
     cfg.model.teacher_ckpt = None
     cfg.work_dir = str(tmp_path / 'work')
     cfg.train_cfg = dict(by_epoch=False, max_iters=3, val_interval=3)
     cfg.param_scheduler = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1,
-                                        save_last=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=-1, save_last=False)
     cfg.log_level = 'WARNING'
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -50,13 +50,14 @@ def test_catkd_trains_from_a_local_timm_teacher(tmp_path, monkeypatch):
     assert type(teacher).__name__ == 'TimmImageClassifier'
     trained = teacher.state_dict()
     for key, value in saved.state_dict().items():
-        ours = (trained['head.' + key] if key.startswith('fc.') else
-                trained['backbone.model.' + key])
+        ours = (
+            trained['head.' + key]
+            if key.startswith('fc.') else trained['backbone.model.' + key])
         assert torch.equal(ours, value), key
     student_before = Runner.from_cfg(copy.deepcopy(cfg)).model.student
-    assert any(not torch.equal(a, b) for a, b in zip(
-        runner.model.student.state_dict().values(),
-        student_before.state_dict().values()))
+    assert any(not torch.equal(a, b)
+               for a, b in zip(runner.model.student.state_dict().values(),
+                               student_before.state_dict().values()))
 
     batch = next(iter(runner.train_dataloader))
     inputs = runner.model.data_preprocessor(batch, False)['inputs']

@@ -71,8 +71,7 @@ class _FullDiskFile(_DyingFile):
     def write(self, data):
         self._file.write(data[:len(data) // 2])
         self._file.flush()
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC),
-                      self._file.name)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._file.name)
 
 
 def full_disk_open(prefix: str):
@@ -130,7 +129,10 @@ class PoisonWeightsHook(Hook):
         if self.when == 'before':
             self._poison(runner)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if self.when == 'after':
             self._poison(runner)
@@ -145,6 +147,7 @@ class SaveValidatedBuffersHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         torch.save(
-            {name: buffer.clone()
-             for name, buffer in model.named_buffers()},
-            osp.join(runner.work_dir, f'val_buffers_rank{runner.rank}.pth'))
+            {
+                name: buffer.clone()
+                for name, buffer in model.named_buffers()
+            }, osp.join(runner.work_dir, f'val_buffers_rank{runner.rank}.pth'))

@@ -12,18 +12,22 @@ from typing import Dict, List
 import torch
 
 from mmcatkd.cli import train as train_tool
-from tests.conftest import (PROJECT_ROOT, TEST_CONFIGS,  # noqa: F401
-                            data_root_options)
+from tests.conftest import TEST_CONFIGS  # noqa: F401
+from tests.conftest import PROJECT_ROOT, data_root_options
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
-CATKD_RANDOM = osp.join(osp.dirname(__file__), 'configs',
-                        'catkd_tiny_random.py')
+CATKD_RANDOM = osp.join(
+    osp.dirname(__file__), 'configs', 'catkd_tiny_random.py')
 FAULT_HOOKS = 'tests.reliability.fault_hooks'
 
 
-def train_args(config: str, work_dir: str, data_root: str, *options,
-               resume=None, force=False) -> List[str]:
+def train_args(config: str,
+               work_dir: str,
+               data_root: str,
+               *options,
+               resume=None,
+               force=False) -> List[str]:
     """tools/train.py arguments; ``options`` are more --cfg-options."""
     args = [config, '--work-dir', work_dir] + (['--force'] if force else [])
     if resume is not None:
@@ -55,21 +59,31 @@ def train_in_process(*args, **kwargs) -> None:
         torch.set_num_threads(threads)
 
 
-def run_tool(name: str, *args, env=None,
+def run_tool(name: str,
+             *args,
+             env=None,
              timeout=300) -> subprocess.CompletedProcess:
     """``tools/<name>.py args`` in a child process."""
     return subprocess.run(
-        [sys.executable, osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=timeout,
+        [sys.executable,
+         osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=timeout,
         env=env or child_env())
 
 
 def start_tool(name: str, *args, env=None) -> subprocess.Popen:
     """``tools/<name>.py args`` started in the background (output piped)."""
     return subprocess.Popen(
-        [sys.executable, osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        cwd=PROJECT_ROOT, env=env or child_env())
+        [sys.executable,
+         osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env or child_env())
 
 
 def fingerprint(work_dir: str) -> Dict[str, str]:
@@ -107,8 +121,10 @@ def write_malicious_pickle(path: str, marker: str) -> str:
     """A plain pickle file (no torch.save zip around it) whose loading
     with plain pickle would create marker."""
     with open(path, 'wb') as f:
-        pickle.dump(dict(state_dict={}, payload=RunsCode(marker)), f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            dict(state_dict={}, payload=RunsCode(marker)),
+            f,
+            protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -126,8 +142,8 @@ def max_weight_difference(path_a: str, path_b: str) -> float:
     a = safe_torch_load(path_a)['state_dict']
     b = safe_torch_load(path_b)['state_dict']
     assert a.keys() == b.keys()
-    return max((a[key].double() - b[key].double()).abs().max().item()
-               for key in a)
+    return max(
+        (a[key].double() - b[key].double()).abs().max().item() for key in a)
 
 
 def config_with_hooks(directory: str, base: str, *hooks: dict) -> str:
@@ -147,7 +163,8 @@ def child_env(**variables) -> dict:
     configs importing the test-only fault hooks) and one thread per process
     (the tiny models gain nothing from more on shared cores)."""
     path = os.environ.get('PYTHONPATH')
-    return dict(os.environ,
-                PYTHONPATH=PROJECT_ROOT + (os.pathsep + path if path else ''),
-                OMP_NUM_THREADS='1',
-                **variables)
+    return dict(
+        os.environ,
+        PYTHONPATH=PROJECT_ROOT + (os.pathsep + path if path else ''),
+        OMP_NUM_THREADS='1',
+        **variables)

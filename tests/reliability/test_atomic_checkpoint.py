@@ -23,8 +23,8 @@ def test_atomic_write_replaces_the_content(tmp_path):
     assert os.listdir(tmp_path) == ['epoch_1.pth']
 
 
-def test_interrupted_atomic_write_leaves_the_old_content(tmp_path,
-                                                         monkeypatch):
+def test_interrupted_atomic_write_leaves_the_old_content(
+        tmp_path, monkeypatch):
     """Dying halfway through the write leaves the target as it was."""
     target = str(tmp_path / 'last_checkpoint')
     atomic_write('epoch_1.pth', target)
@@ -48,11 +48,15 @@ def test_death_while_updating_last_checkpoint_keeps_a_resume_point(
     monkeypatch.setattr('builtins.open',
                         dying_open('last_checkpoint', sigkill=False))
     with pytest.raises(SimulatedKill):
-        train_in_process(CATKD, catkd_run, image_folder,
-                         'train_cfg.max_epochs=2', resume='auto')
+        train_in_process(
+            CATKD,
+            catkd_run,
+            image_folder,
+            'train_cfg.max_epochs=2',
+            resume='auto')
     monkeypatch.undo()
-    assert read_last_checkpoint(catkd_run) == osp.join(
-        catkd_run, 'epoch_1.pth')
+    assert read_last_checkpoint(catkd_run) == osp.join(catkd_run,
+                                                       'epoch_1.pth')
     assert fingerprint(catkd_run)['epoch_1.pth'] == before['epoch_1.pth']
     assert safe_torch_load(osp.join(catkd_run,
                                     'epoch_2.pth'))['meta']['epoch'] == 2

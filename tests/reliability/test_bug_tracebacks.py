@@ -48,18 +48,20 @@ def _buggy_run(folder, image_folder, fail_at):  # noqa: F811
         f.write(BUGGY_LOSS)
     config = osp.join(folder, 'buggy.py')
     with open(config, 'w') as f:
-        f.write(f'_base_ = [{CATKD!r}]\n'
-                "custom_imports = dict(imports=['mmcatkd', 'buggy_loss'], "
-                'allow_failed_imports=False)\n'
-                "model = dict(distiller=dict(cat_loss=dict(type='BuggyCATLoss',"  # noqa: E501
-                f' fail_at={fail_at})))\n')
+        f.write(
+            f'_base_ = [{CATKD!r}]\n'
+            "custom_imports = dict(imports=['mmcatkd', 'buggy_loss'], "
+            'allow_failed_imports=False)\n'
+            "model = dict(distiller=dict(cat_loss=dict(type='BuggyCATLoss',"  # noqa: E501
+            f' fail_at={fail_at})))\n')
     env = child_env()
     env['PYTHONPATH'] = folder + os.pathsep + env['PYTHONPATH']
     env.pop('MMCATKD_TRACEBACK', None)
     work_dir = osp.join(folder, 'work')
-    return run_tool('train', *train_args(config, work_dir, image_folder,
-                                         'train_cfg.max_epochs=1'),
-                    env=env), module, work_dir
+    return run_tool(
+        'train',
+        *train_args(config, work_dir, image_folder, 'train_cfg.max_epochs=1'),
+        env=env), module, work_dir
 
 
 @pytest.mark.parametrize('fail_at', [1, 3], ids=['preflight', 'iteration2'])
@@ -69,8 +71,7 @@ def test_custom_loss_bug_shows_its_traceback(tmp_path, image_folder,
     and line of the raise, not as ``train.py: error: ...`` (at the
     preflight check it was cut to a PreflightError sentence with no file or
     line); the preflight check adds a note saying where it ran."""
-    result, module, work_dir = _buggy_run(str(tmp_path), image_folder,
-                                          fail_at)
+    result, module, work_dir = _buggy_run(str(tmp_path), image_folder, fail_at)
     assert result.returncode == 1
     stderr = result.stderr
     assert 'Traceback (most recent call last)' in stderr
@@ -83,9 +84,10 @@ def test_custom_loss_bug_shows_its_traceback(tmp_path, image_folder,
             'first training step)')
     assert (note in stderr) == (fail_at == 1)
     if fail_at == 3:  # iteration 1 trained, iteration 2 failed
-        log = open(next(
-            osp.join(root, name) for root, _, names in os.walk(work_dir)
-            for name in names if name.endswith('.log'))).read()
+        log = open(
+            next(
+                osp.join(root, name) for root, _, names in os.walk(work_dir)
+                for name in names if name.endswith('.log'))).read()
         assert 'Epoch(train) [1][1/6]' in log
         assert 'Epoch(train) [1][2/6]' not in log
 
@@ -95,8 +97,7 @@ def test_user_mistake_in_the_same_run_is_one_sentence(
     """The control: the custom loss given an option it does not take (its
     ``**kwargs`` pass it on to CATLoss) ends in one sentence naming the
     option and the class the config builds (no traceback)."""
-    result, _, _ = _buggy_run(str(tmp_path), image_folder,
-                              '1, fail_after=2')
+    result, _, _ = _buggy_run(str(tmp_path), image_folder, '1, fail_after=2')
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert ("train.py: error: CATLoss.__init__() got an unexpected "

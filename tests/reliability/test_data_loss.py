@@ -14,9 +14,9 @@ import os.path as osp
 
 import pytest
 
+from mmcatkd.cli import export_student as export_student_tool
 from mmcatkd.utils.atomic_file import atomic_write, leftover_temporaries
 from mmcatkd.utils.checkpoint import safe_torch_load
-from mmcatkd.cli import export_student as export_student_tool
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.fault_hooks import (SimulatedKill, dying_open,
                                            full_disk_open)
@@ -37,14 +37,18 @@ def test_resume_without_last_checkpoint_continues_from_the_newest(
     epoch_1.pth (says so), whose bytes are unchanged, and writes epoch 2."""
     os.remove(osp.join(catkd_run, 'last_checkpoint'))
     before = fingerprint(catkd_run)
-    train_in_process(CATKD, catkd_run, image_folder,
-                     'train_cfg.max_epochs=2', resume='auto')
+    train_in_process(
+        CATKD,
+        catkd_run,
+        image_folder,
+        'train_cfg.max_epochs=2',
+        resume='auto')
     newest = osp.join(catkd_run, 'epoch_1.pth')
     assert (f'resuming from its newest checkpoint, {newest}'
             in capsys.readouterr().err)
     assert fingerprint(catkd_run)['epoch_1.pth'] == before['epoch_1.pth']
-    assert read_last_checkpoint(catkd_run) == osp.join(
-        catkd_run, 'epoch_2.pth')
+    assert read_last_checkpoint(catkd_run) == osp.join(catkd_run,
+                                                       'epoch_2.pth')
     resumed = safe_torch_load(osp.join(catkd_run, 'epoch_2.pth'))['meta']
     first = safe_torch_load(newest)['meta']
     assert (resumed['epoch'], resumed['iter']) == (2, 2 * first['iter'])
@@ -79,8 +83,8 @@ def test_resume_among_epoch_and_iter_checkpoints_asks_for_the_path(
     assert fingerprint(str(work_dir)) == before
 
 
-def test_export_student_refuses_to_overwrite_its_input(
-        catkd_run, tmp_path, capsys):
+def test_export_student_refuses_to_overwrite_its_input(catkd_run, tmp_path,
+                                                       capsys):
     """Output = input (also through a symbolic link): refused, the
     distillation checkpoint byte for byte as it was."""
     checkpoint = osp.join(catkd_run, 'epoch_1.pth')
@@ -98,14 +102,13 @@ def test_export_student_refuses_to_overwrite_its_input(
 def test_export_student_into_a_directory(catkd_run, tmp_path, capsys):
     out = str(tmp_path)
     with pytest.raises(SystemExit):
-        export_student_tool.main(
-            [osp.join(catkd_run, 'epoch_1.pth'), out])
+        export_student_tool.main([osp.join(catkd_run, 'epoch_1.pth'), out])
     assert (f'the output {out} is a directory: give a file name'
             in _error_line(capsys))
 
 
-def test_export_student_killed_over_an_existing_output(
-        catkd_run, tmp_path, monkeypatch):
+def test_export_student_killed_over_an_existing_output(catkd_run, tmp_path,
+                                                       monkeypatch):
     """Killed halfway through writing over an earlier export (replaced
     with --force): the earlier file is intact (it was left as a 0-byte
     file)."""
@@ -113,8 +116,8 @@ def test_export_student_killed_over_an_existing_output(
     checkpoint = osp.join(catkd_run, 'epoch_1.pth')
     export_student_tool.main([checkpoint, out])
     before = open(out, 'rb').read()
-    monkeypatch.setattr('builtins.open', dying_open('student.pth',
-                                                    sigkill=False))
+    monkeypatch.setattr('builtins.open',
+                        dying_open('student.pth', sigkill=False))
     with pytest.raises(SimulatedKill):
         export_student_tool.main([checkpoint, out, '--force'])
     monkeypatch.undo()
@@ -144,8 +147,12 @@ def test_disk_full_while_saving_names_the_intact_checkpoint(
     before = fingerprint(catkd_run)
     monkeypatch.setattr('builtins.open', full_disk_open('epoch_2.pth'))
     with pytest.raises(SystemExit):
-        train_in_process(CATKD, catkd_run, image_folder,
-                         'train_cfg.max_epochs=2', resume='auto')
+        train_in_process(
+            CATKD,
+            catkd_run,
+            image_folder,
+            'train_cfg.max_epochs=2',
+            resume='auto')
     monkeypatch.undo()
     line = _error_line(capsys)
     intact = osp.join(catkd_run, 'epoch_1.pth')

@@ -12,8 +12,8 @@ from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
 from mmcatkd.engine import capture_rng_state, preflight_check
-from tests.conftest import data_root_options
 from tests.conftest import image_folder  # noqa: F401
+from tests.conftest import data_root_options
 from tests.reliability.helpers import CATKD, CATKD_RANDOM, train_in_process
 
 
@@ -34,8 +34,9 @@ def test_cam_resolution_larger_than_the_cams_fails_before_training(
             'first training sample (input 3x32x32 after the pipeline): CAM '
             'resolution 8 is larger than') in stderr
     assert '(PreflightError;' in stderr
-    log = ''.join(open(path).read()
-                  for path in glob.glob(osp.join(work_dir, '*', '*.log')))
+    log = ''.join(
+        open(path).read()
+        for path in glob.glob(osp.join(work_dir, '*', '*.log')))
     assert 'Epoch(train)' not in log
     assert not glob.glob(osp.join(work_dir, '*.pth'))
 
@@ -53,13 +54,13 @@ def test_preflight_check_changes_neither_weights_nor_generators(
     # the scope the Runner would set from the config's default_scope
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         dataloader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    weights = {key: value.clone() for key, value in
-               model.state_dict().items()}
+    weights = {key: value.clone() for key, value in model.state_dict().items()}
     rng = capture_rng_state()
     preflight_check(model, dataloader)
     assert model.training and model.architecture.training
-    assert all(torch.equal(value, weights[key])
-               for key, value in model.state_dict().items())
+    assert all(
+        torch.equal(value, weights[key])
+        for key, value in model.state_dict().items())
     after = capture_rng_state()
     assert torch.equal(after['torch'], rng['torch'])
     assert after['python'] == rng['python']

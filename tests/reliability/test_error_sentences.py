@@ -9,14 +9,14 @@ import glob
 import os
 import os.path as osp
 import subprocess
+from importlib import import_module
 
 import pytest
 
-from importlib import import_module
 from mmcatkd.cli import check_pair as check_pair_tool
 from mmcatkd.cli import recipes as recipes_tool
-from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 from tests.conftest import image_folder  # noqa: F401
+from tests.conftest import PROJECT_ROOT, TEST_CONFIGS
 from tests.reliability.helpers import CATKD, train_in_process
 
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
@@ -26,8 +26,10 @@ def _error_line(capsys, tool: str) -> str:
     """The one error sentence ``tool`` printed (asserts its form)."""
     stderr = capsys.readouterr().err
     assert 'Traceback' not in stderr
-    error = [line for line in stderr.strip().splitlines()
-             if line.startswith(f'{tool}: error:')]
+    error = [
+        line for line in stderr.strip().splitlines()
+        if line.startswith(f'{tool}: error:')
+    ]
     assert len(error) == 1, stderr[-2000:]
     return error[0]
 
@@ -72,8 +74,9 @@ def test_config_syntax_error_recipes(broken_config, tmp_path, capsys,
     config.parent.mkdir()
     os.replace(broken_config, config)
     monkeypatch.setattr(recipes, 'PROJECT_ROOT', str(tmp_path))
-    monkeypatch.setattr(recipes, 'load_table', lambda: dict(
-        groups={}, fields={}, experiments={'configs/broken.py': {}}))
+    monkeypatch.setattr(
+        recipes, 'load_table', lambda: dict(
+            groups={}, fields={}, experiments={'configs/broken.py': {}}))
     line = _fails(capsys, 'recipes.py', 'check', 'configs/broken.py')
     assert f'the config {config} {SYNTAX}' in line
 
@@ -103,17 +106,18 @@ def test_config_without_model_check_pair(no_model, capsys):
     assert line == f'check_pair.py: error: {no_model} {NO_MODEL}'
 
 
-@pytest.mark.parametrize('tool, option', [
-    ('benchmark.py', '--batch-size'), ('benchmark.py', '--input-size'),
-    ('check_pair.py', '--batch-size'), ('check_pair.py', '--iters')])
+@pytest.mark.parametrize('tool, option', [('benchmark.py', '--batch-size'),
+                                          ('benchmark.py', '--input-size'),
+                                          ('check_pair.py', '--batch-size'),
+                                          ('check_pair.py', '--iters')])
 def test_negative_size_is_a_usage_error(tool, option, capsys):
     """``--batch-size -4`` was a RuntimeError traceback about a tensor with
     a negative dimension, after the models were built."""
     argv = (['--config', STUDENT, '--student-config', STUDENT]
             if tool == 'benchmark.py' else [STUDENT, STUDENT])
     with pytest.raises(SystemExit) as info:
-        import_module('mmcatkd.cli.' + tool[:-len('.py')]).main(
-            argv + [option, '-4'])
+        import_module('mmcatkd.cli.' + tool[:-len('.py')]).main(argv +
+                                                                [option, '-4'])
     assert info.value.code == 2
     stderr = capsys.readouterr().err
     # argparse names the program after sys.argv[0] (here pytest's)
@@ -131,11 +135,12 @@ def test_dist_train_with_no_process_is_refused(tmp_path, gpus):
     python.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
     python.chmod(0o755)
     for script in ('dist_train.sh', 'dist_test.sh'):
-        args = ['c.py', gpus] if script == 'dist_train.sh' else [
-            'c.py', 'ckpt.pth', gpus]
+        args = ['c.py', gpus
+                ] if script == 'dist_train.sh' else ['c.py', 'ckpt.pth', gpus]
         result = subprocess.run(
             [osp.join(PROJECT_ROOT, 'tools', script), *args],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
             env=dict(os.environ, PYTHON=str(python)))
         assert result.returncode == 2
         assert result.stderr == (
@@ -172,15 +177,19 @@ def test_check_pair_advice_to_use_cfg_options_works(tmp_path, image_folder,
     missing = tmp_path / 'teacher.pth'
     config.write_text(f'_base_ = [{CATKD!r}]\n'
                       f'model = dict(teacher_ckpt={str(missing)!r})\n')
-    data = [f'{split}_dataloader.dataset.data_root={image_folder}'
-            for split in ('train', 'val', 'test')]
+    data = [
+        f'{split}_dataloader.dataset.data_root={image_folder}'
+        for split in ('train', 'val', 'test')
+    ]
     line = _fails(capsys, 'check_pair.py', '--data-config', str(config),
                   '--iters', '2', '--no-timing', '--cfg-options', *data)
     assert '--cfg-options model.teacher_ckpt=None for a random teacher' in (
         line)
     assert check_pair_tool.main([
-        '--data-config', str(config), '--iters', '2', '--no-timing',
-        '--cfg-options', 'model.teacher_ckpt=None', *data]) == 0
+        '--data-config',
+        str(config), '--iters', '2', '--no-timing', '--cfg-options',
+        'model.teacher_ckpt=None', *data
+    ]) == 0
     out = capsys.readouterr().out
     assert 'no teacher checkpoint, so the teacher is random' in out
     assert 'auto beta: ' in out

@@ -21,10 +21,10 @@ from mmpretrain.registry import DATASETS, METRICS, MODELS
 from mmrazor.registry import MODELS as RAZOR_MODELS
 from PIL import Image
 
-from mmcatkd.utils.checkpoint import safe_torch_load
 from mmcatkd.cli import test as cli_test
-from tests.conftest import data_root_options, write_image_folder
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
+from tests.conftest import data_root_options, write_image_folder
 from tests.reliability.helpers import (CATKD, STUDENT, fingerprint,
                                        train_in_process, unique_experiment)
 
@@ -72,9 +72,9 @@ MODEL_FAULTS = [
      'ImageClassifier has no submodule "backbone.layer9"'),
     ('distiller.cam_head', 'backbone', TypeError,
      'ResNet cannot produce class activation maps'),
-    ('distiller.student_recorders', dict(cam=dict(type='ModuleOutputs',
-                                                  source='backbone')),
-     ValueError, '"cam" is reserved by CAMDistiller'),
+    ('distiller.student_recorders',
+     dict(cam=dict(type='ModuleOutputs', source='backbone')), ValueError,
+     '"cam" is reserved by CAMDistiller'),
     ('teacher_ckpt', 123, ValueError,
      'teacher_ckpt must be a checkpoint path or None, got 123'),
     ('teacher_ckpt', '/no/such/teacher.pth', FileNotFoundError,
@@ -108,24 +108,26 @@ def _with_option(path: str, value):
 
 
 @pytest.mark.parametrize(
-    'path,value,error,message', MODEL_FAULTS,
+    'path,value,error,message',
+    MODEL_FAULTS,
     ids=[f'{path}={value!r}' for path, value, *_ in MODEL_FAULTS])
-def test_bad_option_fails_when_the_model_is_built(path, value, error,
-                                                  message):
+def test_bad_option_fails_when_the_model_is_built(path, value, error, message):
     """Each bad option stops the build with its own sentence, before any
     data or checkpoint is touched."""
     with pytest.raises(error, match=re.escape(message)):
         RAZOR_MODELS.build(_with_option(path, value))
 
 
-@pytest.mark.parametrize('registry,cfg,message', [
-    (RAZOR_MODELS, dict(type='RandomManifoldLoss', num_samples=True),
-     'num_samples must be an integer >= 1, got True'),
-    (METRICS, dict(type='ExpectedCalibrationError', num_bins=True),
-     'num_bins must be an integer >= 1, got True'),
-    (DATASETS, dict(type='SklearnDigits', num_per_class=False),
-     'num_per_class must be None or an integer >= 1, got False'),
-], ids=['num_samples', 'num_bins', 'num_per_class'])
+@pytest.mark.parametrize(
+    'registry,cfg,message', [
+        (RAZOR_MODELS, dict(type='RandomManifoldLoss', num_samples=True),
+         'num_samples must be an integer >= 1, got True'),
+        (METRICS, dict(type='ExpectedCalibrationError', num_bins=True),
+         'num_bins must be an integer >= 1, got True'),
+        (DATASETS, dict(type='SklearnDigits', num_per_class=False),
+         'num_per_class must be None or an integer >= 1, got False'),
+    ],
+    ids=['num_samples', 'num_bins', 'num_per_class'])
 def test_boolean_is_not_an_integer(registry, cfg, message):
     """Issue #18, item 9: True/False (int subclasses) are refused where an
     integer count is due, not taken as 1/0."""
@@ -139,9 +141,10 @@ def test_teacher_checkpoint_of_another_architecture(tmp_path):
     path = str(tmp_path / 'student.pth')
     student = MODELS.build(Config.fromfile(STUDENT).model)
     torch.save(dict(state_dict=student.state_dict()), path)
-    with pytest.raises(ValueError,
-                       match=re.escape(f'teacher_ckpt {path} does not match '
-                                       'the teacher model')) as info:
+    with pytest.raises(
+            ValueError,
+            match=re.escape(f'teacher_ckpt {path} does not match '
+                            'the teacher model')) as info:
         RAZOR_MODELS.build(_with_option('teacher_ckpt', path))
     assert 'shape mismatches' in str(info.value)
     assert 'tools/convert_teacher.py' in str(info.value)
@@ -163,8 +166,13 @@ def guarded_run(catkd_run):
 
 
 def _continue(work_dir, data_root, *options, resume='auto'):
-    train_in_process(CATKD, work_dir, data_root, 'train_cfg.max_epochs=2',
-                     *options, resume=resume)
+    train_in_process(
+        CATKD,
+        work_dir,
+        data_root,
+        'train_cfg.max_epochs=2',
+        *options,
+        resume=resume)
 
 
 def _refused(capsys, work_dir, data_root, *options, resume='auto'):
@@ -227,7 +235,8 @@ def test_distillation_checkpoint_tested_with_the_student_config(
     get the student out of it."""
     with pytest.raises(SystemExit):
         cli_test.main([
-            STUDENT, osp.join(trained_catkd, 'epoch_1.pth'), '--work-dir',
+            STUDENT,
+            osp.join(trained_catkd, 'epoch_1.pth'), '--work-dir',
             str(tmp_path), '--cfg-options', *data_root_options(image_folder),
             unique_experiment()
         ])
@@ -293,8 +302,10 @@ def test_label_outside_the_classes(guarded_run, image_folder, tmp_path,
     refused before the first step, naming the line and the file (it used
     to fail mid-run naming no sample)."""
     data = _copy_images(image_folder, str(tmp_path / 'data'))
-    lines = [f'class{label}/{index}.png {label}' for label in range(4)
-             for index in range(6)]
+    lines = [
+        f'class{label}/{index}.png {label}' for label in range(4)
+        for index in range(6)
+    ]
     lines[13] = 'class2/1.png 7'
     with open(osp.join(data, 'train.txt'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
@@ -332,6 +343,7 @@ def test_images_of_other_modes_and_sizes_are_handled(guarded_run, tmp_path):
     _continue(guarded_run, data)
     checkpoint = safe_torch_load(osp.join(guarded_run, 'epoch_2.pth'))
     assert checkpoint['meta']['iter'] == 6 + 8
-    assert all(torch.isfinite(value).all()
-               for value in checkpoint['state_dict'].values()
-               if value.is_floating_point())
+    assert all(
+        torch.isfinite(value).all()
+        for value in checkpoint['state_dict'].values()
+        if value.is_floating_point())

@@ -36,8 +36,8 @@ def runs(tmp_path_factory, image_folder):  # noqa: F811
         dict(type='KillWhileWritingHook', prefix='epoch_2.pth'))
     # The two independent runs share the two cores.
     reference = start_tool(
-        'train',
-        *train_args(CATKD_RANDOM, uninterrupted, image_folder, EPOCHS))
+        'train', *train_args(CATKD_RANDOM, uninterrupted, image_folder,
+                             EPOCHS))
     victim = start_tool(
         'train',
         *train_args(killing_config, killed, image_folder, EPOCHS, KEEP_ONE))
@@ -51,11 +51,19 @@ def runs(tmp_path_factory, image_folder):  # noqa: F811
         last_checkpoint=read_last_checkpoint(killed))
     resumed = run_tool(
         'train',
-        *train_args(CATKD_RANDOM, killed, image_folder, EPOCHS, KEEP_ONE,
-                    resume='auto'))
-    return dict(uninterrupted=uninterrupted, killed=killed,
-                after_kill=after_kill, resumed_returncode=resumed.returncode,
-                resumed=resumed.stdout + resumed.stderr)
+        *train_args(
+            CATKD_RANDOM,
+            killed,
+            image_folder,
+            EPOCHS,
+            KEEP_ONE,
+            resume='auto'))
+    return dict(
+        uninterrupted=uninterrupted,
+        killed=killed,
+        after_kill=after_kill,
+        resumed_returncode=resumed.returncode,
+        resumed=resumed.stdout + resumed.stderr)
 
 
 def test_kill_while_saving_keeps_the_previous_checkpoint(runs):
@@ -89,8 +97,9 @@ def test_resumed_run_keeps_its_window_and_leaves_no_temporary_file(runs):
     """After the resumed run, max_keep_ckpts=1 holds (epoch_3.pth only), the
     temporary file of the killed write is gone, and the last checkpoint
     stores the generator states of its one process."""
-    files = sorted(name for name in os.listdir(runs['killed'])
-                   if name.endswith(('.pth', '.tmp')))
+    files = sorted(
+        name for name in os.listdir(runs['killed'])
+        if name.endswith(('.pth', '.tmp')))
     assert files == ['epoch_3.pth']
     checkpoint = safe_torch_load(osp.join(runs['killed'], 'epoch_3.pth'))
     assert checkpoint['rng_states']['epoch'] == 3

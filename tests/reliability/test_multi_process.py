@@ -10,10 +10,10 @@ import sys
 import pytest
 import torch
 
-from mmcatkd.utils.checkpoint import safe_torch_load
 from mmcatkd.cli import test as cli_test
-from tests.conftest import PROJECT_ROOT, data_root_options
+from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
+from tests.conftest import PROJECT_ROOT, data_root_options
 from tests.reliability.helpers import (CATKD, child_env, config_with_hooks,
                                        train_in_process, unique_experiment)
 
@@ -31,20 +31,24 @@ def two_process_epoch(trained_catkd, image_folder,
     epoch_1.pth, with --auto-scale-lr (base batch 4, actual 2 x 4)."""
     work_dir = str(tmp_path_factory.mktemp('two_processes'))
     result = subprocess.run([
-        'bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CATKD, '2',
+        'bash',
+        osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), CATKD, '2',
         '--work-dir', work_dir, '--resume',
         osp.join(trained_catkd, 'epoch_1.pth'), '--auto-scale-lr',
         '--cfg-options', *data_root_options(image_folder),
         'train_cfg.max_epochs=2', 'auto_scale_lr.base_batch_size=4'
-    ], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=PROJECT_ROOT,
+                            timeout=300,
                             env=child_env(PYTHON=sys.executable, PORT='29631'))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     return work_dir, output
 
 
-def test_single_process_checkpoint_resumes_in_two_processes(
-        two_process_epoch):
+def test_single_process_checkpoint_resumes_in_two_processes(two_process_epoch):
     """Both ranks resume at epoch 1 and train epoch 2 on their own half of
     the data (3 of the 6 iterations each); the learning rate is the one
     saved in the checkpoint, not rescaled by auto_scale_lr (MMEngine loads
@@ -69,13 +73,14 @@ def test_two_process_checkpoint_resumes_in_one_process(
     epoch 3; the 2 ranks' generator states are not forced onto one
     process (the log says so), and the weights stay finite."""
     work_dir, _ = two_process_epoch
-    train_in_process(CATKD, work_dir, image_folder, 'train_cfg.max_epochs=3',
-                     resume='auto')
+    train_in_process(
+        CATKD, work_dir, image_folder, 'train_cfg.max_epochs=3', resume='auto')
     checkpoint = safe_torch_load(osp.join(work_dir, 'epoch_3.pth'))
     assert checkpoint['meta']['iter'] == 9 + 6
-    assert all(torch.isfinite(value).all()
-               for value in checkpoint['state_dict'].values()
-               if value.is_floating_point())
+    assert all(
+        torch.isfinite(value).all()
+        for value in checkpoint['state_dict'].values()
+        if value.is_floating_point())
     logs = ''.join(
         open(path).read()
         for path in glob.glob(osp.join(work_dir, '*', '*.log')))
@@ -90,13 +95,18 @@ def test_two_processes_validate_the_model_they_save(tmp_path):
     checkpoint's under test.py (27.05). Both processes now validate rank
     0's buffers, the checkpoint's, and test.py gives the logged top-1."""
     work_dir = str(tmp_path / 'work')
-    config = config_with_hooks(str(tmp_path), DIGITS_BASELINE,
-                               dict(type='SaveValidatedBuffersHook'))
+    config = config_with_hooks(
+        str(tmp_path), DIGITS_BASELINE, dict(type='SaveValidatedBuffersHook'))
     result = subprocess.run([
-        'bash', osp.join(PROJECT_ROOT, 'tools', 'dist_train.sh'), config, '2',
-        '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=40',
-        'train_cfg.val_interval=40'
-    ], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        'bash',
+        osp.join(PROJECT_ROOT, 'tools',
+                 'dist_train.sh'), config, '2', '--work-dir', work_dir,
+        '--cfg-options', 'train_cfg.max_iters=40', 'train_cfg.val_interval=40'
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=PROJECT_ROOT,
+                            timeout=300,
                             env=child_env(PYTHON=sys.executable, PORT='29633'))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -113,7 +123,9 @@ def test_two_processes_validate_the_model_they_save(tmp_path):
         for name in names:
             assert torch.equal(validated[name], saved[name]), (rank, name)
     metrics = cli_test.main([
-        DIGITS_BASELINE, osp.join(work_dir, 'iter_40.pth'), '--work-dir',
-        str(tmp_path / 'test'), '--cfg-options', unique_experiment()
+        DIGITS_BASELINE,
+        osp.join(work_dir, 'iter_40.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        unique_experiment()
     ])
     assert f"{metrics['accuracy/top1']:.4f}" == logged[0]

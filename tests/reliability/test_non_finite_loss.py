@@ -14,14 +14,19 @@ def _resume_with_poison(work_dir, data_root, directory, **poison):
     config = config_with_hooks(directory, CATKD,
                                dict(type='PoisonWeightsHook', **poison))
     with pytest.raises(SystemExit):
-        train_in_process(config, work_dir, data_root,
-                         'train_cfg.max_epochs=2', resume='auto')
+        train_in_process(
+            config,
+            work_dir,
+            data_root,
+            'train_cfg.max_epochs=2',
+            resume='auto')
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('when', ['before', 'after'])
-def test_non_finite_state_stops_before_any_checkpoint(
-        when, catkd_run, image_folder, tmp_path, capsys):  # noqa: F811
+def test_non_finite_state_stops_before_any_checkpoint(when, catkd_run,
+                                                      image_folder, tmp_path,
+                                                      capsys):  # noqa: F811
     """A NaN weight before iteration 8 (its loss is NaN) or after the last
     step of epoch 2 (every loss was finite, the weights to save are not):
     training stops with one message naming the iteration and the terms or
@@ -29,8 +34,8 @@ def test_non_finite_state_stops_before_any_checkpoint(
     the untouched epoch_1.pth."""
     before = fingerprint(catkd_run)
     at_iter = 8 if when == 'before' else 12
-    _resume_with_poison(catkd_run, image_folder, str(tmp_path),
-                        at_iter=at_iter, when=when)
+    _resume_with_poison(
+        catkd_run, image_folder, str(tmp_path), at_iter=at_iter, when=when)
     message = capsys.readouterr().err
     assert 'NonFiniteLossError' in message
     if when == 'before':
@@ -42,7 +47,8 @@ def test_non_finite_state_stops_before_any_checkpoint(
         assert 'architecture.backbone.conv1.weight' in message
     assert not osp.exists(osp.join(catkd_run, 'epoch_2.pth'))
     assert fingerprint(catkd_run) == before
-    assert read_last_checkpoint(catkd_run) == osp.join(
-        catkd_run, 'epoch_1.pth')
-    assert not [name for name in os.listdir(catkd_run)
-                if name.endswith('.tmp')]
+    assert read_last_checkpoint(catkd_run) == osp.join(catkd_run,
+                                                       'epoch_1.pth')
+    assert not [
+        name for name in os.listdir(catkd_run) if name.endswith('.tmp')
+    ]

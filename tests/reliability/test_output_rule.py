@@ -13,12 +13,12 @@ import hashlib
 import os
 import os.path as osp
 import re
+from importlib import import_module
 
 import pytest
 
-from mmcatkd.utils.atomic_file import atomic_write, leftover_temporaries
-from importlib import import_module
 from mmcatkd.cli import export_student as export_student_tool
+from mmcatkd.utils.atomic_file import atomic_write, leftover_temporaries
 from tests.conftest import PROJECT_ROOT
 from tests.reliability.helpers import CATKD, STUDENT
 
@@ -30,19 +30,22 @@ def _argv(tool: str, files: dict, out: str) -> list:
     its inputs (``config``, ``checkpoint``, ``image``)."""
     config, ckpt, image = files['config'], files['checkpoint'], files['image']
     return {
-        'analyze_attention.py': [config, '--model', 'a', config, ckpt,
-                                 '--model', 'b', config, ckpt, '--out', out,
-                                 '--force'],
-        'benchmark.py': ['--config', config, '--student-config', config,
-                         '--input-size', '32', '--out', out, '--force'],
+        'analyze_attention.py': [
+            config, '--model', 'a', config, ckpt, '--model', 'b', config, ckpt,
+            '--out', out, '--force'
+        ],
+        'benchmark.py': [
+            '--config', config, '--student-config', config, '--input-size',
+            '32', '--out', out, '--force'
+        ],
         'beta_study.py': ['--teacher-config', config, '--work-dir', out],
         'cache_teacher_cams.py': [config, '--out', out],
-        'convert_teacher.py': ['mdistiller', ckpt, out, '--model', config,
-                               '--force'],
+        'convert_teacher.py':
+        ['mdistiller', ckpt, out, '--model', config, '--force'],
         'demo.py': ['--quick', '--teacher-config', config, '--work-dir', out],
         'export_student.py': [ckpt, out, '--force'],
-        'linear_probe.py': [config, ckpt, '--probe-config', config, '--out',
-                            out, '--force'],
+        'linear_probe.py':
+        [config, ckpt, '--probe-config', config, '--out', out, '--force'],
         'test.py': [config, ckpt, '--out', out, '--force'],
         'train.py': [config, '--work-dir', out, '--force'],
         'visualize_cam.py': [config, ckpt, image, '--out', out, '--force'],
@@ -73,9 +76,9 @@ NO_CHOSEN_OUTPUT = {
     'average_best.py': 'prints the mean of the best top-1 of work dirs',
     'check_pair.py': 'prints its checks; trains nothing it saves',
     'recipes.py': 'render regenerates docs/recipes.md from '
-                  'configs/recipes.yml (its own generated file)',
+    'configs/recipes.yml (its own generated file)',
     'cam_compat_table.py': 'regenerates docs/cam_compatibility.md (its own '
-                           'generated file); --print / --only print',
+    'generated file); --print / --only print',
     '_python.sh': 'finds the interpreter for the other scripts',
     'dist_train.sh': 'starts train.py (covered) under torchrun',
     'dist_test.sh': 'starts test.py (covered) under torchrun',
@@ -86,9 +89,10 @@ NO_CHOSEN_OUTPUT = {
 def test_every_tool_has_an_entry():
     """The table covers every file in tools/, and nothing else: a new tool
     must say how it writes."""
-    tools = {osp.basename(path)
-             for path in glob.glob(osp.join(TOOLS_DIR, '*'))
-             if osp.isfile(path)}
+    tools = {
+        osp.basename(path)
+        for path in glob.glob(osp.join(TOOLS_DIR, '*')) if osp.isfile(path)
+    }
     covered = [*WRITES_OVER_INPUT, *WRITES_WITHOUT_INPUT, *NO_CHOSEN_OUTPUT]
     assert len(covered) == len(set(covered))
     assert set(covered) == tools
@@ -126,8 +130,10 @@ def _refused(tool: str, argv: list, capsys) -> str:
     assert info.value.code == 1
     stderr = capsys.readouterr().err
     assert 'Traceback' not in stderr
-    (line, ) = [line for line in stderr.splitlines()
-                if line.startswith(f'{tool}: error: ')]
+    (line, ) = [
+        line for line in stderr.splitlines()
+        if line.startswith(f'{tool}: error: ')
+    ]
     return line
 
 
@@ -143,24 +149,26 @@ def inputs(tmp_path):
     checkpoint.write_bytes(b'weights that must survive')
     image = folder / 'image.png'
     image.write_bytes(b'an image that must survive')
-    return dict(config=str(config), checkpoint=str(checkpoint),
-                image=str(image))
+    return dict(
+        config=str(config), checkpoint=str(checkpoint), image=str(image))
 
 
 @pytest.mark.parametrize('spelling', ['same', 'dotdot', 'symlink'])
 @pytest.mark.parametrize('tool', sorted(WRITES_OVER_INPUT))
-def test_output_equal_to_an_input_is_refused(tool, spelling, inputs,
-                                             tmp_path, capsys):
+def test_output_equal_to_an_input_is_refused(tool, spelling, inputs, tmp_path,
+                                             capsys):
     """Output = input (the path itself, through ``..`` or a symbolic link;
     with --force where the tool has it): one sentence naming the input, its
     bytes unchanged, nothing else written next to it."""
     kind, label = WRITES_OVER_INPUT[tool]
     target = inputs[kind]
     out = {
-        'same': target,
-        'dotdot': osp.join(osp.dirname(target), '..', 'inputs',
-                           osp.basename(target)),
-        'symlink': str(tmp_path / 'link'),
+        'same':
+        target,
+        'dotdot':
+        osp.join(osp.dirname(target), '..', 'inputs', osp.basename(target)),
+        'symlink':
+        str(tmp_path / 'link'),
     }[spelling]
     if spelling == 'symlink':
         os.symlink(target, out)
@@ -168,8 +176,8 @@ def test_output_equal_to_an_input_is_refused(tool, spelling, inputs,
     line = _refused(tool, _argv(tool, inputs, out), capsys)
     assert f'{out} is the input {label}' in line and 'give another' in line
     assert {name: _digest(path) for name, path in inputs.items()} == before
-    assert sorted(os.listdir(osp.dirname(target))) == [
-        'config.py', 'image.png', 'model.pkl']
+    assert sorted(os.listdir(
+        osp.dirname(target))) == ['config.py', 'image.png', 'model.pkl']
 
 
 @pytest.mark.parametrize('tool', sorted(WRITES_WITHOUT_INPUT))
@@ -187,8 +195,8 @@ def test_export_student_over_an_existing_file_needs_force(
     tell its own earlier output from someone else's file)."""
     out = tmp_path / 'student.pth'
     out.write_bytes(b'an earlier student')
-    line = _refused('export_student.py', [inputs['checkpoint'], str(out)],
-                    capsys)
+    line = _refused('export_student.py',
+                    [inputs['checkpoint'], str(out)], capsys)
     assert (f'the output {out} already exists: pass --force to replace it'
             in line)
     assert out.read_bytes() == b'an earlier student'
@@ -232,8 +240,7 @@ def test_convert_teacher_refuses_its_source(inputs, capsys):
     """``convert_teacher.py mdistiller X X --model M`` overwrote X."""
     source = inputs['checkpoint']
     line = _refused('convert_teacher.py',
-                    ['mdistiller', source, source, '--model', STUDENT],
-                    capsys)
+                    ['mdistiller', source, source, '--model', STUDENT], capsys)
     assert f'the output {source} is the input checkpoint' in line
     assert open(source, 'rb').read() == b'weights that must survive'
 
@@ -262,9 +269,10 @@ def test_test_py_refuses_to_dump_over_its_checkpoint(inputs, capsys):
 def test_linear_probe_refuses_to_save_over_its_checkpoint(inputs, capsys):
     """``linear_probe.py CFG ck.pth ... --out ck.pth`` overwrote it."""
     checkpoint = inputs['checkpoint']
-    line = _refused('linear_probe.py',
-                    [STUDENT, checkpoint, '--probe-config', STUDENT,
-                     '--out', checkpoint], capsys)
+    line = _refused(
+        'linear_probe.py',
+        [STUDENT, checkpoint, '--probe-config', STUDENT, '--out', checkpoint],
+        capsys)
     assert f'--out {checkpoint} is the input checkpoint' in line
     assert open(checkpoint, 'rb').read() == b'weights that must survive'
 

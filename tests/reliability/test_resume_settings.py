@@ -26,10 +26,15 @@ def test_changed_learning_rate_and_settings_apply_on_resume(
     at 0.005, the checkpoint records the new settings (and the scheduler's
     end follows the new max_epochs, where MMEngine kept the old one), and
     each change is logged."""
-    train_in_process(CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=2',
-                     'optim_wrapper.optimizer.lr=0.005',
-                     'optim_wrapper.optimizer.weight_decay=0.001',
-                     'param_scheduler.milestones=[3]', resume='auto')
+    train_in_process(
+        CATKD,
+        catkd_run,
+        image_folder,
+        'train_cfg.max_epochs=2',
+        'optim_wrapper.optimizer.lr=0.005',
+        'optim_wrapper.optimizer.weight_decay=0.001',
+        'param_scheduler.milestones=[3]',
+        resume='auto')
     log = _log(catkd_run)
     assert ('resume: parameter group 0: learning rate 0.005 from the config '
             "instead of the checkpoint's 0.05" in log)
@@ -50,12 +55,17 @@ def test_changed_learning_rate_and_settings_apply_on_resume(
 def test_unchanged_optimizer_resumes_as_saved(catkd_run, image_folder):
     """The same optimizer and scheduler settings: only the scheduler's end,
     which follows max_epochs (1 -> 2), changes; epoch 2 runs at 0.05."""
-    train_in_process(CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=2',
-                     resume='auto')
+    train_in_process(
+        CATKD,
+        catkd_run,
+        image_folder,
+        'train_cfg.max_epochs=2',
+        resume='auto')
     log = _log(catkd_run)
     assert re.findall(r'resume: .*', log) == [
         "resume: scheduler 0 (MultiStepLR): end=2 from the config instead of "
-        "the checkpoint's 1."]
+        "the checkpoint's 1."
+    ]
     lrs = set(re.findall(r'Epoch\(train\) \[2\]\[\d/6\]\s+lr: (\S+)', log))
     assert lrs == {'5.0000e-02'}
 
@@ -64,8 +74,12 @@ def test_resume_with_nothing_left_to_train_says_so(catkd_run, image_folder):
     """A checkpoint at epoch 1 resumed with max_epochs=1: a warning says
     nothing is left to train and how to train further; nothing written."""
     before = fingerprint(catkd_run)
-    train_in_process(CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=1',
-                     resume='auto')
+    train_in_process(
+        CATKD,
+        catkd_run,
+        image_folder,
+        'train_cfg.max_epochs=1',
+        resume='auto')
     assert ('resume: the checkpoint is at epoch 1 and train_cfg.max_epochs=1:'
             ' nothing is left to train; raise it' in _log(catkd_run))
     assert fingerprint(catkd_run) == before

@@ -21,8 +21,7 @@ def test_restored_state_repeats_every_generator(tmp_path):
     torch.save(dict(rng_states=capture_rng_state()), path)
     expected = _draw()
     _draw()
-    restore_rng_state(
-        torch.load(path, weights_only=True)['rng_states'])
+    restore_rng_state(torch.load(path, weights_only=True)['rng_states'])
     assert _draw() == expected
 
 

@@ -10,23 +10,23 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmcatkd.utils.checkpoint import (CorruptCheckpointError,
-                                      UnsafeCheckpointError)
 from mmcatkd.cli import convert_teacher as convert_teacher_tool
 from mmcatkd.cli import export_student as export_student_tool
 from mmcatkd.cli import test as cli_test
-from tests.conftest import data_root_options
+from mmcatkd.utils.checkpoint import (CorruptCheckpointError,
+                                      UnsafeCheckpointError)
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import (CATKD, STUDENT,
-                                       train_in_process, unique_experiment,
+from tests.conftest import data_root_options
+from tests.reliability.helpers import (CATKD, STUDENT, train_in_process,
+                                       unique_experiment,
                                        write_malicious_checkpoint,
                                        write_malicious_pickle,
                                        write_truncated_copy)
 
 EXPECTED = {
     'malicious': (UnsafeCheckpointError, 'is not a safe checkpoint'),
-    'malicious_plain_pickle': (UnsafeCheckpointError,
-                               'is not a safe checkpoint'),
+    'malicious_plain_pickle':
+    (UnsafeCheckpointError, 'is not a safe checkpoint'),
     'truncated': (CorruptCheckpointError, 'is corrupt or truncated'),
     'empty': (CorruptCheckpointError, 'is empty (0 bytes)'),
     'text': (CorruptCheckpointError, 'is not a PyTorch checkpoint (neither'),
@@ -52,9 +52,16 @@ def bad_checkpoint(request, trained_catkd, tmp_path):
     elif request.param == 'truncated':
         write_truncated_copy(osp.join(trained_catkd, 'epoch_1.pth'), path)
     else:
-        content = {'empty': b'', 'text': b'hello, not a checkpoint\n',
-                   'random': bytes(np.random.default_rng(1).integers(
-                       0, 256, 4096, dtype=np.uint8))}[request.param]
+        content = {
+            'empty':
+            b'',
+            'text':
+            b'hello, not a checkpoint\n',
+            'random':
+            bytes(
+                np.random.default_rng(1).integers(
+                    0, 256, 4096, dtype=np.uint8))
+        }[request.param]
         with open(path, 'wb') as f:
             f.write(content)
     yield request.param, path, marker
@@ -74,8 +81,8 @@ def _assert_one_sentence(stderr: str, tool: str, kind: str, path: str):
 def test_resume(bad_checkpoint, image_folder, tmp_path, capsys):  # noqa
     kind, path, _ = bad_checkpoint
     with pytest.raises(SystemExit):
-        train_in_process(CATKD, str(tmp_path / 'work'), image_folder,
-                         resume=path)
+        train_in_process(
+            CATKD, str(tmp_path / 'work'), image_folder, resume=path)
     _assert_one_sentence(capsys.readouterr().err, 'train.py', kind, path)
 
 
@@ -83,8 +90,9 @@ def test_test_tool(bad_checkpoint, image_folder, tmp_path, capsys):  # noqa
     kind, path, _ = bad_checkpoint
     with pytest.raises(SystemExit):
         cli_test.main([
-            STUDENT, path, '--work-dir', str(tmp_path / 'work'),
-            '--cfg-options', *data_root_options(image_folder),
+            STUDENT, path, '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options',
+            *data_root_options(image_folder),
             unique_experiment()
         ])
     _assert_one_sentence(capsys.readouterr().err, 'test.py', kind, path)

@@ -57,9 +57,11 @@ def _save(state: dict, path) -> str:
 
 
 def test_empty_teacher_ckpt_is_refused():
-    with pytest.raises(ValueError, match=re.escape(
-            "teacher_ckpt is an empty string: give the trained teacher's "
-            'checkpoint, or None for a random teacher')):
+    with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "teacher_ckpt is an empty string: give the trained teacher's "
+                'checkpoint, or None for a random teacher')):
         RAZOR_MODELS.build(_catkd(teacher_ckpt=''))
 
 
@@ -73,9 +75,10 @@ def test_random_teacher_is_announced():
 
 
 def test_directory_teacher_ckpt_is_named_a_directory(tmp_path):
-    with pytest.raises(IsADirectoryError,
-                       match=re.escape(f'teacher_ckpt {tmp_path} is a '
-                                       'directory: give the checkpoint file')):
+    with pytest.raises(
+            IsADirectoryError,
+            match=re.escape(f'teacher_ckpt {tmp_path} is a '
+                            'directory: give the checkpoint file')):
         RAZOR_MODELS.build(_catkd(teacher_ckpt=str(tmp_path)))
 
 
@@ -83,12 +86,14 @@ def test_non_strict_load_of_mostly_missing_weights_is_refused(
         teacher_state, tmp_path):
     """Only the head's weights (another model's checkpoint, in effect):
     refused with the counts, even with teacher_ckpt_strict=False."""
-    head_only = {key: value for key, value in teacher_state.items()
-                 if key.startswith('head.')}
+    head_only = {
+        key: value
+        for key, value in teacher_state.items() if key.startswith('head.')
+    }
     path = _save(head_only, tmp_path / 'head_only.pth')
     with pytest.raises(ValueError) as info:
-        RAZOR_MODELS.build(_catkd(teacher_ckpt=path,
-                                  teacher_ckpt_strict=False))
+        RAZOR_MODELS.build(
+            _catkd(teacher_ckpt=path, teacher_ckpt_strict=False))
     message = str(info.value)
     assert f'teacher_ckpt {path} leaves most of the teacher random' in message
     missing = len(teacher_state) - len(head_only)
@@ -106,13 +111,14 @@ def test_non_strict_load_warns_with_the_counts(teacher_state, tmp_path):
     partial['extra.weight'] = torch.zeros(1)
     path = _save(partial, tmp_path / 'partial.pth')
     with _warnings() as messages:
-        model = RAZOR_MODELS.build(_catkd(teacher_ckpt=path,
-                                          teacher_ckpt_strict=False))
+        model = RAZOR_MODELS.build(
+            _catkd(teacher_ckpt=path, teacher_ckpt_strict=False))
     warning = [m for m in messages if m.startswith(f'teacher_ckpt {path}')]
     assert len(warning) == 1
     assert (f'{len(dropped)} of the teacher\'s {len(teacher_state)} tensors '
             'missing' in warning[0])
     assert "1 unexpected keys (e.g. ['extra.weight'])" in warning[0]
-    key = next(key for key in partial if key.startswith('backbone.')
-               and partial[key].is_floating_point())
+    key = next(
+        key for key in partial
+        if key.startswith('backbone.') and partial[key].is_floating_point())
     assert torch.equal(model.teacher.state_dict()[key], partial[key])

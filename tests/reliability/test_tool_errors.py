@@ -7,6 +7,7 @@ the one-epoch CAT-KD run of :func:`trained_catkd`.
 import json
 import os
 import os.path as osp
+from importlib import import_module
 
 import numpy as np
 import pytest
@@ -15,14 +16,12 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from PIL import Image
 
-from importlib import import_module
 from mmcatkd.apis import demo as demo_api
 from mmcatkd.cli import demo as demo_tool
 from mmcatkd.cli import train as train_tool
-from tests.conftest import TEST_CONFIGS, data_root_options
 from tests.conftest import image_folder  # noqa: F401
-from tests.reliability.helpers import (CATKD, STUDENT,
-                                       unique_experiment)
+from tests.conftest import TEST_CONFIGS, data_root_options
+from tests.reliability.helpers import CATKD, STUDENT, unique_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -73,18 +72,17 @@ def test_visualize_cam_missing_image(student_ckpt, tmp_path, capsys):
     assert f'image {missing} does not exist' in line
 
 
-def test_visualize_cam_corrupt_image(student_ckpt, images, tmp_path,
-                                     capsys):
-    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt,
-                  images[1], '--out', str(tmp_path / 'cams.png'))
+def test_visualize_cam_corrupt_image(student_ckpt, images, tmp_path, capsys):
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt, images[1],
+                  '--out', str(tmp_path / 'cams.png'))
     assert f'failed to load image: {images[1]}' in line
     assert 'not an image or is corrupt' in line
 
 
 def test_visualize_cam_topk_larger_than_the_classes(student_ckpt, images,
                                                     tmp_path, capsys):
-    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt,
-                  images[0], '--topk', '9', '--out', str(tmp_path / 'c.png'))
+    line = _fails(capsys, 'visualize_cam.py', STUDENT, student_ckpt, images[0],
+                  '--topk', '9', '--out', str(tmp_path / 'c.png'))
     assert '--topk 9 is not between 1 and the 4 classes of the model' in line
 
 
@@ -99,14 +97,15 @@ def test_visualize_cam_distillation_checkpoint_as_a_plain_model(
 
 @pytest.mark.parametrize('tool,argv', [
     ('visualize_cam.py', lambda ckpt, img: [STUDENT, ckpt, img]),
-    ('linear_probe.py', lambda ckpt, img: [
-        STUDENT, ckpt, '--probe-config', STUDENT]),
+    ('linear_probe.py',
+     lambda ckpt, img: [STUDENT, ckpt, '--probe-config', STUDENT]),
     ('benchmark.py', lambda ckpt, img: [
-        '--config', osp.join(TEST_CONFIGS, 'tiny_teacher.py'),
-        '--student-config', STUDENT, '--input-size', '32']),
-    ('analyze_attention.py', lambda ckpt, img: [
-        STUDENT, '--model', 'a', STUDENT, ckpt, '--model', 'b', STUDENT,
-        ckpt]),
+        '--config',
+        osp.join(TEST_CONFIGS, 'tiny_teacher.py'), '--student-config', STUDENT,
+        '--input-size', '32'
+    ]),
+    ('analyze_attention.py', lambda ckpt, img:
+     [STUDENT, '--model', 'a', STUDENT, ckpt, '--model', 'b', STUDENT, ckpt]),
     ('test.py', lambda ckpt, img: [STUDENT, ckpt]),
 ])
 def test_out_is_a_directory_before_the_work(tool, argv, student_ckpt, images,
@@ -120,14 +119,17 @@ def test_out_is_a_directory_before_the_work(tool, argv, student_ckpt, images,
 # -- options ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize('tool', ['train.py', 'test.py',
-                                  'analyze_attention.py'])
+@pytest.mark.parametrize('tool',
+                         ['train.py', 'test.py', 'analyze_attention.py'])
 def test_cfg_options_key_without_value(tool, capsys):
     """``--cfg-options KEY``: a usage error naming the override (MMEngine's
     DictAction raised 'not enough values to unpack')."""
-    argv = {'train.py': [CATKD], 'test.py': [STUDENT, 'x.pth'],
-            'analyze_attention.py': [STUDENT, '--model', 'a', STUDENT, 'x',
-                                     '--model', 'b', STUDENT, 'y']}[tool]
+    argv = {
+        'train.py': [CATKD],
+        'test.py': [STUDENT, 'x.pth'],
+        'analyze_attention.py':
+        [STUDENT, '--model', 'a', STUDENT, 'x', '--model', 'b', STUDENT, 'y']
+    }[tool]
     with pytest.raises(SystemExit) as info:
         import_module('mmcatkd.cli.' + tool[:-3]).main(
             argv + ['--cfg-options', 'train_cfg.max_epochs'])
@@ -168,12 +170,13 @@ def test_unrelated_top_level_key_only_warns(image_folder, tmp_path,
     trains."""
     work_dir = tmp_path / 'work'
     train_tool.main([
-        CATKD, '--work-dir', str(work_dir), '--cfg-options',
-        *data_root_options(image_folder), unique_experiment(),
-        'my_project_setting=3'
+        CATKD, '--work-dir',
+        str(work_dir), '--cfg-options', *data_root_options(image_folder),
+        unique_experiment(), 'my_project_setting=3'
     ])
     stderr = capsys.readouterr().err
-    assert ("train.py: warning: " f"{CATKD}: top-level key "
+    assert ("train.py: warning: "
+            f"{CATKD}: top-level key "
             "'my_project_setting' is read neither by MMEngine's Runner nor "
             'by mmcatkd') in stderr
     assert (work_dir / 'epoch_1.pth').exists()
@@ -182,8 +185,9 @@ def test_unrelated_top_level_key_only_warns(image_folder, tmp_path,
 # -- data and checkpoints met by training ------------------------------------
 
 
-def test_resume_of_another_config_has_no_export_hint(
-        trained_catkd, image_folder, tmp_path, capsys):  # noqa: F811
+def test_resume_of_another_config_has_no_export_hint(trained_catkd,
+                                                     image_folder, tmp_path,
+                                                     capsys):  # noqa: F811
     """Item 13: a distillation checkpoint resumed with the student's config
     says to resume from this config's checkpoints (the test tool's export
     hint does not apply)."""
@@ -210,8 +214,8 @@ def _reused_teacher_dir(tmp_path):
     cfg = demo.load_stage_config(demo.STAGES[0], work_dir, True,
                                  osp.join(teacher_dir, demo.TEACHER_CKPT),
                                  args)
-    record = dict(settings=demo.teacher_settings(cfg), top1=90.0,
-                  train_seconds=1.0)
+    record = dict(
+        settings=demo.teacher_settings(cfg), top1=90.0, train_seconds=1.0)
     os.makedirs(teacher_dir)
     with open(osp.join(teacher_dir, demo.TEACHER_RECORD), 'w') as f:
         json.dump(record, f)

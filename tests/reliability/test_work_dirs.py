@@ -19,11 +19,11 @@ import subprocess
 
 import pytest
 
-from mmcatkd.engine.work_dir import (LOCK_NAME, WorkDirInUseError,
-                                     WorkDirLock, claim_work_dir)
-from mmcatkd.utils.atomic_file import leftover_temporaries
 from mmcatkd.apis import demo as demo_api
 from mmcatkd.cli import demo as demo_tool
+from mmcatkd.engine.work_dir import (LOCK_NAME, WorkDirInUseError, WorkDirLock,
+                                     claim_work_dir)
+from mmcatkd.utils.atomic_file import leftover_temporaries
 from tests.conftest import image_folder  # noqa: F401
 from tests.reliability.helpers import (CATKD, fingerprint,
                                        read_last_checkpoint, train_in_process)
@@ -32,8 +32,10 @@ from tests.reliability.helpers import (CATKD, fingerprint,
 def _error_line(capsys, tool: str) -> str:
     stderr = capsys.readouterr().err
     assert 'Traceback' not in stderr
-    (line, ) = [line for line in stderr.splitlines()
-                if line.startswith(f'{tool}: error: ')]
+    (line, ) = [
+        line for line in stderr.splitlines()
+        if line.startswith(f'{tool}: error: ')
+    ]
     return line
 
 
@@ -45,8 +47,10 @@ def _dead_pid() -> int:
 
 def _stale_lock(work_dir: str) -> dict:
     """The lock file a SIGKILLed run leaves: its record, nobody holding it."""
-    owner = dict(pid=_dead_pid(), host=socket.gethostname(),
-                 started='2024-01-01 00:00:00')
+    owner = dict(
+        pid=_dead_pid(),
+        host=socket.gethostname(),
+        started='2024-01-01 00:00:00')
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, LOCK_NAME), 'w') as f:
         json.dump(owner, f)
@@ -62,8 +66,7 @@ def test_lock_records_its_owner_and_is_removed_on_release(tmp_path):
     lock.acquire()
     with open(osp.join(work_dir, LOCK_NAME)) as f:
         owner = json.load(f)
-    assert (owner['pid'], owner['host']) == (os.getpid(),
-                                             socket.gethostname())
+    assert (owner['pid'], owner['host']) == (os.getpid(), socket.gethostname())
     lock.release()
     assert os.listdir(work_dir) == []
 
@@ -122,8 +125,8 @@ def test_only_rank_0_takes_the_lock(tmp_path):
 # -- tools/train.py ---------------------------------------------------------
 
 
-def test_new_run_over_another_runs_checkpoints_stops(
-        catkd_run, image_folder, capsys):  # noqa: F811
+def test_new_run_over_another_runs_checkpoints_stops(catkd_run, image_folder,
+                                                     capsys):  # noqa: F811
     """Forgetting --resume: one sentence naming --resume, another
     --work-dir and --force; the checkpoints and last_checkpoint unchanged,
     no lock left."""
@@ -139,8 +142,8 @@ def test_new_run_over_another_runs_checkpoints_stops(
     assert not osp.exists(osp.join(catkd_run, LOCK_NAME))
 
 
-def test_second_run_in_a_work_dir_in_use_stops(
-        tmp_path, image_folder, capsys):  # noqa: F811
+def test_second_run_in_a_work_dir_in_use_stops(tmp_path, image_folder,
+                                               capsys):  # noqa: F811
     """Two runs in one work dir at once: the second stops with one sentence
     naming the first's pid, before writing anything."""
     work_dir = str(tmp_path / 'run')
@@ -158,13 +161,13 @@ def test_second_run_in_a_work_dir_in_use_stops(
 
 
 @pytest.mark.slow
-def test_force_starts_a_new_run_over_the_checkpoints(
-        catkd_run, image_folder, capsys):  # noqa: F811
+def test_force_starts_a_new_run_over_the_checkpoints(catkd_run, image_folder,
+                                                     capsys):  # noqa: F811
     """--force is the user saying so: the new run trains there (its
     checkpoint replaces epoch_1.pth) and unlocks the work dir."""
     before = fingerprint(catkd_run)
-    train_in_process(CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=1',
-                     force=True)
+    train_in_process(
+        CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=1', force=True)
     after = fingerprint(catkd_run)
     assert after['epoch_1.pth'] != before['epoch_1.pth']
     assert read_last_checkpoint(catkd_run) == osp.join(catkd_run,
@@ -173,13 +176,17 @@ def test_force_starts_a_new_run_over_the_checkpoints(
 
 
 @pytest.mark.slow
-def test_resume_after_a_kill_takes_over_the_stale_lock(
-        catkd_run, image_folder, capsys):  # noqa: F811
+def test_resume_after_a_kill_takes_over_the_stale_lock(catkd_run, image_folder,
+                                                       capsys):  # noqa: F811
     """A killed run's lock does not block its --resume: taken over with a
     warning, the run continues to epoch 2, the lock is gone at the end."""
     owner = _stale_lock(catkd_run)
-    train_in_process(CATKD, catkd_run, image_folder, 'train_cfg.max_epochs=2',
-                     resume='auto')
+    train_in_process(
+        CATKD,
+        catkd_run,
+        image_folder,
+        'train_cfg.max_epochs=2',
+        resume='auto')
     assert f'(pid {owner["pid"]} on' in capsys.readouterr().err
     assert read_last_checkpoint(catkd_run) == osp.join(catkd_run,
                                                        'epoch_2.pth')
@@ -219,8 +226,12 @@ def _full_teacher(demo, work_dir: str) -> str:
     with open(osp.join(teacher_dir, demo.TEACHER_CKPT), 'wb') as f:
         f.write(b'the full teacher')
     with open(osp.join(teacher_dir, demo.TEACHER_RECORD), 'w') as f:
-        json.dump(dict(settings=demo.teacher_settings(cfg), top1=92.65,
-                       train_seconds=100.0, quick=False), f)
+        json.dump(
+            dict(
+                settings=demo.teacher_settings(cfg),
+                top1=92.65,
+                train_seconds=100.0,
+                quick=False), f)
     return teacher_dir
 
 

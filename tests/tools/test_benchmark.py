@@ -23,9 +23,9 @@ def tiny_run(tmp_path_factory):
         sys.executable,
         osp.join(PROJECT_ROOT, 'tools', 'benchmark.py'), '--config',
         osp.join(TEST_CONFIGS, 'tiny_teacher.py'), '--student-config',
-        osp.join(TEST_CONFIGS, 'tiny_student.py'), '--input-size', '32',
-        '--batch-size', '4', '--iters', '2', '--warmup', '1', '--threads',
-        '1', '--out', out
+        osp.join(TEST_CONFIGS,
+                 'tiny_student.py'), '--input-size', '32', '--batch-size', '4',
+        '--iters', '2', '--warmup', '1', '--threads', '1', '--out', out
     ],
                             capture_output=True,
                             text=True,
@@ -96,7 +96,8 @@ def test_catkd_counts_no_work_beyond_teacher_forward_and_student(tiny_run):
     assert 0 <= extra['flops'] < 0.01 * catkd['flops']
     assert 0 < extra['ops'] <= report['variants']['cam_loss']['work']['ops']
     assert 'convolution' not in {
-        name for name, count in extra['op_counts'].items() if count > 2
+        name
+        for name, count in extra['op_counts'].items() if count > 2
     }
 
 
@@ -122,9 +123,9 @@ def test_resident_state_is_the_bytes_of_the_models_and_optimizer(tiny_run):
     report, _ = tiny_run
     rows = report['variants']
     teacher = MODELS.build(model_cfg('tiny_teacher.py'))
-    teacher_bytes = sum(
-        tensor.numel() * tensor.element_size()
-        for tensor in (*teacher.parameters(), *teacher.buffers()))
+    teacher_bytes = sum(tensor.numel() * tensor.element_size()
+                        for tensor in (*teacher.parameters(),
+                                       *teacher.buffers()))
     assert rows['teacher']['state_memory_mb'] * 2**20 == pytest.approx(
         teacher_bytes)
     assert rows['logit_kd']['state_memory_mb'] == pytest.approx(
@@ -183,7 +184,9 @@ def test_data_rates_come_from_the_imagenet_train_pipeline(tmp_path):
     assert torch.get_num_threads() == threads
     assert set(rates) == {
         f'decode {d}, resize {r}'
-        for d in ('cv2', 'pillow') for r in ('cv2', 'pillow')
+        for d in ('cv2', 'pillow')
+        for r in ('cv2', 'pillow')
     }
-    assert all(row['images_per_s_per_worker'] > 0
-               and row['images_per_cpu_s'] > 0 for row in rates.values())
+    assert all(
+        row['images_per_s_per_worker'] > 0 and row['images_per_cpu_s'] > 0
+        for row in rates.values())

@@ -3,14 +3,16 @@ import re
 
 import pytest
 
-from mmcatkd.models.cams import classifier_of
 from mmcatkd.cli import cam_compat_table as cam_compat_table_tool
+from mmcatkd.models.cams import classifier_of
 
 # small models covering the three outcomes: as is, after a config change
 # (stacked head; norm after pooling; class-token head), and refused; timm's
 # as is (RegNetY) and refused (MLP head, class token)
-SAMPLE = ['MobileNetV2', 'MobileNetV3', 'ConvNeXt V2', 'DeiT', 'LeViT',
-          'timm RegNetY', 'timm MobileNetV3', 'timm ViT']
+SAMPLE = [
+    'MobileNetV2', 'MobileNetV3', 'ConvNeXt V2', 'DeiT', 'LeViT',
+    'timm RegNetY', 'timm MobileNetV3', 'timm ViT'
+]
 
 
 @pytest.mark.slow
@@ -22,11 +24,14 @@ def test_sampled_rows_of_the_table_are_true():
     with open(tool.DOC) as f:
         table = tool.parse_rows(f.read())
     assert len(table) == len(tool.FAMILIES) + len(tool.TIMM_FAMILIES)
-    families = {family.name: family
-                for family in tool.FAMILIES + tool.TIMM_FAMILIES}
+    families = {
+        family.name: family
+        for family in tool.FAMILIES + tool.TIMM_FAMILIES
+    }
     for name in SAMPLE:
-        check = (tool.check_timm_family if name.startswith('timm ')
-                 else tool.check_family)
+        check = (
+            tool.check_timm_family
+            if name.startswith('timm ') else tool.check_family)
         row = check(families[name])
         assert table[name]['status'] == row['status'], name
         assert _rounding(table[name]['detail']) == _rounding(row['detail'])
@@ -40,8 +45,7 @@ def test_refused_head_error_names_the_reason():
     """CAMRecorder's classifier lookup refuses MMPretrain's stacked head
     with one sentence saying why and what it accepts."""
     from mmpretrain.models.heads import StackedLinearClsHead
-    head = StackedLinearClsHead(num_classes=3, in_channels=4,
-                                mid_channels=[5])
+    head = StackedLinearClsHead(num_classes=3, in_channels=4, mid_channels=[5])
     with pytest.raises(TypeError) as error:
         classifier_of(head)
     message = str(error.value)

@@ -14,15 +14,13 @@ import torchvision
 from mmengine.runner import load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmcatkd.converters import teacher
+from mmcatkd.cli import convert_teacher as convert_teacher_tool
 from mmcatkd.converters import (UnmappedKeysError, build_model,
                                 convert_teacher, load_source_state_dict,
-                                map_state_dict)
+                                map_state_dict, teacher)
 from mmcatkd.utils.checkpoint import UnsafeCheckpointError
-
-from mmcatkd.cli import convert_teacher as convert_teacher_tool
-from tests.conftest import (GOLDEN, GOLDEN_SUBSET, PROJECT_ROOT,  # noqa: E402
-                            golden_params)
+from tests.conftest import PROJECT_ROOT  # noqa: E402
+from tests.conftest import GOLDEN, GOLDEN_SUBSET, golden_params
 
 MODEL_CONFIGS = osp.join(PROJECT_ROOT, 'configs', '_base_', 'models')
 
@@ -95,8 +93,7 @@ def test_golden_checkpoint_converts_to_the_same_logits(root, name, tmp_path):
         golden(f'{name}_io', root), map_location='cpu', weights_only=True)
     with torch.no_grad():
         logits = model(reference['input'], mode='tensor')
-    torch.testing.assert_close(
-        logits, reference['logits'], atol=1e-4, rtol=0)
+    torch.testing.assert_close(logits, reference['logits'], atol=1e-4, rtol=0)
 
 
 def calibrate_batch_norms(model: torch.nn.Module, size: int = 64) -> None:
@@ -158,8 +155,8 @@ def test_cli_writes_a_strictly_loadable_checkpoint(tmp_path, capsys):
     assert dst in capsys.readouterr().out
 
 
-def test_cli_reports_a_mismatched_architecture_in_one_message(tmp_path,
-                                                              capsys):
+def test_cli_reports_a_mismatched_architecture_in_one_message(
+        tmp_path, capsys):
     """Converting for the wrong architecture stops with a message naming the
     unmapped keys, not a traceback, and writes nothing."""
     dst = tmp_path / 'out.pth'
@@ -180,8 +177,8 @@ def test_cli_reports_a_mismatched_architecture_in_one_message(tmp_path,
 def test_unmapped_keys_are_listed_on_both_sides():
     """A source tensor with no destination and a destination tensor with no
     source are both named in the error."""
-    destination = OrderedDict([('backbone.conv.weight', torch.zeros(8, 3, 3,
-                                                                    3)),
+    destination = OrderedDict([('backbone.conv.weight',
+                                torch.zeros(8, 3, 3, 3)),
                                ('backbone.bn.weight', torch.zeros(8)),
                                ('head.fc.weight', torch.zeros(10, 8)),
                                ('head.fc.bias', torch.zeros(10))])
@@ -207,8 +204,7 @@ def test_data_parallel_prefixes_are_removed(tmp_path):
     same tensors as the plain one."""
     plain = load_source_state_dict(golden('resnet20'), 'mdistiller')
     path = str(tmp_path / 'dp.pth')
-    torch.save({'model': {f'module.{k}': v
-                          for k, v in plain.items()}}, path)
+    torch.save({'model': {f'module.{k}': v for k, v in plain.items()}}, path)
     prefixed = load_source_state_dict(path, 'mdistiller')
     assert list(prefixed) == list(plain)
 

@@ -22,16 +22,18 @@ from tests.conftest import PROJECT_ROOT
 
 TOOLS = sorted(glob.glob(osp.join(PROJECT_ROOT, 'tools', '*.py')))
 CLI = sorted(
-    path for path in glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'cli',
-                                        '*.py'))
+    path
+    for path in glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'cli', '*.py'))
     if not path.endswith('__init__.py'))
 #: where the tools' work lives (analysis, benchmark runs, the demo): their
 #: writes follow the same rule
 TOOL_WORK = sorted(
-    glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', 'apis', '**', '*.py'),
-              recursive=True) +
-    [osp.join(PROJECT_ROOT, 'mmcatkd', 'benchmark', name)
-     for name in ('runs.py', 'report.py')])
+    glob.glob(
+        osp.join(PROJECT_ROOT, 'mmcatkd', 'apis', '**', '*.py'),
+        recursive=True) + [
+            osp.join(PROJECT_ROOT, 'mmcatkd', 'benchmark', name)
+            for name in ('runs.py', 'report.py')
+        ])
 
 
 def _tree(path: str) -> ast.Module:
@@ -55,17 +57,19 @@ def _main_calls(tree: ast.Module):
 def _decorators(tree: ast.Module, name: str):
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
-            return {getattr(d, 'id', getattr(d, 'attr', None))
-                    for d in node.decorator_list}
+            return {
+                getattr(d, 'id', getattr(d, 'attr', None))
+                for d in node.decorator_list
+            }
     return None
 
 
 def _imported_from(tree: ast.Module, name: str):
     """The module ``name`` is imported from at the top of ``tree``."""
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and any(
-                (alias.asname or alias.name) == name
-                for alias in node.names):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if any((alias.asname or alias.name) == name for alias in node.names):
             return node.module
     return None
 
@@ -78,17 +82,20 @@ def test_every_tool_is_found():
     """The scan sees the tools (a moved directory must not make it pass
     vacuously)."""
     names = {osp.basename(path) for path in TOOLS}
-    assert {'train.py', 'test.py', 'export_student.py', 'convert_teacher.py',
-            'visualize_cam.py', 'benchmark.py', 'demo.py', 'linear_probe.py',
-            'analyze_attention.py'} <= names
+    assert {
+        'train.py', 'test.py', 'export_student.py', 'convert_teacher.py',
+        'visualize_cam.py', 'benchmark.py', 'demo.py', 'linear_probe.py',
+        'analyze_attention.py'
+    } <= names
 
 
 def test_every_tool_has_its_command_line_in_the_package():
     """tools/<name>.py and mmcatkd/cli/<name>.py come in pairs (a moved
     directory must not make the scans below pass vacuously)."""
     assert len(CLI) >= 9
-    assert {osp.basename(path) for path in TOOLS} == {
-        osp.basename(path) for path in CLI}
+    assert {osp.basename(path)
+            for path in TOOLS} == {osp.basename(path)
+                                   for path in CLI}
 
 
 @pytest.mark.parametrize('path', TOOLS, ids=osp.basename)
@@ -117,12 +124,14 @@ def test_entry_point_handles_user_errors(path):
 def test_script_keeps_the_usage_of_its_command_line(path):
     """The script users read and ``--help`` (built from the command
     line's docstring) say the same."""
-    assert ast.get_docstring(_tree(path), clean=False) == ast.get_docstring(
-        _tree(_cli_path(path)), clean=False)
+    assert ast.get_docstring(
+        _tree(path), clean=False) == ast.get_docstring(
+            _tree(_cli_path(path)), clean=False)
 
 
 @pytest.mark.parametrize(
-    'path', TOOLS + CLI + TOOL_WORK,
+    'path',
+    TOOLS + CLI + TOOL_WORK,
     ids=lambda path: osp.relpath(path, PROJECT_ROOT))
 def test_no_bare_dict_action_or_non_atomic_write(path):
     tree = _tree(path)
@@ -130,8 +139,8 @@ def test_no_bare_dict_action_or_non_atomic_write(path):
         lines = f.read().splitlines()
     problems = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == 'action' and (
-                getattr(node.value, 'id', None) == 'DictAction'):
+        if isinstance(node, ast.keyword) and node.arg == 'action' and (getattr(
+                node.value, 'id', None) == 'DictAction'):
             problems.append(f'line {node.lineno}: DictAction (use '
                             'CfgOptionsAction)')
         if not isinstance(node, ast.Call):
@@ -139,19 +148,22 @@ def test_no_bare_dict_action_or_non_atomic_write(path):
         func = node.func
         name = getattr(func, 'attr', getattr(func, 'id', None))
         if name in ('save', 'savefig', 'dump') and isinstance(
-                func, ast.Attribute) and getattr(func.value, 'id',
-                                                 None) in ('torch', 'json',
-                                                           'fig', 'figure',
-                                                           'pickle'):
+                func, ast.Attribute) and getattr(
+                    func.value, 'id',
+                    None) in ('torch', 'json', 'fig', 'figure', 'pickle'):
             problems.append(f'line {node.lineno}: {func.value.id}.{name}')
         if name == 'open' and isinstance(func, ast.Name):
-            modes = [arg.value for arg in node.args[1:2]
-                     if isinstance(arg, ast.Constant)]
-            modes += [kw.value.value for kw in node.keywords
-                      if kw.arg == 'mode' and isinstance(kw.value,
-                                                         ast.Constant)]
-            if any(set('wax') & set(str(mode)) for mode in modes) and (
-                    'not atomic' not in lines[node.lineno - 2]):
+            modes = [
+                arg.value for arg in node.args[1:2]
+                if isinstance(arg, ast.Constant)
+            ]
+            modes += [
+                kw.value.value for kw in node.keywords
+                if kw.arg == 'mode' and isinstance(kw.value, ast.Constant)
+            ]
+            if any(set('wax') & set(str(mode))
+                   for mode in modes) and ('not atomic'
+                                           not in lines[node.lineno - 2]):
                 problems.append(f'line {node.lineno}: open(..., {modes[0]!r})')
     assert not problems, (f'{osp.basename(path)}: {problems}; write through '
                           'mmcatkd.utils.atomic_file')
@@ -169,8 +181,10 @@ def test_entry_point_destroys_the_process_group_the_run_started(tmp_path):
 
     def start_group():
         dist.init_process_group(
-            'gloo', init_method=f'file://{tmp_path}/store{len(seen)}',
-            rank=0, world_size=1)
+            'gloo',
+            init_method=f'file://{tmp_path}/store{len(seen)}',
+            rank=0,
+            world_size=1)
         seen.append(dist.is_initialized())
 
     seen = []

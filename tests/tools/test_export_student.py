@@ -21,8 +21,10 @@ def test_bias_free_student_exports_to_a_plain_linear_head(tmp_path):
     torch.manual_seed(0)
     student = _classifier(
         dict(type='CAMClsHead', num_classes=10, in_channels=256, bias=False))
-    distill = {f'architecture.{key}': value
-               for key, value in student.state_dict().items()}
+    distill = {
+        f'architecture.{key}': value
+        for key, value in student.state_dict().items()
+    }
     distill['teacher.head.fc.weight'] = torch.zeros(10, 256)
     source, out = str(tmp_path / 'distill.pth'), str(tmp_path / 'student.pth')
     torch.save(dict(state_dict=distill, meta=dict(epoch=3)), source)
@@ -36,5 +38,7 @@ def test_bias_free_student_exports_to_a_plain_linear_head(tmp_path):
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(
-            plain(images, mode='tensor'), student(images, mode='tensor'),
-            atol=1e-5, rtol=0)
+            plain(images, mode='tensor'),
+            student(images, mode='tensor'),
+            atol=1e-5,
+            rtol=0)

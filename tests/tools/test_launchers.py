@@ -38,8 +38,11 @@ def _run(repo, launcher, env_python=None):
     env = dict(PATH=f'{bin_dir}:/usr/bin:/bin', CALLS=calls)
     if env_python:
         env['PYTHON'] = env_python
-    subprocess.run([osp.join(repo, 'tools', launcher)] + LAUNCHERS[launcher],
-                   env=env, check=True, cwd=repo)
+    subprocess.run(
+        [osp.join(repo, 'tools', launcher)] + LAUNCHERS[launcher],
+        env=env,
+        check=True,
+        cwd=repo)
     with open(calls) as file:
         return file.read().split()
 

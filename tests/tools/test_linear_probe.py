@@ -41,8 +41,8 @@ def test_only_the_head_trains_and_accuracy_is_reported(tmp_path, capsys,
 
     # remember the new head's initial weights
     monkeypatch.setattr(torch.nn.Linear, '__init__', record_init)
-    result = linear_probe(STUDENT, ckpt, PROBE, epochs=2, lr=0.1,
-                          batch_size=64)
+    result = linear_probe(
+        STUDENT, ckpt, PROBE, epochs=2, lr=0.1, batch_size=64)
     monkeypatch.undo()
     probed = result['model']
     for key, value in student.backbone.state_dict().items():
@@ -54,8 +54,9 @@ def test_only_the_head_trains_and_accuracy_is_reported(tmp_path, capsys,
 
     # the command line prints the accuracy and saves the probed model
     out = str(tmp_path / 'probe.pth')
-    main([STUDENT, ckpt, '--probe-config', PROBE, '--epochs', '1',
-          '--out', out])
+    main([
+        STUDENT, ckpt, '--probe-config', PROBE, '--epochs', '1', '--out', out
+    ])
     assert 'linear probe top-1' in capsys.readouterr().out
     saved = torch.load(out, weights_only=True)
     assert saved['state_dict']['head.fc.weight'].shape[0] == 5

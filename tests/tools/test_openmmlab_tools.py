@@ -31,8 +31,8 @@ def _run(*command: str) -> str:
                             text=True,
                             cwd=PROJECT_ROOT,
                             timeout=300)
-    assert result.returncode == 0, (result.stdout[-3000:] +
-                                    result.stderr[-3000:])
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr
 
 
@@ -48,8 +48,8 @@ def test_run_resolves_tools_of_installed_packages():
         'mmrazor', 'train.py')
     with pytest.raises(FileNotFoundError, match='no script at'):
         resolve_tool('mmrazor::tools/no_such_tool.py')
-    with pytest.raises(FileNotFoundError,
-                       match="no installed package 'no_such_package'"):
+    with pytest.raises(
+            FileNotFoundError, match="no installed package 'no_such_package'"):
         resolve_tool('no_such_package::tools/train.py')
 
 
@@ -98,9 +98,8 @@ def test_mmrazor_tools_train_and_test_a_user_catkd_config(tmp_path):
     state = safe_torch_load(checkpoint)['state_dict']
     assert any(key.startswith('architecture.') for key in state)
 
-    test_log = _run('-m', 'mmcatkd.run', 'mmrazor::tools/test.py',
-                    USER_CATKD, checkpoint, '--work-dir',
-                    str(tmp_path / 'test'), *options)
+    test_log = _run('-m', 'mmcatkd.run', 'mmrazor::tools/test.py', USER_CATKD,
+                    checkpoint, '--work-dir', str(tmp_path / 'test'), *options)
     assert f'Load checkpoint from {checkpoint}' in test_log
     assert 'do not match exactly' not in test_log
     tested = re.findall(r'Epoch\(test\) \[2/2\]\s+accuracy/top1: (\S+)',
@@ -136,9 +135,10 @@ def test_mmpretrain_tools_run_the_digits_catkd_config(tmp_path):
     assert len(_losses(train_log)) == 2
     checkpoint = osp.join(work_dir, 'iter_2.pth')
     test_log = _run(
-        _wheel_tool('mmpretrain', 'test.py'), DIGITS_CATKD, checkpoint,
-        '--work-dir', str(tmp_path / 'test'), '--cfg-options',
-        'model.teacher_ckpt=None', 'test_dataloader.dataset.indices=100')
+        _wheel_tool('mmpretrain',
+                    'test.py'), DIGITS_CATKD, checkpoint, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', 'model.teacher_ckpt=None',
+        'test_dataloader.dataset.indices=100')
     assert f'Load checkpoint from {checkpoint}' in test_log
     assert 'do not match exactly' not in test_log
     assert re.search(r'Iter\(test\) \[1/1\]\s+accuracy/top1: \d', test_log)
@@ -157,8 +157,8 @@ def test_mmpretrain_get_flops_counts_the_students_features(tmp_path):
     config.write_text(f"_base_ = ['{DIGITS_CATKD}']\n"
                       'model = dict(teacher_ckpt=None)\n')
     log = _run(
-        _wheel_tool('mmpretrain', 'analysis_tools/get_flops.py'),
-        str(config), '--shape', '32')
+        _wheel_tool('mmpretrain', 'analysis_tools/get_flops.py'), str(config),
+        '--shape', '32')
     reported = re.findall(r'^Flops: (\S+)$', log, re.M)
 
     student = get_model(DIGITS_STUDENT)

@@ -18,13 +18,14 @@ STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 
 def _tool(name, *args, timeout=300):
     result = subprocess.run(
-        [sys.executable, osp.join(PROJECT_ROOT, 'tools', name), *args],
+        [sys.executable,
+         osp.join(PROJECT_ROOT, 'tools', name), *args],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
         timeout=timeout)
-    assert result.returncode == 0, (result.stdout[-3000:] +
-                                    result.stderr[-3000:])
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr
 
 
@@ -46,8 +47,9 @@ def test_training_logs_both_losses_and_both_accuracies(trained_run):
     values = re.findall(r'student\.loss: (\S+)\s+distill\.loss_cat: (\S+)',
                         first)
     assert len(values) == 12  # 2 epochs x 6 iterations
-    assert all(torch.isfinite(torch.tensor([float(a), float(b)])).all()
-               for a, b in values)
+    assert all(
+        torch.isfinite(torch.tensor([float(a), float(b)])).all()
+        for a, b in values)
     assert 'teacher.accuracy/top1' in first
 
 

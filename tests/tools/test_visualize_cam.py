@@ -24,8 +24,9 @@ CLASSES = ['cat', 'dog', 'fox', 'owl']
 
 def _save(model, path):
     torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=dict(classes=CLASSES))), path)
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=CLASSES))), path)
     return path
 
 
@@ -45,11 +46,13 @@ def checkpoints(tmp_path_factory):
 
 def _cam_cells(fig):
     """(rows, cols) of the image grid and the titles of its CAM cells."""
-    grid = [ax for ax in fig.axes if ax.get_subplotspec() is not None
-            and ax.images]
+    grid = [
+        ax for ax in fig.axes if ax.get_subplotspec() is not None and ax.images
+    ]
     rows, cols = grid[0].get_subplotspec().get_geometry()[:2]
-    titles = [ax.get_title() for ax in grid
-              if ax.get_subplotspec().colspan.start > 0]
+    titles = [
+        ax.get_title() for ax in grid if ax.get_subplotspec().colspan.start > 0
+    ]
     return rows, cols, len(grid), titles
 
 
@@ -81,11 +84,13 @@ def test_distillation_checkpoint_adds_teacher_rows_for_the_same_classes(
     for image in range(2):
         teacher = titles[6 * image:6 * image + 3]
         student = titles[6 * image + 3:6 * image + 6]
-        assert [t.split()[0] for t in teacher] == [
-            s.split()[0] for s in student]
-    overlays = [ax.images[-1].get_array() for ax in fig.axes
-                if ax.get_subplotspec() is not None
-                and ax.get_subplotspec().colspan.start > 0]
+        assert [t.split()[0]
+                for t in teacher] == [s.split()[0] for s in student]
+    overlays = [
+        ax.images[-1].get_array() for ax in fig.axes
+        if ax.get_subplotspec() is not None
+        and ax.get_subplotspec().colspan.start > 0
+    ]
     values = np.unique(np.concatenate([np.ravel(o) for o in overlays]))
     assert set(values.tolist()) <= {0.0, 1.0}
 
@@ -118,17 +123,18 @@ def test_gap_linear_head_classifiers_are_drawn_too():
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = PRETRAIN_MODELS.build(cfg)
     model.init_weights()
-    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3),
-                                              dtype=np.uint8)
+    image = np.random.default_rng(0).integers(
+        0, 255, (32, 32, 3), dtype=np.uint8)
     fig = topk_cam_figure(model, [image], CLASSES, topk=4)
     rows, cols, cells, titles = _cam_cells(fig)
     assert (rows, cols, cells) == (1, 5, 5)
     model.eval()  # as the figure runs it
     with torch.no_grad():
         batch = model.data_preprocessor(
-            dict(inputs=torch.from_numpy(image).permute(2, 0, 1)[None]),
-            False)
+            dict(inputs=torch.from_numpy(image).permute(2, 0, 1)[None]), False)
         scores = model(batch['inputs'], mode='tensor').softmax(1)[0]
     top = scores.topk(4)
-    assert titles == [f"'{CLASSES[int(k)]}' {float(s):.2f}"
-                      for s, k in zip(top.values, top.indices)]
+    assert titles == [
+        f"'{CLASSES[int(k)]}' {float(s):.2f}"
+        for s, k in zip(top.values, top.indices)
+    ]

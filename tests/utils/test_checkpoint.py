@@ -20,8 +20,10 @@ def test_malicious_plain_pickle_is_refused_as_unsafe(tmp_path, protocol):
     marker = tmp_path / 'code_ran'
     path = str(tmp_path / 'evil.pth')
     with open(path, 'wb') as f:
-        pickle.dump(dict(state_dict={}, payload=RunsCode(marker)), f,
-                    protocol=protocol)
+        pickle.dump(
+            dict(state_dict={}, payload=RunsCode(marker)),
+            f,
+            protocol=protocol)
     with pytest.raises(UnsafeCheckpointError) as refused:
         safe_torch_load(path)
     message = str(refused.value)
@@ -37,8 +39,11 @@ def test_code_after_allowed_globals_is_found(tmp_path):
     global the safe loader refuses."""
     marker = tmp_path / 'code_ran'
     path = str(tmp_path / 'legacy_evil.pth')
-    torch.save(dict(weight=torch.ones(2), payload=RunsCode(marker)), path,
-               _use_new_zipfile_serialization=False, pickle_protocol=4)
+    torch.save(
+        dict(weight=torch.ones(2), payload=RunsCode(marker)),
+        path,
+        _use_new_zipfile_serialization=False,
+        pickle_protocol=4)
     with pytest.raises(UnsafeCheckpointError) as refused:
         safe_torch_load(path)
     imports = str(refused.value).split('would import ')[1].split(')')[0]
@@ -51,8 +56,12 @@ def test_plain_pickle_of_allowed_globals_is_not_called_unsafe(tmp_path):
     weights_only loader cannot read, names only globals it allows
     (OrderedDict, torch's tensor rebuilders): unreadable, not unsafe."""
     path = str(tmp_path / 'legacy.pth')
-    torch.save(dict(weight=torch.ones(2)), path,
-               _use_new_zipfile_serialization=False, pickle_protocol=4)
-    with pytest.raises(CorruptCheckpointError,
-                       match='is corrupt or not a PyTorch checkpoint'):
+    torch.save(
+        dict(weight=torch.ones(2)),
+        path,
+        _use_new_zipfile_serialization=False,
+        pickle_protocol=4)
+    with pytest.raises(
+            CorruptCheckpointError,
+            match='is corrupt or not a PyTorch checkpoint'):
         safe_torch_load(path)

@@ -59,7 +59,9 @@ def test_step_checkpoint_hook_saves_each_checkpoint_through_save_step():
             saved.append((step, meta))
 
     runner = SimpleNamespace(
-        epoch=2, iter=30, train_loop=SimpleNamespace(max_epochs=10),
+        epoch=2,
+        iter=30,
+        train_loop=SimpleNamespace(max_epochs=10),
         logger=SimpleNamespace(info=lambda message: None))
     Recording(interval=1, by_epoch=True).after_train_epoch(runner)
     assert saved == [(3, dict(epoch=3, iter=30))]
@@ -121,12 +123,12 @@ def test_config_base_files_resolves_relative_and_package_bases(tmp_path):
                       "'mmpretrain::_base_/default_runtime.py']\n")
     (tmp_path / 'parent.py').write_text('x = 1\n')
     mmpretrain = importlib.import_module('mmpretrain')
-    packaged = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
-                        '_base_', 'default_runtime.py')
-    assert [osp.normpath(path)
-            for path in private.config_base_files(str(config))] == [
-        str(tmp_path / 'parent.py'), packaged
-    ]
+    packaged = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'configs', '_base_',
+        'default_runtime.py')
+    assert [
+        osp.normpath(path) for path in private.config_base_files(str(config))
+    ] == [str(tmp_path / 'parent.py'), packaged]
     assert not private.is_lazy_import_config(str(config))
     lazy = tmp_path / 'lazy.py'
     lazy.write_text('from mmengine.config import read_base\n'
@@ -175,27 +177,26 @@ def _private_uses(tree: ast.AST, mmengine_private: set):
     from ``mmengine``, read off another object than ``self``/``cls``, or
     given to ``getattr``/``hasattr``/``setattr`` as a string."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (
-                node.module or '').split('.')[0] == 'mmengine':
+        if isinstance(node,
+                      ast.ImportFrom) and (node.module
+                                           or '').split('.')[0] == 'mmengine':
             for alias in node.names:
                 if alias.name.startswith('_'):
                     yield node.lineno, alias.name
-        elif (isinstance(node, ast.Attribute)
-              and node.attr in mmengine_private
+        elif (isinstance(node, ast.Attribute) and node.attr in mmengine_private
               and not (isinstance(node.value, ast.Name)
                        and node.value.id in ('self', 'cls'))):
             yield node.lineno, node.attr
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
               and node.func.id in ('getattr', 'hasattr', 'setattr')
-              and len(node.args) > 1
-              and isinstance(node.args[1], ast.Constant)
+              and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
               and node.args[1].value in mmengine_private):
             yield node.lineno, node.args[1].value
 
 
 def _sources():
-    paths = glob.glob(osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'),
-                      recursive=True)
+    paths = glob.glob(
+        osp.join(PROJECT_ROOT, 'mmcatkd', '**', '*.py'), recursive=True)
     paths += glob.glob(osp.join(PROJECT_ROOT, 'tools', '*.py'))
     for path in sorted(paths):
         relative = osp.relpath(path, PROJECT_ROOT)
@@ -216,16 +217,18 @@ def test_no_module_but_the_adapter_reaches_mmengine_private_names():
 
 
 def _mmengine_bases(cls) -> list:
-    return [base for base in cls.__mro__[1:]
-            if base.__module__.split('.')[0] == 'mmengine']
+    return [
+        base for base in cls.__mro__[1:]
+        if base.__module__.split('.')[0] == 'mmengine'
+    ]
 
 
 def _package_classes():
     for path in _sources():
         if not path.startswith('mmcatkd/'):
             continue
-        module = importlib.import_module(
-            path[:-3].replace('/', '.').replace('.__init__', ''))
+        module = importlib.import_module(path[:-3].replace('/', '.').replace(
+            '.__init__', ''))
         for cls in vars(module).values():
             if inspect.isclass(cls) and cls.__module__ == module.__name__:
                 yield cls
@@ -251,12 +254,15 @@ def test_no_class_but_the_adapter_overrides_or_reads_mmengine_privates():
         for base in _mmengine_bases(cls):
             inherited |= _private_names_of(base)
         used = {
-            node.attr for node in ast.walk(_parse_class(cls))
+            node.attr
+            for node in ast.walk(_parse_class(cls))
             if isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name) and node.value.id == 'self'
         }
-        found += [f'{cls.__module__}.{cls.__name__}.{name}'
-                  for name in sorted((set(vars(cls)) | used) & inherited)]
+        found += [
+            f'{cls.__module__}.{cls.__name__}.{name}'
+            for name in sorted((set(vars(cls)) | used) & inherited)
+        ]
     assert found == [], f'go through {ADAPTER}: {found}'
 
 
@@ -277,8 +283,9 @@ def _private_names_in(tree: ast.AST) -> set:
 
 
 @pytest.mark.parametrize('source, expected', [
-    ('from mmengine.runner.checkpoint import _load_checkpoint\n',
-     [(1, '_load_checkpoint')]),
+    ('from mmengine.runner.checkpoint import _load_checkpoint\n', [
+        (1, '_load_checkpoint')
+    ]),
     ('path = runner._load_from\n', [(1, '_load_from')]),
     ("resuming = getattr(runner, '_resume', False)\n", [(1, '_resume')]),
     ('self._resume = True\nx = self._load_from\n', []),

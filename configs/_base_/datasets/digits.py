@@ -26,8 +26,7 @@ train_dataloader = dict(
     # off: MMPretrain's tools/train.py turns it on by default, and it
     # needs num_workers > 0
     persistent_workers=False,
-    dataset=dict(
-        type='SklearnDigits', split='train', pipeline=train_pipeline),
+    dataset=dict(type='SklearnDigits', split='train', pipeline=train_pipeline),
     sampler=dict(type='InfiniteSampler', shuffle=True),
     drop_last=True)
 val_dataloader = dict(

@@ -13,8 +13,8 @@ param_scheduler = [
     # torchvision's LinearLR(total_iters=5): lr x 0.01 at epoch 0, x1 from
     # epoch 5 (MMEngine's LinearLR reaches its end factor at step end - 1)
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=6),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[35, 65, 95],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=True, milestones=[35, 65, 95], gamma=0.1),
 ]
 
 train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=1)

@@ -8,10 +8,7 @@
 # `tools/train.py --auto-scale-lr` scales the lr linearly.
 optim_wrapper = dict(
     optimizer=dict(
-        type='AdamW',
-        lr=5e-4,
-        weight_decay=0.05,
-        eps=1e-8,
+        type='AdamW', lr=5e-4, weight_decay=0.05, eps=1e-8,
         betas=(0.9, 0.999)),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,

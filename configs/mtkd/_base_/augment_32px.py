@@ -15,15 +15,22 @@ _base_ = ['./cifar10_autoaugment.py']
 cutout_size = 2  # 16 px at 224 px
 
 crop = dict(
-    type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0),
+    type='RandomResizedCrop',
+    scale=32,
+    crop_ratio_range=(0.2, 1.0),
     interpolation='bicubic')
 flip = dict(type='RandomFlip', prob=0.5, direction='horizontal')
 # uniform angle in [0, 15] with a random sign: torchvision RandomRotation(15)
 rotate = dict(
-    type='Rotate', magnitude_range=(0, 15), magnitude_std='inf', prob=1.0,
-    random_negative_prob=0.5, pad_val=0)
+    type='Rotate',
+    magnitude_range=(0, 15),
+    magnitude_std='inf',
+    prob=1.0,
+    random_negative_prob=0.5,
+    pad_val=0)
 autoaugment = dict(
-    type='AutoAugment', policies={{_base_.cifar10_policies}},
+    type='AutoAugment',
+    policies={{_base_.cifar10_policies}},
     hparams=dict(pad_val=128))
 cutout = dict(type='Cutout', shape=cutout_size, pad_val=0, prob=1.0)
 pack = dict(type='PackInputs')

@@ -16,62 +16,108 @@
 # clockwise, hence -6.667 with no random sign); the border fill is grey 128
 # (AutoAugment's hparams default).
 cifar10_policies = [
-    [dict(type='Invert', prob=0.1),
-     dict(type='Contrast', magnitude=0.6, prob=0.2)],
-    [dict(type='Rotate', angle=-6.667, prob=0.7,
-          random_negative_prob=0.0),
-     dict(type='Translate', magnitude=0.4532, prob=0.3,
-          direction='horizontal')],
-    [dict(type='Sharpness', magnitude=0.1, prob=0.8),
-     dict(type='Sharpness', magnitude=0.3, prob=0.9)],
-    [dict(type='Shear', magnitude=0.2667, prob=0.5, direction='vertical'),
-     dict(type='Translate', magnitude=0.4532, prob=0.7,
-          direction='vertical')],
+    [
+        dict(type='Invert', prob=0.1),
+        dict(type='Contrast', magnitude=0.6, prob=0.2)
+    ],
+    [
+        dict(type='Rotate', angle=-6.667, prob=0.7, random_negative_prob=0.0),
+        dict(
+            type='Translate',
+            magnitude=0.4532,
+            prob=0.3,
+            direction='horizontal')
+    ],
+    [
+        dict(type='Sharpness', magnitude=0.1, prob=0.8),
+        dict(type='Sharpness', magnitude=0.3, prob=0.9)
+    ],
+    [
+        dict(type='Shear', magnitude=0.2667, prob=0.5, direction='vertical'),
+        dict(
+            type='Translate', magnitude=0.4532, prob=0.7, direction='vertical')
+    ],
     [dict(type='AutoContrast', prob=0.5),
      dict(type='Equalize', prob=0.9)],
-    [dict(type='Shear', magnitude=0.2333, prob=0.2, direction='vertical'),
-     dict(type='Posterize', bits=5, prob=0.3)],
-    [dict(type='ColorTransform', magnitude=0.3, prob=0.4),
-     dict(type='Brightness', magnitude=0.7, prob=0.6)],
-    [dict(type='Sharpness', magnitude=0.9, prob=0.3),
-     dict(type='Brightness', magnitude=0.9, prob=0.7)],
+    [
+        dict(type='Shear', magnitude=0.2333, prob=0.2, direction='vertical'),
+        dict(type='Posterize', bits=5, prob=0.3)
+    ],
+    [
+        dict(type='ColorTransform', magnitude=0.3, prob=0.4),
+        dict(type='Brightness', magnitude=0.7, prob=0.6)
+    ],
+    [
+        dict(type='Sharpness', magnitude=0.9, prob=0.3),
+        dict(type='Brightness', magnitude=0.9, prob=0.7)
+    ],
     [dict(type='Equalize', prob=0.6),
      dict(type='Equalize', prob=0.5)],
-    [dict(type='Contrast', magnitude=0.7, prob=0.6),
-     dict(type='Sharpness', magnitude=0.5, prob=0.6)],
-    [dict(type='ColorTransform', magnitude=0.7, prob=0.7),
-     dict(type='Translate', magnitude=0.4028, prob=0.5,
-          direction='horizontal')],
+    [
+        dict(type='Contrast', magnitude=0.7, prob=0.6),
+        dict(type='Sharpness', magnitude=0.5, prob=0.6)
+    ],
+    [
+        dict(type='ColorTransform', magnitude=0.7, prob=0.7),
+        dict(
+            type='Translate',
+            magnitude=0.4028,
+            prob=0.5,
+            direction='horizontal')
+    ],
     [dict(type='Equalize', prob=0.3),
      dict(type='AutoContrast', prob=0.4)],
-    [dict(type='Translate', magnitude=0.1511, prob=0.4,
-          direction='vertical'),
-     dict(type='Sharpness', magnitude=0.6, prob=0.2)],
-    [dict(type='Brightness', magnitude=0.6, prob=0.9),
-     dict(type='ColorTransform', magnitude=0.8, prob=0.2)],
-    [dict(type='Solarize', thr=199.1, prob=0.5),
-     dict(type='Invert', prob=0.0)],
+    [
+        dict(
+            type='Translate', magnitude=0.1511, prob=0.4,
+            direction='vertical'),
+        dict(type='Sharpness', magnitude=0.6, prob=0.2)
+    ],
+    [
+        dict(type='Brightness', magnitude=0.6, prob=0.9),
+        dict(type='ColorTransform', magnitude=0.8, prob=0.2)
+    ],
+    [
+        dict(type='Solarize', thr=199.1, prob=0.5),
+        dict(type='Invert', prob=0.0)
+    ],
     [dict(type='Equalize', prob=0.2),
      dict(type='AutoContrast', prob=0.6)],
     [dict(type='Equalize', prob=0.2),
      dict(type='Equalize', prob=0.6)],
-    [dict(type='ColorTransform', magnitude=0.9, prob=0.9),
-     dict(type='Equalize', prob=0.6)],
-    [dict(type='AutoContrast', prob=0.8),
-     dict(type='Solarize', thr=28.44, prob=0.2)],
-    [dict(type='Brightness', magnitude=0.3, prob=0.1),
-     dict(type='ColorTransform', magnitude=0.0, prob=0.7)],
-    [dict(type='Solarize', thr=113.78, prob=0.4),
-     dict(type='AutoContrast', prob=0.9)],
-    [dict(type='Translate', magnitude=0.4532, prob=0.9,
-          direction='vertical'),
-     dict(type='Translate', magnitude=0.4532, prob=0.7,
-          direction='vertical')],
-    [dict(type='AutoContrast', prob=0.9),
-     dict(type='Solarize', thr=170.67, prob=0.8)],
+    [
+        dict(type='ColorTransform', magnitude=0.9, prob=0.9),
+        dict(type='Equalize', prob=0.6)
+    ],
+    [
+        dict(type='AutoContrast', prob=0.8),
+        dict(type='Solarize', thr=28.44, prob=0.2)
+    ],
+    [
+        dict(type='Brightness', magnitude=0.3, prob=0.1),
+        dict(type='ColorTransform', magnitude=0.0, prob=0.7)
+    ],
+    [
+        dict(type='Solarize', thr=113.78, prob=0.4),
+        dict(type='AutoContrast', prob=0.9)
+    ],
+    [
+        dict(
+            type='Translate', magnitude=0.4532, prob=0.9,
+            direction='vertical'),
+        dict(
+            type='Translate', magnitude=0.4532, prob=0.7, direction='vertical')
+    ],
+    [
+        dict(type='AutoContrast', prob=0.9),
+        dict(type='Solarize', thr=170.67, prob=0.8)
+    ],
     [dict(type='Equalize', prob=0.8),
      dict(type='Invert', prob=0.1)],
-    [dict(type='Translate', magnitude=0.4532, prob=0.7,
-          direction='vertical'),
-     dict(type='AutoContrast', prob=0.9)],
+    [
+        dict(
+            type='Translate', magnitude=0.4532, prob=0.7,
+            direction='vertical'),
+        dict(type='AutoContrast', prob=0.9)
+    ],
 ]

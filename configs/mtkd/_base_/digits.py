@@ -9,8 +9,7 @@ _base_ = [
     '../../_base_/schedules/digits.py',
 ]
 
-train_dataloader = dict(
-    dataset=dict(pipeline={{_base_.weak_pipeline_noflip}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.weak_pipeline_noflip}}))
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),
     dict(type='ExpectedCalibrationError', num_bins=10, unweighted=True),

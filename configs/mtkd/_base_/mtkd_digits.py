@@ -31,8 +31,7 @@ model = dict(
         teacher_recorders=dict(
             logits=dict(type='ModuleOutputs', source='head.fc')),
         distill_losses=dict(
-            loss_kl=dict(type='KLDivergence', tau=tau,
-                         loss_weight=1 - alpha)),
+            loss_kl=dict(type='KLDivergence', tau=tau, loss_weight=1 - alpha)),
         loss_forward_mappings=dict(
             loss_kl=dict(
                 preds_S=dict(from_student=True, recorder='logits'),

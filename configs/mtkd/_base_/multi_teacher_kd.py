@@ -20,7 +20,9 @@ model = dict(
             logits=dict(type='ModuleOutputs', source='head.fc')),
         distill_losses=dict(
             loss_kl=dict(
-                type='KLDivergence', tau=tau, loss_weight=1 - alpha,
+                type='KLDivergence',
+                tau=tau,
+                loss_weight=1 - alpha,
                 reduction='batchmean')),
         loss_forward_mappings=dict(
             loss_kl=dict(

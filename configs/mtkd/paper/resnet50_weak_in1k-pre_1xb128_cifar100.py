@@ -28,8 +28,8 @@ optim_wrapper = dict(
 param_scheduler = [
     # MMEngine's LinearLR reaches its end factor at step end - 1
     dict(type='LinearLR', start_factor=0.25, by_epoch=True, begin=0, end=7),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[24, 39, 59],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=True, milestones=[24, 39, 59], gamma=0.1),
 ]
 train_cfg = dict(max_epochs=61)
 randomness = dict(seed=1)

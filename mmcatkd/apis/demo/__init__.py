@@ -9,9 +9,8 @@ from .runs import run_demo
 from .stages import (QUICK_ITERS, QUICK_TEST_IMAGES, STAGES, Stage,
                      load_stage_config)
 from .teacher_cams import prepare_teacher_cams, teacher_cams_saving
-from .teacher_reuse import (TEACHER_CKPT, TEACHER_RECORD,
-                            check_quick_work_dir, reusable_teacher,
-                            teacher_settings)
+from .teacher_reuse import (TEACHER_CKPT, TEACHER_RECORD, check_quick_work_dir,
+                            reusable_teacher, teacher_settings)
 
 __all__ = [
     'run_demo', 'QUICK_ITERS', 'QUICK_TEST_IMAGES', 'STAGES', 'Stage',

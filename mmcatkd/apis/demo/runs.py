@@ -59,7 +59,10 @@ def classifier(runner: Runner):
     return getattr(model, 'student', model)
 
 
-def run_stage(index: int, total: int, stage: Stage, cfg: Config,
+def run_stage(index: int,
+              total: int,
+              stage: Stage,
+              cfg: Config,
               start: float,
               reuse: Optional[dict] = None) -> Tuple[dict, object]:
     """Train (or, for a reused teacher, only evaluate) one stage, the
@@ -69,16 +72,18 @@ def run_stage(index: int, total: int, stage: Stage, cfg: Config,
         tuple: the stage's result row and its trained classifier.
     """
     name = stage.name.format(teacher=model_name(cfg))
-    print(f'\n=== Stage {index}/{total}: {name}, '
-          f'{stage_description(stage, cfg)} '
-          f'[{elapsed(start)} elapsed] ===',
-          flush=True)
+    print(
+        f'\n=== Stage {index}/{total}: {name}, '
+        f'{stage_description(stage, cfg)} '
+        f'[{elapsed(start)} elapsed] ===',
+        flush=True)
     metrics_hook = LastValMetrics()
     if reuse is not None:
         ckpt = osp.join(cfg.work_dir, TEACHER_CKPT)
-        print(f'Reusing the teacher trained by an earlier run: {ckpt} '
-              '(pass --retrain-teacher to train it again). Evaluating it.',
-              flush=True)
+        print(
+            f'Reusing the teacher trained by an earlier run: {ckpt} '
+            '(pass --retrain-teacher to train it again). Evaluating it.',
+            flush=True)
         cfg.load_from = ckpt
     runner = build_runner(cfg)
     runner.register_hook(metrics_hook)
@@ -109,11 +114,12 @@ def run_stage(index: int, total: int, stage: Stage, cfg: Config,
         reused=reuse is not None)
     if chosen:
         result['auto_beta'] = chosen[0]
-    print(f'Stage {index}/{total} {name}: top-1 '
-          f'{result["top1"]:.2f}% on the test split '
-          f'({"reused, " if reuse else ""}'
-          f'{result["train_seconds"]:.0f} s training)',
-          flush=True)
+    print(
+        f'Stage {index}/{total} {name}: top-1 '
+        f'{result["top1"]:.2f}% on the test split '
+        f'({"reused, " if reuse else ""}'
+        f'{result["train_seconds"]:.0f} s training)',
+        flush=True)
     return result, classifier(runner)
 
 
@@ -140,10 +146,12 @@ def write_results(work_dir: str, setting: dict, results: List[dict],
     ``cpu_seconds`` (all threads of this process) is reported next to the
     wall time because the wall time grows with other programs' load.
     """
-    summary = dict(setting=setting, stages=results,
-                   total_seconds=round(total_seconds, 1),
-                   total_cpu_seconds=round(cpu_seconds, 1),
-                   cams='cams.png')
+    summary = dict(
+        setting=setting,
+        stages=results,
+        total_seconds=round(total_seconds, 1),
+        total_cpu_seconds=round(cpu_seconds, 1),
+        cams='cams.png')
     atomic_json_dump(summary, osp.join(work_dir, 'results.json'), indent=2)
     lines = [
         '| stage | learns from | top-1 on test (%) | training time (s) |',
@@ -184,8 +192,10 @@ def run_demo(args, work_dir: str, teacher_dir: str) -> None:
         check_teacher_replaceable(teacher_dir)
     results, models = [], {}
     saving = None
-    cat_stages = [i for i, stage in enumerate(stages)
-                  if stage.key in ('catkd', 'cat_only')]
+    cat_stages = [
+        i for i, stage in enumerate(stages)
+        if stage.key in ('catkd', 'cat_only')
+    ]
     for index, (stage, cfg) in enumerate(zip(stages, configs), 1):
         if args.teacher_cams and cat_stages and index - 1 == cat_stages[0]:
             cache = prepare_teacher_cams(cfg, work_dir)
@@ -198,25 +208,32 @@ def run_demo(args, work_dir: str, teacher_dir: str) -> None:
                                   reuse if stage.key == 'teacher' else None)
         if stage.key == 'teacher' and reuse is None:
             atomic_json_dump(
-                dict(settings=settings, top1=result['top1'],
-                     train_seconds=result['train_seconds'],
-                     quick=args.quick),
-                osp.join(teacher_dir, TEACHER_RECORD))
+                dict(
+                    settings=settings,
+                    top1=result['top1'],
+                    train_seconds=result['train_seconds'],
+                    quick=args.quick), osp.join(teacher_dir, TEACHER_RECORD))
         results.append(result)
         # two lines: the architecture under the method keeps columns narrow
         models[result['name'].replace(' (', '\n(')] = model
 
     images, labels, class_names = cam_images()
     figure = cam_figure(
-        models, images, labels, class_names, topk=2,
+        models,
+        images,
+        labels,
+        class_names,
+        topk=2,
         title='Class activation maps of the top-2 classes on test digits')
     atomic_savefig(figure, osp.join(work_dir, 'cams.png'), dpi=100)
 
     student_cfg = configs[1]
-    cat_cfgs = [cfg for cfg in configs
-                if 'cat_loss' in cfg.model.get('distiller', {})]
-    cat_loss = (cat_cfgs[0].model.distiller.cat_loss if cat_cfgs else
-                dict(loss_weight=None, normalize=None))
+    cat_cfgs = [
+        cfg for cfg in configs if 'cat_loss' in cfg.model.get('distiller', {})
+    ]
+    cat_loss = (
+        cat_cfgs[0].model.distiller.cat_loss if cat_cfgs else dict(
+            loss_weight=None, normalize=None))
     setting = dict(
         dataset='scikit-learn digits (SklearnDigits), 1,198 train / 599 test',
         teacher=f'{model_name(configs[0])}, all training digits',
@@ -225,27 +242,33 @@ def run_demo(args, work_dir: str, teacher_dir: str) -> None:
         student_steps=student_cfg.train_cfg.max_iters,
         student_batch_size=student_cfg.train_dataloader.batch_size,
         beta=cat_loss['loss_weight'],
-        auto_betas={r['key']: r['auto_beta']
-                    for r in results if 'auto_beta' in r},
+        auto_betas={
+            r['key']: r['auto_beta']
+            for r in results if 'auto_beta' in r
+        },
         cat_normalize=cat_loss['normalize'],
         seed=student_cfg.randomness.seed,
         quick=args.quick)
     if saving is not None:
         setting['teacher_cams'] = {
-            k: v for k, v in saving.items() if k != 'text'}
+            k: v
+            for k, v in saving.items() if k != 'text'
+        }
     setting['description'] = (
         f'Teacher: {setting["teacher"]}. Students: {setting["student"]}, '
         f'{setting["labelled_per_class"]} training digits per class, '
         f'{setting["student_steps"]} SGD steps of '
         f'{setting["student_batch_size"]} images, seed {setting["seed"]}; '
         f'CAT on {"l2-normalised" if setting["cat_normalize"] else "raw"} '
-        f'2x2-pooled CAMs, beta {setting["beta"]}'
-        + (' (--quick: results mean nothing).' if args.quick else '.')
-        + (f' {saving["text"]}' if saving else ''))
+        f'2x2-pooled CAMs, beta {setting["beta"]}' +
+        (' (--quick: results mean nothing).' if args.quick else '.') +
+        (f' {saving["text"]}' if saving else ''))
     table = write_results(work_dir, setting, results,
                           time.perf_counter() - start,
                           time.process_time() - cpu_start)
-    print(f'\n{table}\n\nTotal {elapsed(start)} '
-          f'(CPU time {time.process_time() - cpu_start:.0f} s). Results in '
-          f'{osp.join(work_dir, "results.md")} (and results.json), CAMs in '
-          f'{osp.join(work_dir, "cams.png")}.', flush=True)
+    print(
+        f'\n{table}\n\nTotal {elapsed(start)} '
+        f'(CPU time {time.process_time() - cpu_start:.0f} s). Results in '
+        f'{osp.join(work_dir, "results.md")} (and results.json), CAMs in '
+        f'{osp.join(work_dir, "cams.png")}.',
+        flush=True)

@@ -46,16 +46,20 @@ STAGES = [
 ]
 
 
-def load_stage_config(stage: Stage, work_dir: str, quick: bool,
-                      teacher_ckpt: str, args=None) -> Config:
+def load_stage_config(stage: Stage,
+                      work_dir: str,
+                      quick: bool,
+                      teacher_ckpt: str,
+                      args=None) -> Config:
     """The stage's config with the demo's work dir and teacher checkpoint,
     and the options of ``args`` (see :func:`apply_options`)."""
     config = stage.config
     if stage.key == 'teacher' and args is not None and args.teacher_config:
         config = osp.abspath(args.teacher_config)
     cfg = Config.fromfile(osp.join(CONFIG_DIR, config))
-    cfg.work_dir = (osp.dirname(teacher_ckpt) if stage.key == 'teacher' else
-                    osp.join(work_dir, stage.key))
+    cfg.work_dir = (
+        osp.dirname(teacher_ckpt) if stage.key == 'teacher' else osp.join(
+            work_dir, stage.key))
     cfg.launcher = 'none'
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = teacher_ckpt
@@ -81,15 +85,15 @@ def apply_options(cfg: Config, args) -> None:
     if cat_loss is not None and args.beta is not None:
         cat_loss.loss_weight = args.beta
         if args.beta == 'auto':
-            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-                dict(type='CATAutoBetaHook')
-            ]
+            cfg.custom_hooks = list(cfg.get(
+                'custom_hooks', [])) + [dict(type='CATAutoBetaHook')]
     if 'teacher' in cfg.model and args.teacher_config:
         teacher = Config.fromfile(osp.abspath(args.teacher_config)).model
         cfg.model.teacher = teacher.to_dict()
 
 
-def stage_description(stage: Stage, cfg: Config,
+def stage_description(stage: Stage,
+                      cfg: Config,
                       chosen: Optional[List[float]] = None) -> str:
     """What the stage learns from, with its few-label count and beta (an
     automatic beta as 'auto', or 'auto (=B)' once chosen)."""
@@ -100,7 +104,8 @@ def stage_description(stage: Stage, cfg: Config,
     else:
         beta = f'{beta:g}'
     return stage.learns_from.format(
-        n=cfg.train_dataloader.dataset.get('num_per_class'), beta=beta,
+        n=cfg.train_dataloader.dataset.get('num_per_class'),
+        beta=beta,
         teacher=model_name(cfg))
 
 
@@ -110,5 +115,6 @@ def model_name(cfg: Config) -> str:
     backbone = cfg.model.get('backbone', {})
     if backbone.get('arch') == 'resnet56':
         return 'ResNet-56'
-    return ' '.join(str(backbone.get(key)) for key in ('type', 'arch')
-                    if backbone.get(key) is not None)
+    return ' '.join(
+        str(backbone.get(key)) for key in ('type', 'arch')
+        if backbone.get(key) is not None)

@@ -30,9 +30,11 @@ def prepare_teacher_cams(cfg: Config, work_dir: str) -> dict:
     except ValueError:  # a cache of an earlier teacher: the demo's to replace
         shutil.rmtree(folder)
     views = builder.shape[0] * builder.shape[1]
-    print(f'\n=== Teacher-CAM cache: {builder.shape[0]} training digits x '
-          f'{builder.shape[1]} crops = {views} teacher forwards, '
-          f'{builder.nbytes / 2**20:.1f} MiB, in {folder} ===', flush=True)
+    print(
+        f'\n=== Teacher-CAM cache: {builder.shape[0]} training digits x '
+        f'{builder.shape[1]} crops = {views} teacher forwards, '
+        f'{builder.nbytes / 2**20:.1f} MiB, in {folder} ===',
+        flush=True)
     tic, cpu_tic = time.perf_counter(), time.process_time()
     summary = builder.build(log=lambda line: print(line, flush=True))
     if summary['chunks'] == 0 and osp.isfile(record_path):

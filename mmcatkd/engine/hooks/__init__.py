@@ -11,18 +11,17 @@ from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .preflight_check_hook import (PreflightCheckHook, PreflightError,
                                    preflight_check)
 from .resume_check_hook import ResumeCheckHook
-from .train_fidelity_hook import TrainFidelityHook, mean_over_batches
 from .rng_state_hook import (RNGStateHook, capture_rng_state,
                              preserved_rng_state, restore_rng_state)
+from .train_fidelity_hook import TrainFidelityHook, mean_over_batches
 
 __all__ = [
     'BestScoreLoggerHook', 'BroadcastBuffersHook', 'broadcast_buffers',
     'CAMAgreementHook', 'top1_cam_agreement', 'CATAutoBetaHook', 'auto_betas',
     'CheckpointMatchHook', 'CheckpointMismatchError', 'state_dict_mismatch',
-    'CrashSafeCheckpointHook', 'DistillLossWeightHook',
-    'NonFiniteLossError', 'NonFiniteLossHook',
-    'PreflightCheckHook', 'PreflightError', 'preflight_check',
-    'ResumeCheckHook',
-    'RNGStateHook', 'capture_rng_state', 'preserved_rng_state',
-    'restore_rng_state', 'TrainFidelityHook', 'mean_over_batches'
+    'CrashSafeCheckpointHook', 'DistillLossWeightHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'PreflightCheckHook', 'PreflightError',
+    'preflight_check', 'ResumeCheckHook', 'RNGStateHook', 'capture_rng_state',
+    'preserved_rng_state', 'restore_rng_state', 'TrainFidelityHook',
+    'mean_over_batches'
 ]

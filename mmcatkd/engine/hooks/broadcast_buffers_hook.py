@@ -22,8 +22,7 @@ def broadcast_buffers(buffers: Iterable[torch.Tensor], src: int = 0) -> None:
         if nccl and device.type == 'cpu':  # e.g. an EMA model kept on CPU
             flat = flat.cuda()
         dist.broadcast(flat, src)
-        for buffer, value in zip(group,
-                                 _unflatten_dense_tensors(flat, group)):
+        for buffer, value in zip(group, _unflatten_dense_tensors(flat, group)):
             buffer.data.copy_(value.to(device))
 
 

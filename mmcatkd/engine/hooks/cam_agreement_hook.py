@@ -109,9 +109,10 @@ class CAMAgreementHook(Hook):
         if self.cat_loss is not None:
             return self.cat_loss
         distiller = getattr(model, 'distiller', None)
-        losses = [module for module in (distiller.modules() if distiller
-                                        else []) if isinstance(module,
-                                                               CATLoss)]
+        losses = [
+            module for module in (distiller.modules() if distiller else [])
+            if isinstance(module, CATLoss)
+        ]
         if len(losses) != 1:
             raise ConfigError(
                 f'CAMAgreementHook found {len(losses)} CATLoss modules in the '

@@ -7,7 +7,6 @@ from mmengine.registry import HOOKS
 
 from mmcatkd.models.losses.auto_beta import AutoBeta
 from mmcatkd.utils.mmengine_private import config_node
-
 from ...utils.errors import ConfigError
 
 
@@ -15,8 +14,9 @@ def auto_betas(model) -> List[AutoBeta]:
     """The :class:`AutoBeta` modules of ``model`` (unwrapped), in order."""
     if is_model_wrapper(model):
         model = model.module
-    return [module for module in model.modules()
-            if isinstance(module, AutoBeta)]
+    return [
+        module for module in model.modules() if isinstance(module, AutoBeta)
+    ]
 
 
 def fix_auto_weights(cfg_node, betas: List[float]) -> int:
@@ -74,11 +74,10 @@ class CATAutoBetaHook(Hook):
         modules = auto_betas(runner.model)
         for index, module in enumerate(modules):
             suffix = '' if len(modules) == 1 else f'_{index}'
-            weight = (module.beta.item() if module.chosen else
-                      module.target * module.steps.item() /
-                      module.window_sum.item())
-            runner.message_hub.update_scalar(f'train/cat_beta{suffix}',
-                                             weight)
+            weight = (
+                module.beta.item() if module.chosen else module.target *
+                module.steps.item() / module.window_sum.item())
+            runner.message_hub.update_scalar(f'train/cat_beta{suffix}', weight)
         self._write_config(runner, modules)
 
     def _write_config(self, runner, modules: List[AutoBeta]) -> None:
@@ -87,9 +86,11 @@ class CATAutoBetaHook(Hook):
         betas = [float(m.beta.item()) for m in modules]
         fix_auto_weights(config_node(runner.cfg, 'model'), list(betas))
         runner.cfg.auto_beta = [
-            dict(beta=beta, target=m.target, window=m._window,
-                 measured_cat=m.measured)
-            for beta, m in zip(betas, modules)
+            dict(
+                beta=beta,
+                target=m.target,
+                window=m._window,
+                measured_cat=m.measured) for beta, m in zip(betas, modules)
         ]
         runner.dump_config()
         runner.logger.info(

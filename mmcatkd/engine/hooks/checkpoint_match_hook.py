@@ -9,8 +9,7 @@ from torch import nn
 
 from ...utils import state_dict_differences, strip_prefix
 from ...utils.errors import ConfigError
-from ...utils.mmengine_private import (runner_is_resuming,
-                                       runner_load_from)
+from ...utils.mmengine_private import runner_is_resuming, runner_load_from
 
 
 class CheckpointMismatchError(ConfigError):
@@ -70,14 +69,15 @@ class CheckpointMatchHook(Hook):
             hint = ('resume only from a checkpoint this config wrote (to '
                     'start from other weights, give them as load_from '
                     'without --resume)')
-        elif strip_prefix(checkpoint.get('state_dict', checkpoint),
-                          'architecture.'):
+        elif strip_prefix(
+                checkpoint.get('state_dict', checkpoint), 'architecture.'):
             hint = ('it is a distillation checkpoint: test its student '
                     'with the distillation config, or export the student '
                     'first with tools/export_student.py')
         # The path as Runner.load_or_resume chose it (the hook is not told).
-        path = (runner_load_from(runner)
-                or find_latest_checkpoint(runner.work_dir))
+        path = (
+            runner_load_from(runner)
+            or find_latest_checkpoint(runner.work_dir))
         raise CheckpointMismatchError(
             f'the checkpoint {path} does not match the model of this config '
             f'({mismatch}): {hint}.')

@@ -97,8 +97,8 @@ class CrashSafeCheckpointHook(StepCheckpointHook):
 
         if not is_main_process():
             return
-        atomic_write(self.last_ckpt, osp.join(runner.work_dir,
-                                              'last_checkpoint'))
+        atomic_write(self.last_ckpt,
+                     osp.join(runner.work_dir, 'last_checkpoint'))
         if retired_step is not None:
             self._remove_checkpoint(retired_step)
 

@@ -53,16 +53,16 @@ class DistillLossWeightHook(Hook):
 
     def weight(self, epoch: int) -> float:
         """lambda(epoch)."""
-        return min(max(epoch - self.start_epoch, 0) / self.divisor,
-                   self.max_weight)
+        return min(
+            max(epoch - self.start_epoch, 0) / self.divisor, self.max_weight)
 
     def _target(self, runner):
         """The object whose weight attribute is scheduled, and its name."""
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if self.loss_name is not None:
-            losses = getattr(getattr(model, 'distiller', None),
-                             'distill_losses', {})
+            losses = getattr(
+                getattr(model, 'distiller', None), 'distill_losses', {})
             if self.loss_name not in losses:
                 raise ConfigKeyError(
                     f'DistillLossWeightHook: the distiller has no loss '

@@ -120,8 +120,8 @@ def check_labels(dataset, num_classes: int) -> None:
         if (isinstance(label, int) and not isinstance(label, bool)
                 and not 0 <= label < num_classes):
             ann_file = getattr(dataset, 'ann_file', '')
-            where = (f'line {index + 1} of {ann_file}, ' if ann_file
-                     and os.path.isfile(ann_file) else '')
+            where = (f'line {index + 1} of {ann_file}, '
+                     if ann_file and os.path.isfile(ann_file) else '')
             raise PreflightError(
                 f'training cannot start: sample {index} ({where}'
                 f'{info.get("img_path", "no image path")}) has label {label}, '

@@ -110,8 +110,10 @@ class ResumeCheckHook(Hook):
                         f'{ratios[index]:g}, to {saved["lr"]:g}).')
             # values a scheduler moves (momentum schedulers also move Adam's
             # betas): their current value is the schedule's, not a setting
-            scheduled = {key[len('initial_'):] for key in group
-                         if key.startswith('initial_')}
+            scheduled = {
+                key[len('initial_'):]
+                for key in group if key.startswith('initial_')
+            }
             if 'momentum' in scheduled:
                 scheduled.add('betas')
             for key, value in group.items():
@@ -155,9 +157,11 @@ class ResumeCheckHook(Hook):
         built_count = len(runner.param_schedulers or [])
         if not pairs and saved_count != built_count and not isinstance(
                 runner.param_schedulers, dict):
-            return [f'the checkpoint has {saved_count} parameter schedulers '
-                    f'and the config {built_count}: the checkpoint\'s states '
-                    'are loaded as they are; check param_scheduler.']
+            return [
+                f'the checkpoint has {saved_count} parameter schedulers '
+                f'and the config {built_count}: the checkpoint\'s states '
+                'are loaded as they are; check param_scheduler.'
+            ]
         changes = []
         for index, (scheduler, saved) in enumerate(pairs):
             name = type(scheduler).__name__
@@ -177,8 +181,8 @@ class ResumeCheckHook(Hook):
             return
         loop = runner.train_loop
         # IterBasedTrainLoop has a max_epochs too (always 1): ask its kind
-        by_iter = isinstance(loop, IterBasedTrainLoop) or not hasattr(
-            loop, 'max_epochs')
+        by_iter = isinstance(
+            loop, IterBasedTrainLoop) or not hasattr(loop, 'max_epochs')
         if by_iter and loop.iter >= loop.max_iters:
             done, limit = f'iteration {loop.iter}', (
                 f'train_cfg.max_iters={loop.max_iters}')

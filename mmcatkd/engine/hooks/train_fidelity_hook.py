@@ -23,8 +23,10 @@ def mean_over_batches(batches: List[Dict[str, float]]) -> Dict[str, float]:
     / batch_count``; ``mi`` over the batches that have an estimate."""
     means = {}
     for name in batches[0]:
-        values = [batch[name] for batch in batches
-                  if not (name == 'mi' and np.isnan(batch[name]))]
+        values = [
+            batch[name] for batch in batches
+            if not (name == 'mi' and np.isnan(batch[name]))
+        ]
         means[name] = float(np.mean(values)) if values else float('nan')
     return means
 
@@ -51,8 +53,9 @@ class TrainFidelityHook(Hook):
     priority = 'LOW'
 
     def __init__(self, start_epoch: int = 0) -> None:
-        if isinstance(start_epoch, bool) or not isinstance(
-                start_epoch, int) or start_epoch < 0:
+        if isinstance(
+                start_epoch,
+                bool) or not isinstance(start_epoch, int) or start_epoch < 0:
             raise ConfigError('TrainFidelityHook start_epoch must be an '
                               f'epoch index >= 0, got {start_epoch!r}.')
         self.start_epoch = start_epoch
@@ -93,13 +96,17 @@ class TrainFidelityHook(Hook):
     def before_train_epoch(self, runner) -> None:
         self._batches = []
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         self._recording = runner.epoch >= self.start_epoch
         self._student.clear()
         self._teachers.clear()
 
-    def after_train_iter(self, runner, batch_idx: int,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         if not self._recording:
@@ -126,9 +133,10 @@ class TrainFidelityHook(Hook):
             f'train/fidelity/{name}': value
             for name, value in mean_over_batches(self._batches).items()
         }
-        runner.logger.info('Epoch(train) [%d] %s', runner.epoch + 1,
-                           '  '.join(f'{name}: {value:.4f}'
-                                     for name, value in scalars.items()))
+        runner.logger.info(
+            'Epoch(train) [%d] %s', runner.epoch + 1,
+            '  '.join(f'{name}: {value:.4f}'
+                      for name, value in scalars.items()))
         runner.visualizer.add_scalars(scalars, step=runner.epoch + 1)
         self._batches = []
 

@@ -53,10 +53,10 @@ def expected_calibration_error(probs: torch.Tensor,
                                dtype=confidences.dtype)
     bins = torch.bucketize(confidences, inner_edges)
     counts = torch.bincount(bins, minlength=num_bins).to(confidences.dtype)
-    conf_sums = torch.zeros(num_bins, dtype=confidences.dtype).index_add_(
-        0, bins, confidences)
-    correct_sums = torch.zeros(num_bins, dtype=confidences.dtype).index_add_(
-        0, bins, correct)
+    conf_sums = torch.zeros(
+        num_bins, dtype=confidences.dtype).index_add_(0, bins, confidences)
+    correct_sums = torch.zeros(
+        num_bins, dtype=confidences.dtype).index_add_(0, bins, correct)
     gaps = (correct_sums - conf_sums).abs() / counts.clamp(min=1)
     if unweighted:
         return gaps.mean().item()

@@ -197,7 +197,8 @@ class CAMIoU(BaseMetric):
             ]
             # per image only the counts are kept, never the masks
             overlaps.append({
-                name: mask_overlap(*(masks[index] for index in members))
+                name:
+                mask_overlap(*(masks[index] for index in members))
                 for name, members in self._groups(len(masks))
             })
         if not overlaps:
@@ -205,8 +206,8 @@ class CAMIoU(BaseMetric):
         # one result per batch: (intersection, union, images) per group
         self.results.append({
             name: (sum(overlap[name][0] for overlap in overlaps),
-                   sum(overlap[name][1] for overlap in overlaps),
-                   len(overlaps))
+                   sum(overlap[name][1]
+                       for overlap in overlaps), len(overlaps))
             for name in overlaps[0]
         })
 
@@ -219,6 +220,6 @@ class CAMIoU(BaseMetric):
             else:
                 intersection = sum(batch[0] for batch in batches)
                 union = sum(batch[1] for batch in batches)
-                metrics[name] = (intersection / union
-                                 if union else float('nan'))
+                metrics[name] = (
+                    intersection / union if union else float('nan'))
         return metrics

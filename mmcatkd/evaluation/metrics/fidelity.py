@@ -28,8 +28,8 @@ def top1_agreement(scores_a: torch.Tensor, scores_b: torch.Tensor) -> float:
         raise ConfigError('top-1 agreement needs scores of the same shape, '
                           f'got {tuple(scores_a.shape)} and '
                           f'{tuple(scores_b.shape)}.')
-    return (scores_a.argmax(dim=1) == scores_b.argmax(dim=1)).float().mean(
-    ).item()
+    return (scores_a.argmax(dim=1) == scores_b.argmax(
+        dim=1)).float().mean().item()
 
 
 def kl_divergence(target_logits: torch.Tensor,
@@ -177,8 +177,10 @@ class TeacherFidelity(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            missing = [key for key in ('pred_logits', 'teacher_logits')
-                       if key not in sample]
+            missing = [
+                key for key in ('pred_logits', 'teacher_logits')
+                if key not in sample
+            ]
             if missing:
                 raise ConfigKeyError(
                     f'TeacherFidelity needs {missing} in the predictions: '
@@ -190,12 +192,13 @@ class TeacherFidelity(BaseMetric):
                     pred_logits=sample['pred_logits'].cpu(),
                     teacher_logits=sample['teacher_logits'].cpu()))
         # the authors' mutual information: one value per batch
-        student = torch.stack(
-            [result['pred_logits'] for result in self.results[-len(
-                data_samples):]])
+        student = torch.stack([
+            result['pred_logits']
+            for result in self.results[-len(data_samples):]
+        ])
         ensemble = torch.stack([
-            result['teacher_logits'] for result in self.results[-len(
-                data_samples):]
+            result['teacher_logits']
+            for result in self.results[-len(data_samples):]
         ]).mean(dim=1)
         self.results[-1].update(
             batch_mi=prediction_mutual_information(ensemble, student),
@@ -207,16 +210,16 @@ class TeacherFidelity(BaseMetric):
         teachers = torch.stack(
             [result['teacher_logits'] for result in results]).transpose(0, 1)
         ensemble = teachers.mean(dim=0)
-        kl = (fidelity_kl(ensemble, student) if self.kl_mode == 'authors'
-              else kl_divergence(ensemble, student, self.temperature))
+        kl = (
+            fidelity_kl(ensemble, student) if self.kl_mode == 'authors' else
+            kl_divergence(ensemble, student, self.temperature))
         per_batch = [result for result in results if 'batch_mi' in result]
         metrics = dict(
             top1_agreement=top1_agreement(student, ensemble),
             kl=kl,
             mi=_mean_of_estimates([result['batch_mi']
                                    for result in per_batch]),
-            mis=float(np.mean([result['batch_mis']
-                               for result in per_batch])),
+            mis=float(np.mean([result['batch_mis'] for result in per_batch])),
             student_entropy=prediction_entropy(student),
             teacher_entropy=prediction_entropy(ensemble))
         if len(teachers) > 1:

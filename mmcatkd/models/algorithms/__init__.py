@@ -5,6 +5,6 @@ from .multi_teacher_distill import MultiTeacherDistill
 from .teacher import load_teacher_checkpoint
 
 __all__ = [
-    'CAKDDistill', 'CATDistill', 'FrozenTeacherDistill',
-    'MultiTeacherDistill', 'load_teacher_checkpoint'
+    'CAKDDistill', 'CATDistill', 'FrozenTeacherDistill', 'MultiTeacherDistill',
+    'load_teacher_checkpoint'
 ]

@@ -132,8 +132,8 @@ class FrozenTeacherDistill(BaseAlgorithm):
         self._freeze(self.teacher, teacher_ckpt, teacher_ckpt_strict,
                      teacher_module_inplace)
 
-    def _init_student(self, calculate_student_loss: bool,
-                      channels_last: bool, kwargs: Dict) -> None:
+    def _init_student(self, calculate_student_loss: bool, channels_last: bool,
+                      kwargs: Dict) -> None:
         """What every algorithm here starts its ``__init__`` with:
         ``BaseAlgorithm``'s (the student, from ``kwargs``) and the options
         of the step. The variants without one teacher config (cached,
@@ -258,8 +258,8 @@ class FrozenTeacherDistill(BaseAlgorithm):
                 distiller.compute_distill_losses() for distiller in distillers
             ]
             losses.update(
-                add_prefix(self.combine_distill_losses(per_teacher),
-                           'distill'))
+                add_prefix(
+                    self.combine_distill_losses(per_teacher), 'distill'))
         return losses
 
     def combine_distill_losses(self,

@@ -4,8 +4,8 @@ from typing import Any, Dict, Optional
 
 from mmengine.config import Config
 
-from ...utils.errors import ConfigError, ConfigKeyError
 from ...utils import load_config
+from ...utils.errors import ConfigError, ConfigKeyError
 from ..classifiers.timm_classifier import TIMM_SCHEME, timm_model_cfg
 
 

@@ -202,15 +202,15 @@ class MultiTeacherDistill(FrozenTeacherDistill):
                         teacher_cams.append(
                             logits_and_cams(teacher, inputs)[1])
                 outputs = [outputs[0]] + [
-                    (logits, cams) for (logits, _), cams in zip(
-                        outputs[1:], teacher_cams)
+                    (logits, cams)
+                    for (logits, _), cams in zip(outputs[1:], teacher_cams)
                 ]
         # class-summed CAMs (N, h, w), what CAMIoU compares
         (student_logits, student_cam), *teacher_outputs = [
             (logits, cams.sum(dim=1)) for logits, cams in outputs
         ]
-        teacher_logits = torch.stack(
-            [logits for logits, _ in teacher_outputs], dim=1)  # (N, T, K)
+        teacher_logits = torch.stack([logits for logits, _ in teacher_outputs],
+                                     dim=1)  # (N, T, K)
         probs = F.softmax(student_logits, dim=1)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(len(inputs))]
@@ -222,7 +222,7 @@ class MultiTeacherDistill(FrozenTeacherDistill):
                 probs[index].argmax())
             sample.set_field(student_logits[index], 'pred_logits')
             sample.set_field(teacher_logits[index], 'teacher_logits')
-            sample.set_field(
-                [student_cam[index]] +
-                [cam[index] for _, cam in teacher_outputs], 'cams')
+            sample.set_field([student_cam[index]] +
+                             [cam[index] for _, cam in teacher_outputs],
+                             'cams')
         return data_samples

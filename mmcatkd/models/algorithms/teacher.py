@@ -29,8 +29,8 @@ def check_torchvision_weights_name(path: str) -> None:
     names = get_torchvision_models()
     name = path[len('torchvision://'):]
     if name not in names:
-        close = sorted(key for key in names
-                       if key.split('.')[0] == name.split('.')[0])
+        close = sorted(
+            key for key in names if key.split('.')[0] == name.split('.')[0])
         raise ConfigError(
             f'teacher_ckpt {path} names no torchvision weights: use one of '
             f'{close or "the names torchvision.models.list_models() gives"}, '

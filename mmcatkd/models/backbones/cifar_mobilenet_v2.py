@@ -8,8 +8,8 @@ MDistiller defines ``mobile_half`` (github.com/megvii-research/mdistiller,
 from typing import Sequence, Union
 
 import torch
-from torch import nn
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import REFERENCE_INIT, StagedBackbone
 
@@ -83,9 +83,9 @@ class CIFARMobileNetV2(StagedBackbone):
     arch_settings = {'mobile_half': (0.5, 6)}
     # per block group: expansion ratio (None: the arch's), channels at width
     # 1, number of blocks, stride of the first block (paper, Table 2)
-    layer_settings = ((1, 16, 1, 1), (None, 24, 2, 1), (None, 32, 3, 2),
-                      (None, 64, 4, 2), (None, 96, 3, 1), (None, 160, 3, 2),
-                      (None, 320, 1, 1))
+    layer_settings = ((1, 16, 1, 1), (None, 24, 2, 1), (None, 32, 3,
+                                                        2), (None, 64, 4, 2),
+                      (None, 96, 3, 1), (None, 160, 3, 2), (None, 320, 1, 1))
 
     def __init__(self,
                  arch: str = 'mobile_half',

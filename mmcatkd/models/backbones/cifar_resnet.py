@@ -9,10 +9,10 @@ distillation benchmarks and MDistiller (github.com/megvii-research/mdistiller,
 """
 from typing import Sequence, Union
 
-from torch import nn
 from mmpretrain.models.backbones.resnet import (BasicBlock, Bottleneck,
                                                 ResLayer, get_expansion)
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import REFERENCE_INIT, StagedBackbone
 

@@ -10,9 +10,9 @@ from typing import Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from mmpretrain.models.utils import channel_shuffle
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import StagedBackbone
 
@@ -44,11 +44,7 @@ class ShuffleUnit(nn.Module):
         branch_channels = out_channels - (in_channels if stride == 2 else 0)
         mid_channels = branch_channels // 4
         self.conv1 = nn.Conv2d(
-            in_channels,
-            mid_channels,
-            1,
-            groups=first_conv_groups,
-            bias=False)
+            in_channels, mid_channels, 1, groups=first_conv_groups, bias=False)
         self.bn1 = nn.BatchNorm2d(mid_channels)
         self.conv2 = nn.Conv2d(
             mid_channels,

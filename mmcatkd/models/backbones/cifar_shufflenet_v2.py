@@ -9,9 +9,9 @@ from typing import Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from mmpretrain.models.utils import channel_shuffle
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import StagedBackbone
 

@@ -7,8 +7,8 @@ defines ``vgg8_bn`` / ``vgg13_bn`` (github.com/megvii-research/mdistiller,
 """
 from typing import Sequence, Union
 
-from torch import nn
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import REFERENCE_INIT, StagedBackbone
 

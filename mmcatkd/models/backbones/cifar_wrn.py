@@ -7,8 +7,8 @@ https://arxiv.org/abs/1605.07146, as MDistiller defines them
 from typing import Sequence, Union
 
 import torch
-from torch import nn
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import REFERENCE_INIT, StagedBackbone
 

@@ -9,8 +9,8 @@ define it (github.com/megvii-research/mdistiller,
 """
 from typing import Sequence, Union
 
-from torch import nn
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from .staged import StagedBackbone
 

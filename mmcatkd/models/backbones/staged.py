@@ -9,11 +9,10 @@ last one ends exactly at that map, so the last output of the default
 from typing import Any, Dict, Sequence, Tuple, Union
 
 import torch
-from torch import nn
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
+from torch import nn
 
 from ...utils.errors import ConfigIndexError, ConfigKeyError
-
 
 #: the reference implementations' initialisation: Kaiming-normal (fan_out)
 #: convolutions, BatchNorm weight 1 and bias 0

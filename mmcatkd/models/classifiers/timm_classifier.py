@@ -53,9 +53,8 @@ def check_timm_name(name: str) -> None:
     arch, _, tag = name.partition('.')
     if not timm.is_model(arch):
         close = difflib.get_close_matches(arch, timm.list_models(), n=5)
-        raise ConfigError(
-            f'timm has no model {arch!r}: use one of '
-            f'{close or "the names timm.list_models() gives"}.')
+        raise ConfigError(f'timm has no model {arch!r}: use one of '
+                          f'{close or "the names timm.list_models() gives"}.')
     if tag and name not in timm.list_pretrained(f'{arch}.*'):
         raise ConfigError(
             f'timm has no pretrained weights {name!r}: use one of '
@@ -140,8 +139,9 @@ def _detach_classifier(model: nn.Module) -> nn.Linear:
     for name, module in model.named_modules():
         if module is classifier:
             parent, _, leaf = name.rpartition('.')
-            setattr(_module(model, parent) if parent else model, leaf,
-                    nn.Identity())
+            setattr(
+                _module(model, parent) if parent else model, leaf,
+                nn.Identity())
             return classifier
     raise ConfigError(f'{type(model).__name__}.get_classifier() is no '
                       'submodule of the model.')
@@ -253,14 +253,15 @@ class TimmImageClassifier(ImageClassifier):
                  **timm_kwargs: Any) -> None:
         model = create_timm_model(model_name, pretrained, **timm_kwargs)
         obstacle = timm_cam_obstacle(model)
-        fc = (_detach_classifier(model)
-              if isinstance(model.get_classifier(), nn.Linear) else None)
+        fc = (
+            _detach_classifier(model)
+            if isinstance(model.get_classifier(), nn.Linear) else None)
         backbone = TimmFeatureMap(model, model_name)
         # bound methods: a deep copy of the classifier calls its own copy
-        pre_logits = (backbone.pre_logits
-                      if fc is not None else backbone.logits)
-        head = TimmClsHead(fc, pre_logits, obstacle, loss=loss, topk=topk,
-                           cal_acc=cal_acc)
+        pre_logits = (
+            backbone.pre_logits if fc is not None else backbone.logits)
+        head = TimmClsHead(
+            fc, pre_logits, obstacle, loss=loss, topk=topk, cal_acc=cal_acc)
         super().__init__(
             backbone=backbone,
             head=head,
@@ -289,5 +290,8 @@ def timm_model_cfg(name: str, **overrides: Any) -> Dict:
                           "'timm://ARCH[.TAG]', e.g. 'timm://resnet50."
                           "a1_in1k'.")
     return dict(
-        dict(_scope_='mmpretrain', type='TimmImageClassifier',
-             model_name=model_name, pretrained=True), **overrides)
+        dict(
+            _scope_='mmpretrain',
+            type='TimmImageClassifier',
+            model_name=model_name,
+            pretrained=True), **overrides)

@@ -208,8 +208,8 @@ def token_groups(grid: Tuple[int, int],
                        for start in range(0, side, block)])
     index = torch.arange(height * width).view(height, width)
     return [
-        index[top:bottom, left:right].flatten()
-        for top, bottom in bounds[0] for left, right in bounds[1]
+        index[top:bottom, left:right].flatten() for top, bottom in bounds[0]
+        for left, right in bounds[1]
     ]
 
 
@@ -249,10 +249,11 @@ class GroupwiseLinearConnector(BaseConnector):
             index.to(feature.device)
             for index in token_groups(feature.shape[-2:], self.groups)
         ]
-        projected = torch.cat(
-            [linear(tokens[:, index])
-             for linear, index in zip(self.linears, blocks)],
-            dim=1)
+        projected = torch.cat([
+            linear(tokens[:, index])
+            for linear, index in zip(self.linears, blocks)
+        ],
+                              dim=1)
         # rows of `projected` are the tokens in block order: put them back
         return projected[:, torch.cat(blocks).argsort()]
 

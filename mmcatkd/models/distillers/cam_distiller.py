@@ -101,5 +101,6 @@ class CAMDistiller(ConfigurableDistiller):
             student=self.student_recorders, teacher=self.teacher_recorders)
         recorders = managers[side].recorders
         source = recorders[CAM_RECORDER].source
-        return list(recorders) == [CAM_RECORDER] and (
-            source == 'backbone' or source.startswith('backbone.'))
+        return list(recorders) == [
+            CAM_RECORDER
+        ] and (source == 'backbone' or source.startswith('backbone.'))

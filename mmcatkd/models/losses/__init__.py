@@ -1,9 +1,7 @@
 from .cakd_loss import CAKDLoss
 from .cat_loss import CATLoss
-from .cls_kd import (CLSPatchAttentionLoss, CLSTokenLoss,
-                     adaptive_layer_sum)
-from .manifold import (PatchManifoldLoss, RandomManifoldLoss,
-                       SampleManifoldLoss)
+from .cls_kd import CLSPatchAttentionLoss, CLSTokenLoss, adaptive_layer_sum
+from .manifold import PatchManifoldLoss, RandomManifoldLoss, SampleManifoldLoss
 
 __all__ = [
     'CAKDLoss', 'CATLoss', 'CLSTokenLoss', 'CLSPatchAttentionLoss',

@@ -74,8 +74,8 @@ class AutoBeta(nn.Module):
 
     def set_window(self, window: int) -> None:
         """Set the window length (iterations) before it starts."""
-        if isinstance(window, bool) or not isinstance(window,
-                                                      int) or window < 1:
+        if isinstance(window,
+                      bool) or not isinstance(window, int) or window < 1:
             raise ConfigError(
                 f'auto_iters must be an integer >= 1, got {window!r}.')
         if self.steps.item() > 0:

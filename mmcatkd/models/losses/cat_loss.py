@@ -130,10 +130,9 @@ class CATLoss(nn.Module):
                               f'got {num_selected!r}.')
         # Checked here, not at the first step: a string weight would fail
         # inside forward, a negative one would push the CAMs apart.
-        if loss_weight != 'auto' and (
-                isinstance(loss_weight, bool)
-                or not isinstance(loss_weight, (int, float))
-                or not 0 <= loss_weight < float('inf')):
+        if loss_weight != 'auto' and (isinstance(
+                loss_weight, bool) or not isinstance(loss_weight, (int, float))
+                                      or not 0 <= loss_weight < float('inf')):
             raise ConfigError("loss_weight must be a finite number >= 0 or "
                               f"'auto', got {loss_weight!r}.")
         for name, flag in (('normalize', normalize), ('binarize', binarize)):
@@ -142,8 +141,9 @@ class CATLoss(nn.Module):
                     f'{name} must be True or False, got {flag!r}.')
         self.loss_weight = loss_weight
         # None unless 'auto': fixed-beta losses keep their state_dict empty.
-        self.auto_beta = (AutoBeta(auto_target, auto_iters)
-                          if loss_weight == 'auto' else None)
+        self.auto_beta = (
+            AutoBeta(auto_target, auto_iters)
+            if loss_weight == 'auto' else None)
         self.resolution = resolution
         self.normalize = normalize
         self.binarize = binarize
@@ -169,8 +169,8 @@ class CATLoss(nn.Module):
         """
         self._check_shapes(cams_S, cams_T)
         with fp32_region(cams_S):
-            loss = self._loss(at_least_fp32(cams_S),
-                              at_least_fp32(cams_T.detach()))
+            loss = self._loss(
+                at_least_fp32(cams_S), at_least_fp32(cams_T.detach()))
             if self.auto_beta is not None:
                 return self.auto_beta(loss).to(loss.dtype) * loss
             return self.loss_weight * loss
@@ -223,15 +223,16 @@ class CATLoss(nn.Module):
         """The class indices (N, c) the authors' strict comparison keeps,
         or None where it keeps different counts per sample (all classes)."""
         num_classes = teacher_scores.shape[1]
-        rank = (self.num_selected - 1 if self.selection == 'top' else
-                num_classes - 1 - self.num_selected)
+        rank = (
+            self.num_selected - 1 if self.selection == 'top' else num_classes -
+            1 - self.num_selected)
         if not 0 <= rank < num_classes:
             raise ConfigError(
                 f"class_count='authors' with selection={self.selection!r} "
                 f'needs num_selected < {num_classes}, got '
                 f'{self.num_selected}.')
-        threshold = teacher_scores.sort(dim=1, descending=True).values[
-            :, rank:rank + 1]
+        threshold = teacher_scores.sort(
+            dim=1, descending=True).values[:, rank:rank + 1]
         above = teacher_scores > threshold
         kept = above if self.selection == 'top' else ~above
         counts = kept.sum(dim=1)

@@ -47,8 +47,8 @@ class CAMRecorder(ModuleOutputsRecorder):
         assert model is not None, 'model can not be None.'
         self.head = find_module(model, self.head_name)
         self.classifier = classifier_of(self.head)
-        find_module(model, self.source).register_forward_hook(
-            self.forward_hook)
+        find_module(model,
+                    self.source).register_forward_hook(self.forward_hook)
 
     def forward_hook(self, module: nn.Module, inputs: Tuple,
                      outputs: Any) -> None:

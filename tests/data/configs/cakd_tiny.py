@@ -57,8 +57,7 @@ model = dict(
             init_cfg=None)),
     teacher_ckpt=None,
     distiller=dict(
-        teacher_recorders=dict(
-            qkv=dict(source='backbone.layers.1.attn.qkv')),
+        teacher_recorders=dict(qkv=dict(source='backbone.layers.1.attn.qkv')),
         connectors=dict(
             qk_S=dict(in_channels=32, num_heads=4, head_dims=16),
             vv_S=dict(in_channels=32, num_heads=4, head_dims=16),
@@ -90,9 +89,7 @@ train_cfg = dict(max_epochs=2)
 # lambda 0 in epoch 0, 0.5 in epoch 1
 custom_hooks = [
     dict(
-        type='DistillLossWeightHook',
-        start_epoch=0,
-        divisor=2,
+        type='DistillLossWeightHook', start_epoch=0, divisor=2,
         max_weight=0.5),
     dict(
         type='EMAHook',

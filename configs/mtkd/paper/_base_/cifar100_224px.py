@@ -28,10 +28,15 @@ crop = dict(
 flip = dict(type='RandomFlip', prob=0.5, direction='horizontal')
 # uniform angle in [-15, 15]: torchvision RandomRotation(15)
 rotate = dict(
-    type='Rotate', magnitude_range=(0, 15), magnitude_std='inf', prob=1.0,
-    random_negative_prob=0.5, pad_val=0)
+    type='Rotate',
+    magnitude_range=(0, 15),
+    magnitude_std='inf',
+    prob=1.0,
+    random_negative_prob=0.5,
+    pad_val=0)
 autoaugment = dict(
-    type='AutoAugment', policies={{_base_.cifar10_policies}},
+    type='AutoAugment',
+    policies={{_base_.cifar10_policies}},
     hparams=dict(pad_val=128))
 cutout = dict(type='Cutout', shape=16, pad_val=0, prob=1.0)
 pack = dict(type='PackInputs')

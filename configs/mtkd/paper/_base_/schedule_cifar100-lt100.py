@@ -6,7 +6,10 @@ _base_ = ['./schedule_cifar100.py']
 param_scheduler = [
     # MMEngine's LinearLR reaches its end factor at step end - 1
     dict(type='LinearLR', start_factor=0.25, by_epoch=True, begin=0, end=7),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[159, 164, 169],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR',
+        by_epoch=True,
+        milestones=[159, 164, 169],
+        gamma=0.1),
 ]
 train_cfg = dict(max_epochs=175)

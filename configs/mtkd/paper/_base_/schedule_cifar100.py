@@ -12,8 +12,7 @@ optim_wrapper = dict(
 param_scheduler = [
     # MMEngine's LinearLR reaches its end factor at step end - 1
     dict(type='LinearLR', start_factor=0.25, by_epoch=True, begin=0, end=7),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[189, 194],
-         gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, milestones=[189, 194], gamma=0.1),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
 test_cfg = dict()

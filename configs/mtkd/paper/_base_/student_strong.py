@@ -4,5 +4,5 @@ _base_ = ['./student_weak.py']
 
 train_dataloader = dict(dataset=dict(pipeline={{_base_.strong_pipeline}}))
 test_dataloader = dict(dataset=dict(pipeline={{_base_.strong_pipeline}}))
-val_cfg = dict(aug_dataloader=dict(
-    dataset=dict(pipeline={{_base_.strong_pipeline}})))
+val_cfg = dict(
+    aug_dataloader=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))

@@ -6,5 +6,5 @@ train_dataloader = dict(
     dataset=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))
 test_dataloader = dict(
     dataset=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))
-val_cfg = dict(aug_dataloader=dict(
-    dataset=dict(pipeline={{_base_.strong_pipeline}})))
+val_cfg = dict(
+    aug_dataloader=dict(dataset=dict(pipeline={{_base_.strong_pipeline}})))
