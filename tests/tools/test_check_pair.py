@@ -1,4 +1,6 @@
-"""tools/check_pair.py and mmcatkd.apis.pair_check (issue #16, items 1, 3)."""
+"""tools/check_pair.py and mmcatkd.apis.pair_check: a teacher/student pair
+whose CAMs cannot be compared exactly is refused with the reason, an exact
+one passes with its measured difference, and the beta window is printed."""
 import math
 import os.path as osp
 import re
