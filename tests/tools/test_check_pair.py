@@ -1,6 +1,9 @@
-"""tools/check_pair.py and mmcatkd.apis.pair_check: a teacher/student pair
-whose CAMs cannot be compared exactly is refused with the reason, an exact
-one passes with its measured difference, and the beta window is printed."""
+"""tools/check_pair.py and mmcatkd.apis.pair_check: a pair whose CAMs are
+exact passes with the measured difference and its legal CAM resolutions; a
+head whose CAMs are not exact (stacked head, norm after pooling, pooling
+other than GAP, timm ConvNeXt and ViT) or differing class counts are
+refused with the reason; ``--data-config`` prints the beta that the
+automatic window of a run then chooses."""
 import math
 import os.path as osp
 import re
