@@ -1,11 +1,11 @@
 """timm's VisionTransformer initialisation, as an MMEngine weight init."""
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmengine.model.weight_init import BaseInit, update_init_info
+from mmengine.model.weight_init import BaseInit
 from mmengine.registry import WEIGHT_INITIALIZERS
 
 from ...utils.errors import ConfigError
-from ...utils.mmengine_private import mark_initialised
+from ...utils.mmengine_private import mark_initialised, record_init_info
 
 #: the extra tokens timm draws from the truncated normal with the weights
 TOKEN_PARAMETERS = ('cls_token', 'dist_token', 'pos_embed')
@@ -50,8 +50,7 @@ class TimmViTInit(BaseInit):
             self._init_module(submodule)
             if isinstance(submodule, BaseModule):
                 mark_initialised(submodule)
-        if hasattr(module, '_params_init_info'):
-            update_init_info(module, init_info=self._get_init_info())
+        record_init_info(module, self.describe())
 
     def _init_module(self, module: nn.Module) -> None:
         """timm's ``_init_vit_weights`` and token init on one module."""
@@ -64,10 +63,9 @@ class TimmViTInit(BaseInit):
                 nn.init.ones_(module.weight)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
-        for token_name in TOKEN_PARAMETERS:
-            token = module._parameters.get(token_name)
-            if token is not None:
-                self._trunc_normal(token)
+        for param_name, param in module.named_parameters(recurse=False):
+            if param_name in TOKEN_PARAMETERS:
+                self._trunc_normal(param)
 
     def _trunc_normal(self, tensor) -> None:
         nn.init.trunc_normal_(tensor, std=self.std, a=self.a, b=self.b)
@@ -82,6 +80,7 @@ class TimmViTInit(BaseInit):
                 f'TimmViT initialises every submodule, so the Pretrained '
                 f'init_cfg of {name} would never load: drop one of the two.')
 
-    def _get_init_info(self) -> str:
+    def describe(self) -> str:
+        """The line MMEngine's init log shows for the parameters set."""
         return (f'{self.__class__.__name__}: Linear and tokens trunc normal '
                 f'std={self.std} in [{self.a}, {self.b}], bias 0; norms 1 / 0')
