@@ -18,6 +18,7 @@ from mmpretrain.structures import DataSample
 
 from mmcatkd.cli import test as cli_test
 from mmcatkd.cli import train as train_tool
+from mmcatkd.models.algorithms.model_cfg import resolve_cfg_path
 from tests.conftest import PROJECT_ROOT
 
 CONFIGS = osp.join(PROJECT_ROOT, 'configs')
@@ -72,6 +73,12 @@ CIFAR_PAIRS = [
     ('vgg13', 'mobilenetv2', 15, 2, True, 0.01),
     ('resnet50', 'mobilenetv2', 40, 2, True, 0.01),
 ]
+
+
+def _is_timm(teacher):
+    """Whether a teacher config is a timm model (``timm://ARCH.TAG``)."""
+    return isinstance(teacher, dict) and str(teacher.get(
+        'cfg_path', '')).startswith('timm://')
 
 
 def _kind(experiment):
@@ -129,6 +136,7 @@ def test_the_experiment_list_is_complete():
         'catkd/catkd_resnet34_resnet18_8xb64_in1k.py',
         'catkd/catkd_cam4x4_resnet34_resnet18_8xb64_in1k.py',
         'catkd/catkd_resnet50_mobilenet-v1_8xb64_in1k.py',
+        'catkd/catkd_timm-resnet50-a1_resnet18_8xb64_in1k.py',
         'kd/kd_logits_resnet34_resnet18_8xb64_in1k.py',
         'cat/cat_resnet32x4_resnet32x4_1xb64_cifar100.py',
         'cat/cat_binarized_resnet32x4_resnet32x4_1xb64_cifar100.py',
@@ -173,14 +181,17 @@ BUILT = [
 
 @pytest.mark.parametrize('experiment', BUILT)
 def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
-    """With `--cfg-options model.teacher_ckpt=None` (a random teacher) the
-    model builds and one loss step on two fake images returns exactly the
-    losses the method logs, all finite."""
+    """With `--cfg-options model.teacher_ckpt=None` (a random teacher;
+    a timm teacher also `model.teacher.pretrained=False`, so nothing is
+    fetched) the model builds and one loss step on two fake images returns
+    exactly the losses the method logs, all finite."""
     model_cfg = _config(experiment).model
     if 'teachers' in model_cfg:  # several teachers: all random
         options = [f'model.teacher_ckpts={[None] * len(model_cfg.teachers)}']
     elif 'teacher' in model_cfg:
         options = ['model.teacher_ckpt=None']
+        if _is_timm(model_cfg.teacher):
+            options.append('model.teacher.pretrained=False')
     else:
         options = []
     cat_loss = model_cfg.get('distiller', {}).get('cat_loss', {})
@@ -192,6 +203,8 @@ def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
         assert not any(
             cfg.model.get('teacher_ckpts') or [cfg.model.get('teacher_ckpt')])
     model = _build(cfg)
+    if _is_timm(model_cfg.get('teacher')):
+        assert model.teacher.pretrained is False  # timm's random weights
     inputs, samples = _fake_batch(model, cfg.data_preprocessor.num_classes)
     with torch.no_grad():
         losses = model(inputs, samples, mode='loss')
@@ -201,6 +214,30 @@ def test_experiment_builds_and_one_step_gives_finite_losses(experiment):
     else:
         assert any(key.startswith('distill.') for key in losses), losses
     assert all(torch.isfinite(value).all() for value in losses.values())
+
+
+def test_timm_teacher_config_gets_timms_weights_and_normalisation():
+    """The timm-teacher config builds timm's resnet50.a1_in1k with the
+    weights timm loads (no teacher_ckpt over them) and feeds it images
+    normalised as those weights were trained: timm's mean and std (x255)
+    for them are the data preprocessor's, RGB, at their 224 px."""
+    import timm
+    cfg = _config('catkd/catkd_timm-resnet50-a1_resnet18_8xb64_in1k.py')
+    teacher = resolve_cfg_path(cfg.model.teacher)
+    assert teacher['type'] == 'TimmImageClassifier'
+    assert teacher['model_name'] == 'resnet50.a1_in1k'
+    assert teacher['pretrained'] is True
+    assert cfg.model.teacher_ckpt is None
+    trained = timm.get_pretrained_cfg(teacher['model_name'])
+    preprocessor = cfg.data_preprocessor
+    assert preprocessor.mean == pytest.approx(
+        [255 * value for value in trained.mean])
+    assert preprocessor.std == pytest.approx(
+        [255 * value for value in trained.std])
+    assert preprocessor.to_rgb is True
+    assert trained.input_size == (3, 224, 224)
+    assert cfg.train_dataloader.dataset.pipeline[1].scale == 224
+    assert cfg.test_dataloader.dataset.pipeline[2].crop_size == 224
 
 
 def test_no_config_imports_package_code():

@@ -37,6 +37,7 @@ FAN_OUT = [
     ('catkd/catkd_resnet50_mobilenet-v2_1xb64_cifar100.py', 100, 1280),
     ('cat/cat_resnet32x4_resnet32x4_1xb64_cifar100.py', 100, 256),
     ('catkd_r34_r18_imagenet.py', 1000, 512),
+    ('catkd/catkd_timm-resnet50-a1_resnet18_8xb64_in1k.py', 1000, 512),
 ]
 TORCH_DEFAULT = [
     ('catkd/catkd_vgg13_vgg8_1xb64_cifar100.py', 100, 512),

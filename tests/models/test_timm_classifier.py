@@ -199,3 +199,103 @@ def test_offline_without_cached_weights_says_so(tmp_path, monkeypatch):
     assert 'test_resnet.r160_in1k' in message
     assert 'pretrained_cfg_overlay=dict(file=PATH)' in message
     assert message.count('. ') == 0  # one sentence
+
+
+def test_random_classifier_says_when_timm_dropped_the_weights_one(tmp_path):
+    """timm drops the classifier of pretrained weights whenever num_classes
+    is not their pretrained_cfg's: a 1000-class file for num_classes=10,
+    and a 10-class file whose overlay does not say num_classes=10. The
+    classifier is then not the file's, and ``random_classifier`` says so;
+    an overlay that names the file's class count loads it."""
+    (tmp_path / 'in1k').mkdir()
+    imagenet, _ = saved_timm_weights(tmp_path / 'in1k', 'resnet10t')
+    ten, reference = saved_timm_weights(tmp_path, 'resnet10t', num_classes=10)
+    for path in (imagenet, ten):
+        model = build(
+            'resnet10t',
+            pretrained=True,
+            num_classes=10,
+            pretrained_cfg_overlay=dict(file=path))
+        assert not torch.equal(model.head.fc.weight, reference.fc.weight)
+        assert ('dropped the 1000-class classifier of the weights for '
+                'num_classes=10') in model.random_classifier
+    model = build(
+        'resnet10t',
+        pretrained=True,
+        num_classes=10,
+        pretrained_cfg_overlay=dict(file=ten, num_classes=10))
+    assert torch.equal(model.head.fc.weight, reference.fc.weight)
+    assert model.random_classifier is None
+    # weights that are no file (a tag's from the hub, a state dict): the
+    # fixes are the weights' class count and a teacher checkpoint
+    model = build(
+        'resnet10t',
+        pretrained=True,
+        num_classes=10,
+        pretrained_cfg_overlay=dict(
+            state_dict=torch.load(imagenet, weights_only=True)))
+    assert 'give num_classes=1000' in model.random_classifier
+    assert 'pretrained_cfg_overlay' not in model.random_classifier
+    # random weights and checkpoint_path (a strict load) drop nothing
+    assert build('resnet10t', num_classes=10).random_classifier is None
+    assert build(
+        'resnet10t', num_classes=10,
+        checkpoint_path=ten).random_classifier is None
+
+
+def test_a_teacher_refuses_a_classifier_timm_left_random(tmp_path):
+    """A teacher with timm's weights but a random classifier stops in one
+    sentence naming the fixes (the weights' class count, the overlay's
+    num_classes for that file, a fine-tuned teacher_ckpt); a teacher_ckpt
+    loaded over it gives it its trained classifier and passes."""
+    from mmcatkd.models.algorithms.teacher import freeze_teacher
+    path, reference = saved_timm_weights(tmp_path, 'resnet10t', num_classes=10)
+    model = build(
+        'resnet10t',
+        pretrained=True,
+        num_classes=10,
+        pretrained_cfg_overlay=dict(file=path))
+    with pytest.raises(ConfigError) as error:
+        freeze_teacher(model, None)
+    message = str(error.value)
+    assert message.startswith('a teacher needs its trained classifier, and '
+                              'timm gave resnet10t a random classifier')
+    assert 'num_classes=1000' in message
+    assert (f"pretrained_cfg_overlay=dict(file='{path}', num_classes=10)"
+            in message)
+    assert 'as teacher_ckpt' in message
+    assert message.count('. ') == 0 and message.endswith('.')
+
+    trained = build(
+        'resnet10t',
+        pretrained=True,
+        num_classes=10,
+        pretrained_cfg_overlay=dict(file=path, num_classes=10))
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=trained.state_dict()), ckpt)
+    freeze_teacher(model, ckpt)
+    assert torch.equal(model.head.fc.weight, reference.fc.weight)
+
+
+def test_a_distiller_with_a_timm_teacher_refuses_its_random_classifier(
+        tmp_path):
+    """The digits CAT-KD config with a timm teacher from a 10-class file
+    but no num_classes in the overlay does not build: the check runs where
+    the algorithms freeze their teachers."""
+    from mmengine.config import Config
+    from mmrazor.registry import MODELS as RAZOR_MODELS
+
+    from tests.conftest import DIGITS_CATKD_CONFIG, PROJECT_ROOT
+    path, _ = saved_timm_weights(tmp_path, 'test_resnet', num_classes=10)
+    cfg = Config.fromfile(
+        osp.join(PROJECT_ROOT, 'configs', DIGITS_CATKD_CONFIG))
+    cfg.model.teacher = dict(
+        cfg_path='timm://test_resnet',
+        num_classes=10,
+        pretrained_cfg_overlay=dict(file=path))
+    cfg.model.teacher_ckpt = None
+    with pytest.raises(
+            ConfigError,
+            match='a teacher needs its trained '
+            'classifier, and timm gave test_resnet a random'):
+        RAZOR_MODELS.build(cfg.model)

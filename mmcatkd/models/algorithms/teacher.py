@@ -158,12 +158,20 @@ def freeze_teacher(teacher: BaseModel,
     ``ckpt=None`` (a random teacher, for smoke tests) logs a warning,
     unless the teacher came with its weights (a timm teacher built with
     ``pretrained=True``);
-    ``ckpt=''`` is refused (a path left empty, not a choice).
+    ``ckpt=''`` is refused (a path left empty, not a choice), and so is
+    ``ckpt=None`` for a teacher whose weights came without their classifier
+    (its ``random_classifier`` says why: timm drops the classifier of
+    weights for another class count).
     """
     if ckpt == '':
         raise ConfigError(
             'teacher_ckpt is an empty string: give the trained teacher\'s '
             'checkpoint, or None for a random teacher (smoke tests only).')
+    random_classifier = getattr(teacher, 'random_classifier', None)
+    if ckpt is None and random_classifier:
+        # the teacher's own weights, all but its classifier
+        raise ConfigError('a teacher needs its trained classifier, and '
+                          f'{random_classifier}.')
     if ckpt is None and getattr(teacher, 'pretrained', False):
         print_log(
             f'teacher weights: timm\'s {teacher.model_name}.',

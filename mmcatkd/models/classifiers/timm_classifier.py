@@ -78,6 +78,40 @@ def create_timm_model(model_name: str, pretrained: bool,
             'dict(file=PATH) or checkpoint_path=PATH.') from None
 
 
+def dropped_classifier(model: nn.Module, model_name: str) -> Optional[str]:
+    """Where timm loaded pretrained weights into ``model`` without their
+    classifier, leaving it randomly initialised: what happened and how to
+    keep the trained one (a clause); else None.
+
+    timm's ``load_pretrained`` discards the weights' classifier whenever
+    the model's ``num_classes`` is not the ``num_classes`` of its
+    ``pretrained_cfg`` (the tag's, or ``pretrained_cfg_overlay``'s), also
+    for a local file whose classifier has the model's class count when the
+    overlay does not say so. Call it on a model built with
+    ``pretrained=True`` (``checkpoint_path`` loads strictly).
+    """
+    pretrained_cfg = getattr(model, 'pretrained_cfg', None) or {}
+    weights_classes = pretrained_cfg.get('num_classes')
+    num_classes = getattr(model, 'num_classes', None)
+    if (not pretrained_cfg.get('classifier') or weights_classes is None
+            or weights_classes == num_classes):
+        return None
+    fixes = ([
+        f"num_classes={weights_classes} (as the weights' pretrained_cfg says)"
+    ] if weights_classes else [])
+    if pretrained_cfg.get('file'):
+        fixes.append(f"pretrained_cfg_overlay=dict(file="
+                     f"'{pretrained_cfg['file']}', num_classes={num_classes})"
+                     f' if that file\'s classifier has {num_classes} classes')
+    fixes.append(f'a checkpoint of it trained on your {num_classes} classes '
+                 'as teacher_ckpt')
+    why = (f'it dropped the {weights_classes}-class classifier of the '
+           f'weights for num_classes={num_classes}'
+           if weights_classes else 'the weights have no classifier')
+    return (f'timm gave {model_name} a random classifier ({why}); give ' +
+            ', or '.join(fixes))
+
+
 def _module(model: nn.Module, path: str) -> Optional[nn.Module]:
     for name in path.split('.'):
         model = getattr(model, name, None)
@@ -227,6 +261,9 @@ class TimmImageClassifier(ImageClassifier):
     logits are timm's. State dict keys: ``backbone.model.*`` (timm's
     keys, the classifier's taken out) and ``head.fc.*``. The weights are
     timm's from the first build on: ``init_weights`` leaves them alone.
+    ``random_classifier`` says (:func:`dropped_classifier`) where timm's
+    pretrained weights came without their classifier, for another class
+    count: a student fine-tunes that one, a teacher refuses it.
 
     Args:
         model_name (str): timm's name, e.g. ``'resnet50.a1_in1k'`` or
@@ -252,6 +289,8 @@ class TimmImageClassifier(ImageClassifier):
                  init_cfg: Optional[Dict] = None,
                  **timm_kwargs: Any) -> None:
         model = create_timm_model(model_name, pretrained, **timm_kwargs)
+        random_classifier = (
+            dropped_classifier(model, model_name) if pretrained else None)
         obstacle = timm_cam_obstacle(model)
         fc = (
             _detach_classifier(model)
@@ -271,6 +310,7 @@ class TimmImageClassifier(ImageClassifier):
         self.model_name = model_name
         self.pretrained = pretrained or bool(
             timm_kwargs.get('checkpoint_path'))
+        self.random_classifier = random_classifier
 
     def init_weights(self) -> None:
         """timm initialises (and loads) the weights when it builds the
