@@ -22,10 +22,13 @@ tokens_T = dict(from_student=False, recorder='tokens')
 model = dict(
     _scope_='mmrazor',
     type='FrozenTeacherDistill',
-    # drop-path 0, as the authors train DeiT-Tiny and DeiT-Small
+    # drop-path 0, as the authors train DeiT-Tiny and DeiT-Small; their
+    # timm ViT's init (truncated normal std 0.02 on every Linear and on the
+    # class token) instead of MMPretrain's (Xavier FFN, zero class token)
     architecture=dict(
         cfg_path='mmpretrain::deit/deit-tiny_4xb256_in1k.py',
-        pretrained=False),
+        pretrained=False,
+        init_cfg=[dict(type='TimmViT')]),
     teacher=dict(
         cfg_path='mmpretrain::deit/deit-base_16xb64_in1k.py',
         pretrained=False),

@@ -9,7 +9,7 @@ from .variants import LABELS, TRAINING, Variant
 
 LIMIT = 1.03  # CAT-KD step vs. logit KD, and vs. teacher fwd + student step
 CAM_LOSS_LIMIT = 0.02  # CAM + CAT loss as a share of the CAT-KD step
-CACHED_VS_LOGIT_KD = 0.6  # cached CAT-KD step vs. logit KD (issue #17)
+CACHED_VS_LOGIT_KD = 0.6  # cached CAT-KD step vs. logit KD
 CACHED_VS_STUDENT = 1.05  # cached CAT-KD step vs. the student alone
 #: ratio (of median step times) -> the most it may be
 TARGETS = {

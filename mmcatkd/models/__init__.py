@@ -9,3 +9,4 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .losses.cat_loss import binarize_cams, check_cam_resolution
 from .recorders import *  # noqa: F401,F403
+from .weight_init import *  # noqa: F401,F403

@@ -14,6 +14,7 @@ from typing import FrozenSet, List, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
+from mmengine.model.weight_init import update_init_info
 from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 from mmengine.runner.checkpoint import _load_checkpoint
 
@@ -89,6 +90,15 @@ def mark_initialised(module) -> None:
     """Make ``module.init_weights()`` leave its weights alone, as after a
     first ``init_weights`` (``BaseModule._is_init``)."""
     module._is_init = True
+
+
+def record_init_info(module, info: str) -> None:
+    """Name ``info`` as the init of each parameter of ``module`` whose value
+    an init has just changed, in the table MMEngine logs after a top-level
+    ``init_weights`` (``BaseModule._params_init_info``, which exists only
+    during ``init_weights``: elsewhere this does nothing)."""
+    if hasattr(module, '_params_init_info'):
+        update_init_info(module, init_info=info)
 
 
 def history_buffer_statistics() -> FrozenSet[str]:

@@ -1,4 +1,4 @@
-"""Every command of the README and docs/*.md runs as written (issue #19).
+"""Every command of the README and docs/*.md runs as written.
 
 The slow test runs them all, in document order, in a fresh directory laid
 out like a clone after ``make install``, on stand-in data in the real

@@ -1,4 +1,4 @@
-"""CATLoss(loss_weight='auto'): beta by the authors' rule (issue #16, item 3).
+"""CATLoss(loss_weight='auto'): beta by the authors' rule.
 
 The expected values are computed here from the unweighted CAT loss that a
 plain ``CATLoss(loss_weight=1.0)`` gives on the same CAMs, not read back from

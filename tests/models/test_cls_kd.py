@@ -382,7 +382,8 @@ def test_imagenet_configs_build_deit_models_with_the_recipe():
     """DeiT-T config at real size: DeiT-Base teacher with MMPretrain's
     DeiT-Base weights, 8 recorded block pairs, one 192->480->768 projector,
     the authors' loss weights, mixup/cutmix, repeated augmentation, AdamW
-    5e-4 at 512. DeiT-S config: a 384-wide student and projector."""
+    5e-4 at 512, the student in timm's init. DeiT-S config: a 384-wide
+    student and projector."""
     cfg = Config.fromfile(DEIT_T_CONFIG)
     assert 'deit-base_3rdparty_pt-16xb64_in1k' in cfg.model.teacher_ckpt
     model_cfg = cfg.model.to_dict()
@@ -417,6 +418,13 @@ def test_imagenet_configs_build_deit_models_with_the_recipe():
         for aug in model.data_preprocessor.batch_augments.augments
     ] == ['Mixup', 'CutMix']
     assert cfg.train_dataloader.sampler.type == 'RepeatAugSampler'
+    # the authors' timm init: FFN and classifier N(0, 0.02), class token too
+    model.student.init_weights()
+    fc1 = model.student.backbone.layers[0].ffn.layers[0][0]
+    assert fc1.weight.std().item() == pytest.approx(0.02, rel=0.01)
+    assert model.student.head.layers.head.weight.std().item() == (
+        pytest.approx(0.02, rel=0.01))
+    assert model.student.backbone.cls_token.abs().min() > 0
     assert (cfg.optim_wrapper.optimizer.lr, cfg.auto_scale_lr.base_batch_size,
             cfg.train_cfg.max_epochs) == (5e-4, 512, 300)
     del model

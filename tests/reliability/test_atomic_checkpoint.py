@@ -1,5 +1,6 @@
-"""Issue #7, item 2, in this process: the atomic write itself, and
-last_checkpoint being replaced, never truncated."""
+"""Crash-safe checkpoints, in this process: the atomic write itself
+(a write that dies leaves the old content), and last_checkpoint being
+replaced, never truncated."""
 import os
 import os.path as osp
 

@@ -1,4 +1,4 @@
-"""Issue #18, items 1-3 (and 7a): no path loses a checkpoint.
+"""No path loses a checkpoint.
 
 - ``--resume`` in a work directory without ``last_checkpoint`` continues
   from the newest checkpoint and leaves it as it was (it used to train from

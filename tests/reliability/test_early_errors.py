@@ -1,4 +1,4 @@
-"""Issue #7, item 4: a CAM resolution the training images cannot give
+"""A CAM resolution the training images cannot give
 fails before the first training step, in one sentence; the check itself
 changes nothing."""
 import glob

@@ -1,4 +1,4 @@
-"""Issue #7, item 7: many malformed inputs, each refused with a clear
+"""Many malformed inputs, each refused with a clear
 message or handled, and a work directory's checkpoints never harmed.
 
 - configs with a wrong type or value for each CAT-KD option, built in this
@@ -129,7 +129,7 @@ def test_bad_option_fails_when_the_model_is_built(path, value, error, message):
     ],
     ids=['num_samples', 'num_bins', 'num_per_class'])
 def test_boolean_is_not_an_integer(registry, cfg, message):
-    """Issue #18, item 9: True/False (int subclasses) are refused where an
+    """True/False (int subclasses) are refused where an
     integer count is due, not taken as 1/0."""
     with pytest.raises(ValueError, match=re.escape(message)):
         registry.build(cfg)
@@ -286,7 +286,7 @@ def test_corrupt_image_file(corrupt, stage, guarded_run, image_folder,
                             tmp_path, capsys):  # noqa: F811
     """An image that does not decode, the first sample (met by the
     preflight check) or one met in the middle of the epoch: one sentence
-    naming the file and what to do (issue #18, item 11: both were raw
+    naming the file and what to do (both used to be raw
     tracebacks), and no epoch_2.pth is written."""
     data = _copy_images(image_folder, str(tmp_path / 'data'))
     with open(osp.join(data, corrupt), 'wb') as f:

@@ -1,4 +1,4 @@
-"""Issue #7, items 1 and 2: a run SIGKILLed while writing a checkpoint
+"""Exact resume: a run SIGKILLed while writing a checkpoint
 keeps its previous checkpoint, and --resume then continues it exactly.
 
 Three child processes of tools/train.py on catkd_tiny_random.py (random

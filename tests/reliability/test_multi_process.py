@@ -1,4 +1,4 @@
-"""Issue #7, item 6: a checkpoint of a 2-process run (tools/dist_train.sh,
+"""A checkpoint of a 2-process run (tools/dist_train.sh,
 gloo on CPU, mmcatkd.compat.cpu_ddp) resumes in one
 process, and one of a single process resumes in two; one epoch each."""
 import glob

@@ -1,4 +1,4 @@
-"""Issue #7, item 5: a NaN/Inf loss or weight stops training with a
+"""A NaN/Inf loss or weight stops training with a
 message naming it, and no checkpoint of the broken state is written."""
 import os
 import os.path as osp

@@ -1,4 +1,4 @@
-"""Issue #18, items 7b and 8: a resume follows the config's optimizer and
+"""A resume follows the config's optimizer and
 scheduler settings (MMEngine silently kept the checkpoint's), and a resume
 with nothing left to train says so."""
 import glob

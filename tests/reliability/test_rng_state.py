@@ -1,5 +1,6 @@
-"""Issue #7, item 1, the parts: generator states round-trip, also through
-the weights_only loader, and a preserved block changes nothing after it."""
+"""The parts of exact resume, one at a time: generator states round-trip,
+also through the weights_only loader, and a preserved block changes nothing
+after it."""
 import random
 
 import numpy as np

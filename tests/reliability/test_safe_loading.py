@@ -1,4 +1,4 @@
-"""Issue #7, item 3 and issue #18, item 10: every path that loads a
+"""Safe loading: every path that loads a
 checkpoint (teacher_ckpt, --resume, tools/test.py,
 tools/export_student.py, tools/convert_teacher.py) refuses a pickle that
 would run code (in a zip checkpoint or a plain pickle file), names a

@@ -1,4 +1,4 @@
-"""Issue #18, items 4-6 and 13: a distillation never trains silently
+"""A distillation never trains silently
 against a random or mostly random teacher.
 
 - ``teacher_ckpt=''`` is refused, ``None`` (random teacher, smoke tests)

@@ -1,4 +1,4 @@
-"""Issue #18, items 10-13: every tool answers bad input with one sentence
+"""Every tool answers bad input with one sentence
 (``TOOL: error: ...``, exit status 1, no traceback), before the work.
 
 Tools run in this process (``main(argv)``), on the tiny test configs and
@@ -188,7 +188,7 @@ def test_unrelated_top_level_key_only_warns(image_folder, tmp_path,
 def test_resume_of_another_config_has_no_export_hint(trained_catkd,
                                                      image_folder, tmp_path,
                                                      capsys):  # noqa: F811
-    """Item 13: a distillation checkpoint resumed with the student's config
+    """A distillation checkpoint resumed with the student's config
     says to resume from this config's checkpoints (the test tool's export
     hint does not apply)."""
     path = osp.join(trained_catkd, 'epoch_1.pth')

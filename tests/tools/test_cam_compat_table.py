@@ -1,4 +1,5 @@
-"""docs/cam_compatibility.md stays true (issue #16, item 2)."""
+"""docs/cam_compatibility.md stays true: the status and details it states
+for a model family are what checking that family again gives."""
 import re
 
 import pytest

@@ -1,4 +1,9 @@
-"""tools/check_pair.py and mmcatkd.apis.pair_check (issue #16, items 1, 3)."""
+"""tools/check_pair.py and mmcatkd.apis.pair_check: a pair whose CAMs are
+exact passes with the measured difference and its legal CAM resolutions; a
+head whose CAMs are not exact (stacked head, norm after pooling, pooling
+other than GAP, timm ConvNeXt and ViT) or differing class counts are
+refused with the reason; ``--data-config`` prints the beta that the
+automatic window of a run then chooses."""
 import math
 import os.path as osp
 import re

@@ -1,6 +1,6 @@
 """tools/dist_train.sh, dist_test.sh and slurm_train.sh run $PYTHON if set,
-else the project's .venv/bin/python, else `python` from PATH (issue #19: they
-used to run whatever `python` PATH gave, without torch after `make test`)."""
+else the project's .venv/bin/python, else `python` from PATH (they used to
+run whatever `python` PATH gave, without torch after `make test`)."""
 import os
 import os.path as osp
 import shutil

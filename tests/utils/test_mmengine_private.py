@@ -17,6 +17,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook, EMAHook
 from mmengine.model import BaseModule, ImgDataPreprocessor
+from mmengine.model.weight_init import BaseInit
 from mmengine.optim.scheduler import ConstantLR
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.runner import Runner
@@ -109,6 +110,38 @@ def test_mark_initialised_keeps_init_weights_off_the_weights():
     marked.init_weights()
     assert torch.all(control.fc.weight == 3.0)
     assert torch.all(marked.fc.weight == 0.0)
+
+
+def test_record_init_info_names_the_init_of_the_changed_parameters(
+        monkeypatch):
+    """Inside init_weights the changed weight is logged with the given line,
+    the unchanged bias as unchanged; outside, recording does nothing."""
+
+    class Zeros(BaseInit):
+
+        def __call__(self, module):
+            torch.nn.init.zeros_(module.fc.weight)
+            private.record_init_info(module, 'zeros by the test')
+
+    class Net(BaseModule):
+
+        def __init__(self):
+            super().__init__(init_cfg=dict(type=Zeros))
+            self.fc = torch.nn.Linear(2, 2)
+            torch.nn.init.ones_(self.fc.weight)
+
+    logged = {}
+    monkeypatch.setattr(
+        BaseModule, '_dump_init_info', lambda self: logged.update({
+            name:
+            self._params_init_info[param]['init_info']
+            for name, param in self.named_parameters()
+        }))
+    net = Net()
+    private.record_init_info(net, 'outside')  # no init_weights running
+    net.init_weights()
+    assert logged['fc.weight'] == 'zeros by the test'
+    assert logged['fc.bias'].startswith('The value is the same')
 
 
 def test_config_node_changes_reach_the_dumped_config():

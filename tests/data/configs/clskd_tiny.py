@@ -32,7 +32,8 @@ def vit(embed_dims, **head):
 layers = (0, 1)
 tokens = dict(type='LayerOutputs', source='backbone.layers', indices=layers)
 model = dict(
-    architecture=dict(_delete_=True, **vit(32)),
+    architecture=dict(
+        _delete_=True, init_cfg=[dict(type='TimmViT')], **vit(32)),
     # a random teacher classifier: MMPretrain zero-initialises it, and two
     # uniform predictions would make the KD term vanish
     teacher=dict(

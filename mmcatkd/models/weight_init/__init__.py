@@ -1,0 +1,3 @@
+from .timm_vit_init import TimmViTInit
+
+__all__ = ['TimmViTInit']
