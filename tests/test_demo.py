@@ -1,13 +1,14 @@
 """`make demo` (tools/demo.py) and the CAM figure it draws.
 
 The demo itself runs once per session in --quick mode (a few steps per
-stage, 40 test images) in a fresh interpreter, as `make demo` would.
+stage, 40 test images) as a command, as `make demo` runs it (forked from
+a pre-imported interpreter, tests/zygote.py; the documentation test runs
+`make demo` itself).
 """
 import json
 import os.path as osp
 import re
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,19 +18,16 @@ from mmpretrain.registry import MODELS
 
 from mmcatkd.apis import demo as demo_api
 from mmcatkd.visualization import cam_figure, classifier_cams
+from tests.zygote import run_command
 from .conftest import PROJECT_ROOT, TEST_CONFIGS
 
 STAGE_KEYS = ['teacher', 'baseline', 'kd', 'catkd', 'cat_only']
 
 
 def run_demo(work_dir: str, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([
-        sys.executable, 'tools/demo.py', '--quick', '--work-dir', work_dir,
-        *args
-    ],
-                          capture_output=True,
-                          text=True,
-                          cwd=PROJECT_ROOT)
+    proc = run_command(
+        ['tools/demo.py', '--quick', '--work-dir', work_dir, *args],
+        cwd=PROJECT_ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 

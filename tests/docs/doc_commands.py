@@ -14,7 +14,7 @@ The harness behind ``tests/docs/test_doc_commands.py``:
    data under ``data/`` (``standin_data.py``), with the project's
    environment entered (``source .venv/bin/activate``) and its ``python``
    replaced by ``shim.py``, which appends the shortening options of each tool
-   (and hands a tool to ``zygote.py``'s pre-imported interpreter to fork,
+   (and hands a tool to ``tests/zygote.py``'s pre-imported interpreter to fork,
    which saves the 6 s of imports each command would spend).
    Python blocks are parsed and config fragments loaded through MMEngine.
 """
@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from tests.docs.zygote import SOCKET_VARIABLE, Zygote
+from tests.zygote import SOCKET_VARIABLE, Zygote
 
 HERE = osp.dirname(osp.abspath(__file__))
 PROJECT_ROOT = osp.dirname(osp.dirname(HERE))

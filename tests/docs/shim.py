@@ -324,7 +324,7 @@ if __name__ == '__main__':
         # a pre-imported interpreter forks and runs it (zygote.py)
         sys.path[0] = osp.dirname(
             osp.dirname(osp.dirname(osp.abspath(__file__))))
-        from tests.docs.zygote import run_in_zygote
+        from tests.zygote import run_in_zygote
         sys.exit(
             run_in_zygote(os.environ['MMCATKD_DOCTEST_ZYGOTE'], sys.argv[1:]))
     main(sys.argv[1:])

@@ -14,6 +14,7 @@ import torch
 from mmcatkd.cli import train as train_tool
 from tests.conftest import TEST_CONFIGS  # noqa: F401
 from tests.conftest import PROJECT_ROOT, data_root_options
+from tests.zygote import run_command
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
@@ -63,15 +64,12 @@ def run_tool(name: str,
              *args,
              env=None,
              timeout=300) -> subprocess.CompletedProcess:
-    """``tools/<name>.py args`` in a child process."""
-    return subprocess.run(
-        [sys.executable,
-         osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=timeout,
-        env=env or child_env())
+    """``tools/<name>.py args`` as a command, forked from a pre-imported
+    interpreter (tests/zygote.py); :func:`start_tool` starts a real one."""
+    return run_command([osp.join(PROJECT_ROOT, 'tools', f'{name}.py'), *args],
+                       cwd=PROJECT_ROOT,
+                       env=env or child_env(),
+                       timeout=timeout)
 
 
 def start_tool(name: str, *args, env=None) -> subprocess.Popen:

@@ -4,12 +4,11 @@ import json
 import math
 import os.path as osp
 import statistics
-import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, model_cfg, run_python
+from tests.zygote import run_command
 
 VARIANTS = ('student', 'teacher', 'logit_kd', 'catkd', 'catkd_bin',
             'catkd_cached', 'cam_loss', 'cam_loss_bin')
@@ -19,18 +18,15 @@ VARIANTS = ('student', 'teacher', 'logit_kd', 'catkd', 'catkd_bin',
 def tiny_run(tmp_path_factory):
     """The tool on the tiny pair, 2 timed rounds, as a user runs it."""
     out = str(tmp_path_factory.mktemp('benchmark') / 'tiny.json')
-    result = subprocess.run([
-        sys.executable,
+    result = run_command([
         osp.join(PROJECT_ROOT, 'tools', 'benchmark.py'), '--config',
         osp.join(TEST_CONFIGS, 'tiny_teacher.py'), '--student-config',
         osp.join(TEST_CONFIGS,
                  'tiny_student.py'), '--input-size', '32', '--batch-size', '4',
         '--iters', '2', '--warmup', '1', '--threads', '1', '--out', out
     ],
-                            capture_output=True,
-                            text=True,
-                            cwd=PROJECT_ROOT,
-                            timeout=300)
+                         cwd=PROJECT_ROOT,
+                         timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out) as f:
         return json.load(f), result

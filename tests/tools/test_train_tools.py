@@ -2,8 +2,6 @@
 tools/dist_train.sh, end to end on generated images."""
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -11,19 +9,17 @@ import torch
 from mmcatkd.utils.checkpoint import safe_torch_load
 from tests.conftest import image_folder  # noqa: F401
 from tests.conftest import PROJECT_ROOT, TEST_CONFIGS, data_root_options
+from tests.zygote import run_command
 
 CATKD = osp.join(TEST_CONFIGS, 'catkd_tiny.py')
 STUDENT = osp.join(TEST_CONFIGS, 'tiny_student.py')
 
 
 def _tool(name, *args, timeout=300):
-    result = subprocess.run(
-        [sys.executable,
-         osp.join(PROJECT_ROOT, 'tools', name), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=timeout)
+    # a command, forked from a pre-imported interpreter (tests/zygote.py)
+    result = run_command([osp.join(PROJECT_ROOT, 'tools', name), *args],
+                         cwd=PROJECT_ROOT,
+                         timeout=timeout)
     assert result.returncode == 0, (
         result.stdout[-3000:] + result.stderr[-3000:])
     return result.stdout + result.stderr

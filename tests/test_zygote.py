@@ -1,4 +1,4 @@
-"""A documented command run through the documentation test's zygote server
+"""A command run through the zygote server (tests/zygote.py)
 behaves as in a fresh interpreter: the script runs as ``__main__`` with its
 arguments, working directory, environment and standard streams, and the
 exit status (an int, a message, an exception, a signal) comes back; only
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.docs.doc_commands import SHIM, command_env
-from tests.docs.zygote import SOCKET_VARIABLE, Zygote
+from tests.zygote import SOCKET_VARIABLE, Zygote
 
 # a tool that tests/docs/shim.py runs unchanged (no options appended)
 SCRIPT = '''
@@ -78,3 +78,27 @@ def test_a_command_runs_as_in_a_fresh_interpreter(zygote, tmp_path, how,
         assert result.stderr.rstrip().endswith("KeyError: 'boom'")
         line = SCRIPT.split('\n').index("    raise KeyError('boom')") + 1
         assert f'average_best.py", line {line}' in result.stderr
+
+
+@pytest.mark.slow
+def test_run_is_subprocess_run_of_a_fresh_interpreter(zygote, tmp_path):
+    """``Zygote.run`` (the tests' tool commands) gives what
+    ``subprocess.run([python, ...], capture_output=True, text=True)`` gives:
+    a script or ``-m`` module as ``__main__`` with its argv, directory and
+    environment, captured output, the exit status; a timeout kills it."""
+    script = tmp_path / 'tool.py'
+    script.write_text(SCRIPT)
+    env = dict(os.environ, DOC_VARIABLE='set')
+    result = zygote.run([str(script), 'status', 'x y'], str(tmp_path), env)
+    assert result.returncode == 3
+    assert result.stdout.splitlines() == [
+        f"argv ['status', 'x y'] cwd {tmp_path}", 'variable set',
+        'preloaded True', 'stdin '
+    ]
+    assert result.stderr == 'to stderr\n'
+    module = zygote.run(['-m', 'json.tool', '--help'], str(tmp_path))
+    assert module.returncode == 0 and 'json.tool' in module.stdout
+    sleeper = tmp_path / 'sleeper.py'
+    sleeper.write_text('import time\ntime.sleep(60)\n')
+    with pytest.raises(subprocess.TimeoutExpired):
+        zygote.run([str(sleeper)], str(tmp_path), timeout=1)
