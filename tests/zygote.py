@@ -177,10 +177,13 @@ def serve(path: str) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    parent = os.getppid()
     print('ready', flush=True)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     while True:
+        if os.getppid() != parent:  # the test process died without stopping it
+            stop()
         if selector.select(timeout=0.05):
             conn, _ = listener.accept()
             header, fds, _, _ = socket.recv_fds(conn, _INT.size + 65536, 3)
