@@ -89,11 +89,14 @@ def run_in_zygote(path: str, argv: List[str]) -> int:
 
 
 # ------------------------------------------------------------------ child
-def _run_python(argv: List[str]) -> None:
-    """``python ARGV`` for a script or ``-m module``."""
+def run_as_python(argv: List[str]) -> None:
+    """Run ``python ARGV`` (a script, or ``-m module``) in this interpreter,
+    as ``__main__`` with ``sys.argv`` and ``sys.path[0]`` as ``python`` sets
+    them (the documentation test's shim runs its tools with it too)."""
     import runpy
     if argv[:1] == ['-m']:
         sys.argv = [argv[1]] + list(argv[2:])
+        sys.path[0] = os.getcwd()
         runpy.run_module(argv[1], run_name='__main__', alter_sys=True)
     else:
         sys.argv = list(argv)
@@ -110,7 +113,6 @@ def _run_command(request: dict, fds) -> int:
     sys.stdout = open(1, 'w', closefd=False)
     sys.stderr = open(2, 'w', closefd=False)
     os.chdir(request['cwd'])
-    sys.path[0] = request['cwd']  # as `python -m`; a script: its folder
     os.environ.clear()
     os.environ.update(request['env'])
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -130,7 +132,7 @@ def _run_command(request: dict, fds) -> int:
             from tests.docs import shim
             shim.main(request['argv'])
         else:
-            _run_python(request['argv'])
+            run_as_python(request['argv'])
         code = 0
     except SystemExit as exit:
         if exit.code is None:
@@ -143,7 +145,6 @@ def _run_command(request: dict, fds) -> int:
     except BaseException:
         traceback.print_exc()
         code = 1
-    import atexit
     import logging
     atexit._run_exitfuncs()
     logging.shutdown()

@@ -13,7 +13,6 @@ Everything else (``-c``, ``-m pip``) is passed to the real interpreter.
 import os
 import os.path as osp
 import re
-import runpy
 import sys
 from typing import Callable, Dict, List, Optional
 
@@ -299,31 +298,27 @@ def _runs_a_tool(argv: List[str]) -> bool:
 
 
 def main(argv: List[str]) -> None:
+    from tests.zygote import run_as_python
     if argv[:1] == ['--last-checkpoint']:
         print(last_checkpoint(argv[1]))
     elif len(argv) >= 2 and argv[0] == '-m' and argv[1] in (
             'torch.distributed.run', 'torch.distributed.launch'):
-        sys.argv = [argv[1]] + shorten_torchrun(argv[2:])
-        runpy.run_module(argv[1], run_name='__main__', alter_sys=True)
+        run_as_python(argv[:2] + shorten_torchrun(argv[2:]))
     elif len(argv) >= 3 and argv[:2] == ['-m', 'mmcatkd.run']:
         # mmcatkd's wrapper of another package's tool: that tool shortened
-        sys.argv = ['mmcatkd.run', argv[2]] + shorten_script(
-            argv[2].split('::')[-1], argv[3:])
-        runpy.run_module('mmcatkd.run', run_name='__main__', alter_sys=True)
+        run_as_python(argv[:3] +
+                      shorten_script(argv[2].split('::')[-1], argv[3:]))
     elif argv and argv[0].endswith('.py') and osp.isfile(argv[0]):
-        script = argv[0]
-        sys.argv = [script] + shorten_script(script, argv[1:])
-        sys.path[0] = osp.dirname(osp.abspath(script))
-        runpy.run_path(script, run_name='__main__')
+        run_as_python(argv[:1] + shorten_script(argv[0], argv[1:]))
     else:
         os.execv(sys.executable, [sys.executable] + argv)
 
 
 if __name__ == '__main__':
+    # run as a file: the repository importable (tests.zygote)
+    sys.path[0] = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     if os.environ.get('MMCATKD_DOCTEST_ZYGOTE') and _runs_a_tool(sys.argv[1:]):
         # a pre-imported interpreter forks and runs it (zygote.py)
-        sys.path[0] = osp.dirname(
-            osp.dirname(osp.dirname(osp.abspath(__file__))))
         from tests.zygote import run_in_zygote
         sys.exit(
             run_in_zygote(os.environ['MMCATKD_DOCTEST_ZYGOTE'], sys.argv[1:]))
